@@ -1,0 +1,356 @@
+package data
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/osm"
+
+	"github.com/citytwin/citytwin/spatial"
+)
+
+// Building rules (docs/import-rules.md, "Buildings").
+const (
+	storeyHeightM     = 3.0  // metres per floor, both ways: floors -> height and height -> floors
+	dwellingSizeM2    = 70.0 // gross floor area of one dwelling
+	dwellingNetShare  = 0.8  // share of residential GFA that is dwellings (the rest: walls, stairs)
+	mixedResidential  = 0.5  // share of a mixed building's GFA that is residential
+	parcelMarginM     = 4.0  // a derived parcel is the footprint's bounding box grown by this much
+	defaultFloorsElse = 3
+)
+
+// useByBuildingTag maps building=* values to a use; "yes" and values not listed are decided by
+// buildingUse.
+var useByBuildingTag = map[string]string{
+	"apartments": "residential", "residential": "residential", "house": "residential",
+	"detached": "residential", "semidetached_house": "residential", "terrace": "residential",
+	"dormitory": "residential", "bungalow": "residential", "cabin": "residential",
+	"farm": "residential", "houseboat": "residential",
+	"commercial": "commercial", "retail": "commercial", "supermarket": "commercial",
+	"kiosk": "commercial", "hotel": "commercial", "shop": "commercial", "mall": "commercial",
+	"office": "office", "civic": "office", "public": "office", "government": "office",
+	"townhall": "office", "fire_station": "office", "police": "office",
+	"industrial": "industrial", "warehouse": "industrial", "factory": "industrial",
+	"manufacture": "industrial",
+	"school":      "education", "kindergarten": "education", "university": "education",
+	"college":  "education",
+	"hospital": "health", "clinic": "health",
+	"church": "culture", "chapel": "culture", "cathedral": "culture", "mosque": "culture",
+	"synagogue": "culture", "temple": "culture", "shrine": "culture", "religious": "culture",
+	"monastery": "culture", "museum": "culture", "castle": "culture", "palace": "culture",
+	"theatre": "culture",
+}
+
+// defaultFloors is the number of floors of a building without building:levels or height.
+var defaultFloors = map[string]int64{
+	"house": 2, "detached": 2, "semidetached_house": 2, "terrace": 2, "bungalow": 1,
+	"farm": 2, "cabin": 1,
+	"apartments": 5, "residential": 5, "dormitory": 5,
+	"garage": 1, "garages": 1, "shed": 1, "kiosk": 1, "hut": 1, "service": 1,
+	"greenhouse": 1, "construction": 1,
+	"roof": 0, "carport": 0,
+}
+
+// building is one building footprint with the attributes the import gives it.
+type building struct {
+	e          *element
+	geom       orb.Geometry // WGS84 Polygon or MultiPolygon
+	metric     orb.Geometry
+	bound      orb.Bound // metric
+	centroid   orb.Point // metric
+	footprint  float64   // m²
+	use        string
+	floors     int64
+	heightM    float64
+	gfa        float64
+	dwellings  int64
+	year       int64
+	landuse    string // landuse=* of the land-use area the centroid lies in, "" when none
+	cadNumber  string
+	parcelID   int64
+	parcelArea float64
+}
+
+func isBuilding(e *element) bool {
+	v := e.tags.Find("building")
+	return e.area != nil && v != "" && v != "no"
+}
+
+// landArea is a landuse=* polygon.
+type landArea struct {
+	e      *element
+	value  string
+	metric orb.Geometry
+}
+
+func (c *city) collectLandUse() {
+	c.landIndex = newAreaIndex(c.proj)
+	for _, e := range c.elems {
+		if v := e.tags.Find("landuse"); v != "" && e.area != nil {
+			a := &landArea{e: e, value: v}
+			a.metric = c.landIndex.add(e.areaGeom()).Geom
+			c.landuse = append(c.landuse, a)
+		}
+	}
+}
+
+// landUseAt is the landuse=* value of the smallest land-use area containing p (metric): the
+// most specific one where areas nest.
+func (c *city) landUseAt(p orb.Point) string {
+	if i := c.landIndex.smallestContaining(p); i >= 0 {
+		return c.landuse[i].value
+	}
+	return ""
+}
+
+func (c *city) mapBuildings() {
+	for _, e := range c.elems {
+		if !isBuilding(e) {
+			continue
+		}
+		b := &building{e: e, geom: e.areaGeom()}
+		b.metric = c.metric(b.geom)
+		b.bound = b.metric.Bound()
+		b.centroid = spatial.Centroid(b.metric)
+		b.footprint = spatial.Area(b.metric)
+		b.landuse = c.landUseAt(b.centroid)
+		b.use = buildingUse(e.tags, b.landuse)
+		b.floors, b.heightM = floorsAndHeight(e.tags)
+		b.gfa = b.footprint * float64(b.floors)
+		b.dwellings = estimateDwellings(b.use, b.gfa)
+		b.year = yearBuilt(e.tags.Find("start_date"))
+		c.buildings = append(c.buildings, b)
+	}
+	// Parcels are numbered in building id order (ways, then relations).
+	sort.Slice(c.buildings, func(i, j int) bool { return c.buildings[i].e.id < c.buildings[j].e.id })
+	prefix := c.cadastrePrefix()
+	for i, b := range c.buildings {
+		b.parcelID = int64(i + 1)
+		b.cadNumber = fmt.Sprintf("%s-%06d", prefix, b.parcelID)
+		c.emit("buildings", b.e.id, b.geom, map[string]any{
+			"cad_number": b.cadNumber,
+			"use":        b.use,
+			"floors":     b.floors,
+			"height_m":   round1(b.heightM),
+			"dwellings":  b.dwellings,
+			"year_built": b.year,
+			"gfa_m2":     round1(b.gfa),
+			"derived":    false,
+		}, nil)
+	}
+}
+
+// buildingUse decides a building's use from its building=* value, else from the other tags
+// on it, else from the land-use area it stands in.
+func buildingUse(t osm.Tags, landuse string) string {
+	if u, ok := useByBuildingTag[t.Find("building")]; ok {
+		return u
+	}
+	if u := useFromTags(t); u != "" {
+		return u
+	}
+	if t.Find("building") != "yes" {
+		return "other" // garages, sheds, roofs, stadiums, hangars, ruins...
+	}
+	switch landuse {
+	case "commercial", "retail":
+		return "mixed"
+	case "industrial":
+		return "industrial"
+	}
+	return "residential"
+}
+
+// useFromTags reads a use from amenity, healthcare, office, shop and tourism tags.
+func useFromTags(t osm.Tags) string {
+	switch t.Find("amenity") {
+	case "school", "kindergarten", "childcare", "university", "college":
+		return "education"
+	case "hospital", "clinic", "doctors", "dentist":
+		return "health"
+	case "theatre", "cinema", "library", "arts_centre", "community_centre", "place_of_worship":
+		return "culture"
+	case "townhall", "courthouse", "police", "fire_station":
+		return "office"
+	case "restaurant", "cafe", "bank", "bar", "pub", "fast_food", "marketplace", "casino", "nightclub":
+		return "commercial"
+	}
+	switch {
+	case t.Find("healthcare") != "":
+		return "health"
+	case t.Find("tourism") == "museum":
+		return "culture"
+	case t.Find("office") != "":
+		return "office"
+	case t.Find("shop") != "", t.Find("tourism") == "hotel":
+		return "commercial"
+	}
+	return ""
+}
+
+// floorsAndHeight reads building:levels and height, each filling in for the other at 3 m a
+// floor, with a default number of floors by building type when both are missing.
+func floorsAndHeight(t osm.Tags) (int64, float64) {
+	floors, hasFloors := parseLevels(t.Find("building:levels"))
+	height, hasHeight := parseHeight(t.Find("height"))
+	switch {
+	case hasFloors && hasHeight:
+	case hasFloors:
+		height = float64(floors) * storeyHeightM
+	case hasHeight:
+		floors = max(1, int64(math.Round(height/storeyHeightM)))
+	default:
+		f, ok := defaultFloors[t.Find("building")]
+		if !ok {
+			f = defaultFloorsElse
+		}
+		floors, height = f, float64(f)*storeyHeightM
+	}
+	if height == 0 {
+		height = storeyHeightM // a roof or carport: one storey high, no floor area
+	}
+	return floors, height
+}
+
+func parseLevels(s string) (int64, bool) {
+	x, ok := parseNumber(s)
+	if !ok || x > 200 {
+		return 0, false
+	}
+	return int64(math.Round(x)), true
+}
+
+// parseHeight reads "12", "12 m", "12.5", "40 ft" or "40'" as metres.
+func parseHeight(s string) (float64, bool) {
+	x, ok := parseNumber(strings.TrimSpace(s))
+	if !ok || x <= 0 {
+		return 0, false
+	}
+	if strings.HasSuffix(s, "ft") || strings.HasSuffix(s, "'") {
+		x *= 0.3048
+	}
+	return x, x <= 1000
+}
+
+// estimateDwellings: residential floor area (all of a residential building's, half of a
+// mixed one's) × 80 % / 70 m² a dwelling.
+func estimateDwellings(use string, gfa float64) int64 {
+	res := 0.0
+	switch use {
+	case "residential":
+		res = gfa
+	case "mixed":
+		res = gfa * mixedResidential
+	}
+	return int64(math.Round(res * dwellingNetShare / dwellingSizeM2))
+}
+
+// yearBuilt reads the first four-digit year of start_date ("1995", "1995-04-01", "~1900",
+// "before 1930"); 0 when there is none (e.g. "C19").
+func yearBuilt(s string) int64 {
+	for i := 0; i+4 <= len(s); i++ {
+		if isDigits(s[i:i+4]) && (i+4 == len(s) || !isDigit(s[i+4])) && (i == 0 || !isDigit(s[i-1])) {
+			y := int64(s[i]-'0')*1000 + int64(s[i+1]-'0')*100 + int64(s[i+2]-'0')*10 + int64(s[i+3]-'0')
+			if y >= 1000 && y <= 2100 {
+				return y
+			}
+		}
+	}
+	return 0
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func isDigits(s string) bool {
+	for i := range len(s) {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// cadastrePrefix is the country code most buildings carry in addr:country, "XX" when none
+// does; it starts every derived cadastral number.
+func (c *city) cadastrePrefix() string {
+	count := map[string]int{}
+	for _, b := range c.buildings {
+		if v := strings.ToUpper(b.e.tags.Find("addr:country")); len(v) == 2 {
+			count[v]++
+		}
+	}
+	best := "XX"
+	for k, n := range count {
+		if n > count[best] || (n == count[best] && k < best) {
+			best = k
+		}
+	}
+	return best
+}
+
+// deriveParcels makes one modelled parcel per building: its metric bounding box grown by
+// 4 m on each side.
+func (c *city) deriveParcels() {
+	for _, b := range c.buildings {
+		box := orb.Bound{
+			Min: orb.Point{b.bound.Min[0] - parcelMarginM, b.bound.Min[1] - parcelMarginM},
+			Max: orb.Point{b.bound.Max[0] + parcelMarginM, b.bound.Max[1] + parcelMarginM},
+		}
+		b.parcelArea = (box.Max[0] - box.Min[0]) * (box.Max[1] - box.Min[1])
+		props := map[string]any{
+			"cad_number": b.cadNumber,
+			"area_m2":    round1(b.parcelArea),
+			"land_use":   parcelLandUse(b),
+			"intravilan": true,
+			"ownership":  ownership(b),
+			"derived":    true,
+		}
+		if a := address(b.e.tags); a != "" {
+			props["address"] = a
+		}
+		restricted := map[string]any{
+			"owner_name": fmt.Sprintf("Owner %d", 1+int64(hash01("owner", b.parcelID)*99999)),
+			"land_book":  fmt.Sprintf("LB-%06d", b.parcelID),
+		}
+		c.emit("parcels", b.parcelID, c.wgs84(rectangle(box)), props, restricted)
+	}
+}
+
+// parcelLandUse is the land-use area's landuse=* value, else the building's use.
+func parcelLandUse(b *building) string {
+	if b.landuse != "" {
+		return b.landuse
+	}
+	return b.use
+}
+
+// ownership: parcels of education, health and culture buildings are public; the others are
+// drawn from a hash of the parcel id: 10 % public, 87 % private, 3 % unknown.
+func ownership(b *building) string {
+	switch b.use {
+	case "education", "health", "culture":
+		return "public"
+	}
+	switch h := hash01("ownership", b.parcelID); {
+	case h < 0.10:
+		return "public"
+	case h < 0.97:
+		return "private"
+	}
+	return "unknown"
+}
+
+// address is "street housenumber" from addr:street (or addr:place) and addr:housenumber.
+func address(t osm.Tags) string {
+	street := t.Find("addr:street")
+	if street == "" {
+		street = t.Find("addr:place")
+	}
+	if street == "" {
+		return ""
+	}
+	return strings.TrimSpace(street + " " + t.Find("addr:housenumber"))
+}

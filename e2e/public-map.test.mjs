@@ -1,0 +1,225 @@
+// The public map at /: loads without console errors and draws the city, a click shows the
+// right attributes, the language switch works and is remembered, the keyboard reaches the layer
+// panel, 3D works, "what is near here" answers in text, a phone's 320 px fit, and the first
+// view stays under 1 MB besides the tiles. Writes docs/screenshots/map-2d.png, map-3d.png and
+// map-phone.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, launch, newPage, waitReady, waitIdle, screenshotPath, api } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const isTile = (url) => /\.mvt(\?|$)/.test(url);
+
+test('the public map loads, draws the city, and the first view is under 1 MB besides tiles', async () => {
+  const page = await newPage(browser);
+  const sizes = [];
+  page.on('requestfinished', async (req) => {
+    try {
+      const s = await req.sizes();
+      sizes.push({ url: req.url(), bytes: s.responseBodySize + s.responseHeadersSize });
+    } catch { /* request gone */ }
+  });
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+
+  const drawn = await page.evaluate(() => ({
+    all: window.map.queryRenderedFeatures().length,
+    buildings: window.map.queryRenderedFeatures({ layers: ['ct-buildings'] }).length,
+    facilities: window.map.queryRenderedFeatures({ layers: ['ct-facilities'] }).length,
+  }));
+  assert.ok(drawn.all > 0, 'queryRenderedFeatures is empty');
+  assert.ok(drawn.buildings > 0, 'no building drawn');
+  await page.screenshot({ path: screenshotPath('map-2d.png') });
+
+  // The OpenStreetMap attribution is on the page, the map's own control included.
+  const attribution = await page.locator('.maplibregl-ctrl-attrib').innerText();
+  assert.match(attribution, /OpenStreetMap/);
+  assert.match(await page.locator('footer').innerText(), /OpenStreetMap/);
+
+  await page.waitForTimeout(300);
+  const nonTile = sizes.filter((s) => !isTile(s.url));
+  const total = nonTile.reduce((a, s) => a + s.bytes, 0);
+  const tiles = sizes.length - nonTile.length;
+  console.log(`first view: ${nonTile.length} requests, ${(total / 1024).toFixed(0)} KiB besides ${tiles} tiles`);
+  assert.ok(total < 1_000_000, `first view transferred ${total} bytes besides tiles`);
+  assert.ok(tiles > 0, 'no tile was requested');
+
+  assert.deepEqual(page.errors, [], 'console errors on the public map');
+  await page.context().close();
+});
+
+test('a click on a building shows a popup with its attributes', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+  // Zoom in a little so that buildings are large enough to hit.
+  await page.evaluate(() => window.map.jumpTo({ zoom: Math.max(window.map.getZoom(), 16.5) }));
+  await waitIdle(page);
+
+  // Find a building whose inner point shows that building on top (no facility over it).
+  const target = await page.evaluate(() => {
+    const m = window.map;
+    const canvas = m.getCanvas();
+    const w = canvas.clientWidth;
+    const h = canvas.clientHeight;
+    const rings = (g) => (g.type === 'Polygon' ? [g.coordinates[0]] : g.type === 'MultiPolygon' ? g.coordinates.map((p) => p[0]) : []);
+    for (const f of m.queryRenderedFeatures({ layers: ['ct-buildings'] })) {
+      for (const ring of rings(f.geometry)) {
+        const pts = ring.map((c) => m.project(c));
+        const xs = pts.map((p) => p.x);
+        const ys = pts.map((p) => p.y);
+        const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+        if (x1 - x0 < 14 || y1 - y0 < 14) continue;
+        // Try a few points inside the box, centre first.
+        for (const [fx, fy] of [[0.5, 0.5], [0.4, 0.5], [0.6, 0.5], [0.5, 0.4], [0.5, 0.6], [0.35, 0.35], [0.65, 0.65]]) {
+          const x = x0 + (x1 - x0) * fx;
+          const y = y0 + (y1 - y0) * fy;
+          if (x < 60 || y < 60 || x > w - 120 || y > h - 60) continue;
+          const hits = m.queryRenderedFeatures([[x - 8, y - 8], [x + 8, y + 8]], { layers: ['ct-facilities', 'ct-air'] });
+          if (hits.length) continue;
+          const top = m.queryRenderedFeatures([x, y], { layers: ['ct-buildings'] });
+          if (top.length && top[0].id === f.id) {
+            const ll = m.unproject([x, y]);
+            return { x, y, id: f.id, props: f.properties, lng: ll.lng, lat: ll.lat };
+          }
+        }
+      }
+    }
+    return null;
+  });
+  assert.ok(target, 'no clickable building found');
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + target.x, box.y + target.y);
+
+  const popup = page.locator('.maplibregl-popup .feature-info');
+  await popup.waitFor({ state: 'visible', timeout: 10000 });
+  assert.equal(await popup.getAttribute('data-layer'), 'buildings');
+  assert.equal(await popup.getAttribute('data-id'), String(target.id));
+  const shown = await popup.evaluate((el) => Object.fromEntries([...el.querySelectorAll('dd[data-field]')].map((dd) => [dd.dataset.field, dd.dataset.value])));
+  const text = await popup.innerText();
+
+  // The same building from the public feature API.
+  const d = 0.0005;
+  const fc = await api(`/api/features/buildings?bbox=${target.lng - d},${target.lat - d},${target.lng + d},${target.lat + d}&limit=1000`, { token: '' });
+  const feature = fc.features.find((f) => String(f.id) === String(target.id));
+  assert.ok(feature, `building ${target.id} is not in /api/features`);
+  for (const [k, v] of Object.entries(feature.properties)) {
+    assert.ok(k in shown, `popup lacks ${k}`);
+    if (typeof v === 'number') assert.ok(Math.abs(Number(shown[k]) - v) < 1e-3 * Math.max(1, Math.abs(v)), `${k}: popup ${shown[k]}, API ${v}`);
+    else assert.equal(shown[k], Array.isArray(v) ? v.join(',') : String(v), `${k}`);
+  }
+  if ('floors' in feature.properties) assert.match(text, /Floors above ground/);
+  if ('use' in feature.properties) assert.match(text, /Use/);
+  // The same information as text, outside the map.
+  assert.equal(await page.locator('#info .feature-info').getAttribute('data-id'), String(target.id));
+  // The click also answered "what is near here".
+  await page.locator('#near-results li[data-kind="school"]').waitFor({ timeout: 10000 });
+
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the language switch changes the UI text and is remembered', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal(await page.locator('label[for="layer-buildings"]').innerText(), 'Buildings');
+  assert.equal(await page.locator('.layers legend').innerText(), 'Layers');
+
+  await page.getByRole('button', { name: 'RO', exact: true }).click();
+  assert.equal(await page.getAttribute('html', 'lang'), 'ro');
+  assert.equal(await page.locator('label[for="layer-buildings"]').innerText(), 'Clădiri');
+  assert.equal(await page.locator('.layers legend').innerText(), 'Straturi');
+  assert.equal(await page.locator('#near-title').innerText(), 'Ce este în apropiere?');
+  assert.equal(await page.getByRole('button', { name: 'RO', exact: true }).getAttribute('aria-pressed'), 'true');
+
+  await page.reload();
+  await waitReady(page);
+  assert.equal(await page.getAttribute('html', 'lang'), 'ro', 'the language is not remembered');
+  assert.equal(await page.locator('label[for="layer-buildings"]').innerText(), 'Clădiri');
+  await page.getByRole('button', { name: 'EN', exact: true }).click();
+  assert.equal(await page.locator('label[for="layer-buildings"]').innerText(), 'Buildings');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('keyboard only: Tab reaches the layer panel, Space toggles a layer, focus is visible', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+  let reached = null;
+  for (let i = 0; i < 20 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => {
+      const a = document.activeElement;
+      return a && a.closest('#layer-list') && a.matches('input[type=checkbox]') ? a.id : null;
+    });
+  }
+  assert.ok(reached, 'Tab never reached a layer checkbox');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none', 'the focused checkbox shows no outline');
+
+  // Toggle the layer with the keyboard and see the map follow.
+  const name = reached.replace('layer-', '');
+  const before = await page.evaluate((n) => window.map.getStyle().layers.filter((l) => l.metadata?.panel === n).map((l) => window.map.getLayoutProperty(l.id, 'visibility')), name);
+  const checked = await page.isChecked(`#${reached}`);
+  await page.keyboard.press('Space');
+  assert.equal(await page.isChecked(`#${reached}`), !checked);
+  const after = await page.evaluate((n) => window.map.getStyle().layers.filter((l) => l.metadata?.panel === n).map((l) => window.map.getLayoutProperty(l.id, 'visibility')), name);
+  assert.notDeepEqual(after, before, 'the map did not follow the checkbox');
+
+  // The map itself: focus the canvas, Enter gives the information at the centre as text.
+  await page.focus('#map canvas');
+  await page.keyboard.press('Enter');
+  await page.locator('#info :is(.feature-info, p)').first().waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('3D view extrudes the buildings; what is near the centre is listed with distances', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+  await page.evaluate(() => window.map.jumpTo({ zoom: Math.max(window.map.getZoom(), 16) }));
+  await page.check('#toggle-3d');
+  await page.waitForFunction(() => window.map.getPitch() > 55 && !window.map.isMoving(), null, { timeout: 10000 });
+  await waitIdle(page);
+  const extruded = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['ct-buildings-3d'] }).length);
+  assert.ok(extruded > 0, 'no extruded building drawn');
+  await page.evaluate(() => { document.querySelector('#panel').scrollTop = 0; });
+  await page.screenshot({ path: screenshotPath('map-3d.png') });
+
+  await page.click('#near-centre');
+  const items = page.locator('#near-results li[data-distance]');
+  await items.first().waitFor({ timeout: 10000 });
+  const listed = await page.locator('#near-results li').evaluateAll((lis) => lis.map((li) => ({ kind: li.dataset.kind, d: li.dataset.distance, text: li.innerText })));
+  assert.deepEqual(listed.map((l) => l.kind), ['school', 'clinic', 'pharmacy', 'park', 'citizen_center']);
+  for (const l of listed.filter((x) => x.d !== undefined)) assert.match(l.text, /\d.*\b(m|km)\b/);
+  assert.equal(await page.locator('#near-results').getAttribute('aria-live'), 'polite');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('on a 320 px phone the pages fit and the map draws', async () => {
+  const page = await newPage(browser, { width: 320, height: 640 });
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+  const fit = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, map: document.querySelector('#map').getBoundingClientRect() }));
+  assert.ok(fit.scroll <= 320, `the page is ${fit.scroll} px wide`);
+  assert.ok(fit.map.width >= 300 && fit.map.height >= 250, `map is ${fit.map.width}×${fit.map.height}`);
+  assert.ok(await page.evaluate(() => window.map.queryRenderedFeatures().length) > 0);
+  await page.screenshot({ path: screenshotPath('map-phone.png'), fullPage: false });
+  // The other pages fit too.
+  for (const p of ['/planner', '/docs']) {
+    await page.goto(BASE + p);
+    await page.waitForLoadState('load');
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(w <= 320, `${p} is ${w} px wide`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -1,0 +1,959 @@
+package scenarios
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
+)
+
+// Engine computes the indicators of docs/domain.md for the baseline city and for scenario
+// variants. It computes the baseline once per city model and keeps, per scenario, the
+// per-building contributions of its last run that differ from the baseline's, so that a
+// re-run after a small change recomputes only the buildings the change can reach.
+//
+// An Engine is safe for concurrent use.
+type Engine struct {
+	params Parameters
+
+	// nearKinds are the facility kinds whose nearest instance every building records.
+	nearKinds  []string
+	accessIdx  []int // nearKinds index of each accessKinds entry
+	fifteenIdx []int
+	helpIdx    []int
+	wifiIdx    int // -1 when not tracked
+	schoolIdx  int
+	kinderIdx  int
+	// Parameters as arrays, for the aggregation's inner loop.
+	accessRadius                            []float64 // by accessKinds index
+	mixedIdx, residentialIdx, mixedOtherIdx int8
+	m2PerJob                                []float64 // by layers.BuildingUses index
+
+	// MaxStates bounds the number of scenarios whose last run is kept for incremental
+	// re-runs (least recently used first out).
+	MaxStates int
+	// MaxIncrementalChanges: above this many changes between two runs, run in full.
+	MaxIncrementalChanges int
+
+	baseMu sync.Mutex
+	base   *baseline
+
+	mu     sync.Mutex
+	states map[string]*state
+	clock  int64
+}
+
+// NewEngine returns an engine using the given parameters.
+func NewEngine(p Parameters) (*Engine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{params: p, MaxStates: 256, MaxIncrementalChanges: 64, states: map[string]*state{}}
+	idx := func(k string) int {
+		if i := slices.Index(e.nearKinds, k); i >= 0 {
+			return i
+		}
+		e.nearKinds = append(e.nearKinds, k)
+		return len(e.nearKinds) - 1
+	}
+	for _, k := range accessKinds {
+		e.accessIdx = append(e.accessIdx, idx(k))
+	}
+	for _, k := range p.FifteenMinuteKinds {
+		e.fifteenIdx = append(e.fifteenIdx, idx(k))
+	}
+	for _, k := range p.DigitalHelpFacilities {
+		e.helpIdx = append(e.helpIdx, idx(k))
+	}
+	e.wifiIdx = idx("public_wifi")
+	e.schoolIdx, e.kinderIdx = idx("school"), idx("kindergarten")
+	for _, k := range accessKinds {
+		e.accessRadius = append(e.accessRadius, p.AccessRadiusM[k])
+	}
+	useIdx := func(u string) int8 { return int8(slices.Index(layers.BuildingUses, u)) }
+	e.mixedIdx, e.residentialIdx, e.mixedOtherIdx = useIdx("mixed"), useIdx("residential"), useIdx(p.MixedOtherUse)
+	e.m2PerJob = make([]float64, len(layers.BuildingUses))
+	for i, u := range layers.BuildingUses {
+		e.m2PerJob[i] = p.M2PerJob[u]
+	}
+	return e, nil
+}
+
+// Parameters returns the parameters the engine uses.
+func (e *Engine) Parameters() Parameters { return e.params }
+
+// baseline is what the engine computes once per city model.
+type baseline struct {
+	city       *spatial.City
+	facKind    []*spatial.Index // baseline facilities by nearKinds index
+	green      *spatial.Index   // public green spaces
+	greenLarge *spatial.Index   // public green spaces >= GreenMinAreaM2
+	// Grids of nearest candidates over the same sets (grid.go).
+	facGrid                   []*nearGrid
+	greenGrid, greenLargeGrid *nearGrid
+	grids                     map[string]*polyGrid // by polygon layer
+	parcelGrid                *polyGrid
+	// Baseline facilities of each near kind and all green spaces, in id order, with the
+	// index of the district of each (-1: none), for the per-run sums over them.
+	facItems      [][]*spatial.Item
+	facDistrict   [][]int32
+	greenItems    []*spatial.Item
+	greenDistrict []int32
+	buildings     []*spatial.Item // canonical order: ascending id
+	bIdx          map[int64]int32
+	parcels       []*spatial.Item
+	pIdx          map[int64]int32
+	districts     []*spatial.Item
+	districtIdx   map[int64]int
+	recs          []bRec
+	precs         []pRec
+	agg           *aggregate
+	violations    map[violKey]bool // the baseline's violations
+	env           *env
+}
+
+// state is a scenario's last run, kept for incremental re-runs: the changes it applied,
+// its variant, and the contributions that differ from the baseline's (every building of the
+// overlay, and the baseline buildings and parcels whose contribution changed).
+type state struct {
+	city    *spatial.City
+	changes []Change
+	v       *Variant
+	en      *env
+	recs    map[int64]*bRec
+	precs   map[int64]*pRec
+	used    int64
+	// The same overrides in baseline order, for the aggregation to walk without lookups:
+	// baseline buildings that are hidden (rec nil) or whose record differs, and parcels.
+	bOrder []bOverride
+	pOrder []pOverride
+}
+
+type bOverride struct {
+	idx int32
+	rec *bRec // nil: hidden (demolished, or modified: its new record comes with the overlay)
+}
+
+type pOverride struct {
+	idx int32
+	rec *pRec
+}
+
+// index rebuilds bOrder and pOrder from the override maps and the hidden set.
+func (st *state) index(b *baseline) {
+	lv := st.en.buildings
+	st.bOrder = st.bOrder[:0]
+	for id := range lv.Hidden {
+		if i, ok := b.bIdx[id]; ok {
+			st.bOrder = append(st.bOrder, bOverride{i, nil})
+		}
+	}
+	for id, r := range st.recs {
+		if lv.Hidden[id] || lv.inOver(id) {
+			continue
+		}
+		if i, ok := b.bIdx[id]; ok {
+			st.bOrder = append(st.bOrder, bOverride{i, r})
+		}
+	}
+	sort.Slice(st.bOrder, func(i, j int) bool { return st.bOrder[i].idx < st.bOrder[j].idx })
+	st.pOrder = st.pOrder[:0]
+	for id, r := range st.precs {
+		if i, ok := b.pIdx[id]; ok {
+			st.pOrder = append(st.pOrder, pOverride{i, r})
+		}
+	}
+	sort.Slice(st.pOrder, func(i, j int) bool { return st.pOrder[i].idx < st.pOrder[j].idx })
+}
+
+func (e *Engine) isPublic(f *layers.Feature) bool {
+	pub, ok := f.Props["public"].(bool)
+	return !ok || pub // unknown counts as public
+}
+
+func (e *Engine) isLargePublic(it *spatial.Item) bool {
+	return e.isPublic(it.Feature) && it.Area >= e.params.GreenMinAreaM2
+}
+
+// Baseline returns the baseline computation of city, computing it on first use.
+func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline, error) {
+	if city == nil {
+		return nil, ErrNoCity
+	}
+	e.baseMu.Lock()
+	defer e.baseMu.Unlock()
+	if e.base != nil && e.base.city == city {
+		return e.base, nil
+	}
+	b := &baseline{city: city, districtIdx: map[int64]int{}}
+	proj := city.Proj
+	b.facKind = make([]*spatial.Index, len(e.nearKinds))
+	for i := range b.facKind {
+		b.facKind[i] = spatial.NewIndex("facilities", proj)
+	}
+	for _, it := range city.Layer("facilities").Items() {
+		if i := slices.Index(e.nearKinds, str(it.Feature.Props, "kind")); i >= 0 {
+			b.facKind[i].Insert(it.Feature)
+		}
+	}
+	b.green, b.greenLarge = spatial.NewIndex("green_spaces", proj), spatial.NewIndex("green_spaces", proj)
+	for _, it := range city.Layer("green_spaces").Items() {
+		if e.isPublic(it.Feature) {
+			b.green.Insert(it.Feature)
+			if e.isLargePublic(it) {
+				b.greenLarge.Insert(it.Feature)
+			}
+		}
+	}
+	mb := proj.Bound(city.Bound)
+	b.facGrid = make([]*nearGrid, len(e.nearKinds))
+	var wg sync.WaitGroup
+	for i := range b.facGrid {
+		wg.Go(func() { b.facGrid[i] = newNearGrid(b.facKind[i], mb) })
+	}
+	b.grids = map[string]*polyGrid{}
+	var gmu sync.Mutex
+	for _, name := range gridLayers {
+		wg.Go(func() {
+			g := newPolyGrid(city.Layer(name), mb)
+			gmu.Lock()
+			b.grids[name] = g
+			gmu.Unlock()
+		})
+	}
+	wg.Go(func() { b.greenGrid = newNearGrid(b.green, mb) })
+	wg.Go(func() { b.greenLargeGrid = newNearGrid(b.greenLarge, mb) })
+	wg.Wait()
+	b.parcelGrid = b.grids["parcels"]
+	b.buildings = city.Layer("buildings").Items()
+	b.bIdx = make(map[int64]int32, len(b.buildings))
+	for i, it := range b.buildings {
+		b.bIdx[it.Feature.ID] = int32(i)
+	}
+	b.parcels = city.Layer("parcels").Items()
+	b.pIdx = make(map[int64]int32, len(b.parcels))
+	for i, it := range b.parcels {
+		b.pIdx[it.Feature.ID] = int32(i)
+	}
+	b.districts = city.Layer("districts").Items()
+	for i, it := range b.districts {
+		b.districtIdx[it.Feature.ID] = i
+	}
+	b.env = e.newEnv(b, NewVariant(city))
+	b.facItems, b.facDistrict = make([][]*spatial.Item, len(e.nearKinds)), make([][]int32, len(e.nearKinds))
+	for k := range e.nearKinds {
+		b.facItems[k] = b.facKind[k].Items()
+		for _, it := range b.facItems[k] {
+			b.facDistrict[k] = append(b.facDistrict[k], b.env.districtOf(it.Centroid))
+		}
+	}
+	b.greenItems = city.Layer("green_spaces").Items()
+	for _, it := range b.greenItems {
+		b.greenDistrict = append(b.greenDistrict, b.env.districtOf(it.Centroid))
+	}
+	recs, err := e.records(ctx, b.env, b.buildings)
+	if err != nil {
+		return nil, err
+	}
+	b.recs = recs
+	b.precs = e.parcelRecords(b, b.env, recs)
+	for i := range b.recs {
+		b.recs[i].base = true
+	}
+	for i := range b.precs {
+		b.precs[i].base = true
+	}
+	b.agg = e.aggregate(b.env, func(fn func(*bRec)) {
+		for i := range b.recs {
+			fn(&b.recs[i])
+		}
+	}, func(fn func(*pRec)) {
+		for i := range b.precs {
+			fn(&b.precs[i])
+		}
+	})
+	b.violations = map[violKey]bool{}
+	for _, r := range b.agg.vb {
+		for _, v := range r.viol {
+			b.violations[violKey{false, r.id, v.rule}] = true
+		}
+	}
+	for _, r := range b.agg.vp {
+		for _, v := range r.viol {
+			b.violations[violKey{true, r.id, v.rule}] = true
+		}
+	}
+	e.base = b
+	return b, nil
+}
+
+// eachFacility calls fn with every visible facility of near kind k in canonical order and
+// its district.
+func (en *env) eachFacility(k int, fn func(*spatial.Item, int32)) {
+	lv := en.fac[k]
+	for i, it := range en.b.facItems[k] {
+		if !lv.Hidden[it.Feature.ID] {
+			fn(it, en.b.facDistrict[k][i])
+		}
+	}
+	for _, it := range en.facOver[k] {
+		fn(it, en.districtOf(it.Centroid))
+	}
+}
+
+// eachGreen calls fn with every visible green space in canonical order and its district.
+func (en *env) eachGreen(fn func(*spatial.Item, int32)) {
+	lv := en.greens
+	for i, it := range en.b.greenItems {
+		if !lv.Hidden[it.Feature.ID] {
+			fn(it, en.b.greenDistrict[i])
+		}
+	}
+	if lv.hasOver() {
+		for _, it := range lv.Over.Items() {
+			fn(it, en.districtOf(it.Centroid))
+		}
+	}
+}
+
+// gridLayers are the polygon layers the engine asks "what contains this point" of.
+var gridLayers = []string{"parcels", "districts", "zoning", "noise", "flood", "broadband"}
+
+// newEnv makes the merged views of a variant.
+func (e *Engine) newEnv(b *baseline, v *Variant) *env {
+	en := &env{b: b, v: v}
+	en.facilities = v.Layer("facilities")
+	en.fac = make([]*LayerView, len(e.nearKinds))
+	overKind := make([]*spatial.Index, len(e.nearKinds))
+	if en.facilities.hasOver() {
+		for _, it := range en.facilities.Over.Items() {
+			if i := slices.Index(e.nearKinds, str(it.Feature.Props, "kind")); i >= 0 {
+				if overKind[i] == nil {
+					overKind[i] = spatial.NewIndex("facilities", v.City.Proj)
+				}
+				overKind[i].Insert(it.Feature)
+			}
+		}
+	}
+	en.facOver = make([][]*spatial.Item, len(e.nearKinds))
+	for i := range e.nearKinds {
+		en.fac[i] = derive(b.facKind[i], overKind[i], en.facilities)
+		if overKind[i] != nil {
+			en.facOver[i] = overKind[i].Items()
+		}
+	}
+	en.greens = v.Layer("green_spaces")
+	var og, ol *spatial.Index
+	if en.greens.hasOver() {
+		for _, it := range en.greens.Over.Items() {
+			if !e.isPublic(it.Feature) {
+				continue
+			}
+			if og == nil {
+				og = spatial.NewIndex("green_spaces", v.City.Proj)
+			}
+			og.Insert(it.Feature)
+			if e.isLargePublic(it) {
+				if ol == nil {
+					ol = spatial.NewIndex("green_spaces", v.City.Proj)
+				}
+				ol.Insert(it.Feature)
+			}
+		}
+	}
+	en.green = derive(b.green, og, en.greens)
+	en.greenLarge = derive(b.greenLarge, ol, en.greens)
+	if og != nil {
+		en.greenOver = og.Items()
+	}
+	if ol != nil {
+		en.greenLargeOver = ol.Items()
+	}
+	en.buildings = v.Layer("buildings")
+	en.parcels = v.Layer("parcels")
+	en.zoning = v.Layer("zoning")
+	en.noise = v.Layer("noise")
+	en.flood = v.Layer("flood")
+	en.broadband = v.Layer("broadband")
+	en.air = v.Layer("air_stations")
+	if n := en.air.Len(); n <= maxListedStations && e.params.AirStations <= 8 {
+		en.stations = make([]*spatial.Item, 0, n)
+		en.air.Each(func(it *spatial.Item) { en.stations = append(en.stations, it) })
+	}
+	en.districts = v.Layer("districts")
+	en.over = map[string][]*spatial.Item{}
+	for _, name := range gridLayers {
+		if lv := v.Layer(name); lv.hasOver() {
+			en.over[name] = lv.Over.Items()
+		}
+	}
+	return en
+}
+
+// records computes the contributions of items in parallel.
+func (e *Engine) records(ctx context.Context, en *env, items []*spatial.Item) ([]bRec, error) {
+	out := make([]bRec, len(items))
+	k := len(e.nearKinds)
+	nearBuf := make([]near, len(items)*k) // one allocation for every record's nearest list
+	workers := runtime.GOMAXPROCS(0)
+	const chunk = 512
+	var next int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var cerr error
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				start := int(next)
+				next += chunk
+				mu.Unlock()
+				if start >= len(items) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					mu.Lock()
+					cerr = err
+					mu.Unlock()
+					return
+				}
+				for i := start; i < min(start+chunk, len(items)); i++ {
+					out[i] = e.buildingRecord(en, items[i], nearBuf[i*k:(i+1)*k])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out, cerr
+}
+
+// parcelRecords computes every parcel's record from building records given in canonical
+// order.
+func (e *Engine) parcelRecords(b *baseline, en *env, recs []bRec) []pRec {
+	type sums struct{ fp, gfa float64 }
+	per := make([]sums, len(b.parcels))
+	for i := range recs {
+		r := &recs[i]
+		if !r.hasParcel {
+			continue
+		}
+		if pi, ok := b.pIdx[r.parcel]; ok {
+			per[pi].fp += r.footprint
+			per[pi].gfa += r.gfa
+		}
+	}
+	out := make([]pRec, len(b.parcels))
+	for i, it := range b.parcels {
+		out[i] = e.parcelRecord(en, it, per[i].fp, per[i].gfa)
+	}
+	return out
+}
+
+// variantOrder lists a variant's buildings in canonical order.
+func variantOrder(b *baseline, en *env) []*spatial.Item {
+	lv := en.buildings
+	out := make([]*spatial.Item, 0, lv.Len())
+	for _, it := range b.buildings {
+		if !lv.Hidden[it.Feature.ID] {
+			out = append(out, it)
+		}
+	}
+	if lv.hasOver() {
+		out = append(out, lv.Over.Items()...)
+	}
+	return out
+}
+
+// fullState computes a variant from scratch and returns it as a state.
+func (e *Engine) fullState(ctx context.Context, b *baseline, changes []Change, v *Variant) (*state, int, error) {
+	en := e.newEnv(b, v)
+	order := variantOrder(b, en)
+	recs, err := e.records(ctx, en, order)
+	if err != nil {
+		return nil, 0, err
+	}
+	precs := e.parcelRecords(b, en, recs)
+	st := &state{city: b.city, changes: changes, v: v, en: en, recs: map[int64]*bRec{}, precs: map[int64]*pRec{}}
+	for i := range recs {
+		r := &recs[i]
+		if en.buildings.inOver(r.id) {
+			st.recs[r.id] = r.clone()
+			continue
+		}
+		if !recEqual(r, &b.recs[b.bIdx[r.id]]) {
+			st.recs[r.id] = r.clone()
+		}
+	}
+	for i := range precs {
+		if !pRecEqual(&precs[i], &b.precs[i]) {
+			p := precs[i]
+			st.precs[p.id] = &p
+		}
+	}
+	st.index(b)
+	return st, len(recs), nil
+}
+
+// each calls fn with the state's building records in canonical order.
+func (st *state) each(b *baseline, fn func(*bRec)) {
+	j := 0
+	for i := range b.recs {
+		if j < len(st.bOrder) && int(st.bOrder[j].idx) == i {
+			if r := st.bOrder[j].rec; r != nil {
+				fn(r)
+			}
+			j++
+			continue
+		}
+		fn(&b.recs[i])
+	}
+	if lv := st.en.buildings; lv.hasOver() {
+		for _, it := range lv.Over.Items() {
+			fn(st.recs[it.Feature.ID])
+		}
+	}
+}
+
+func (st *state) eachParcel(b *baseline, fn func(*pRec)) {
+	j := 0
+	for i := range b.precs {
+		if j < len(st.pOrder) && int(st.pOrder[j].idx) == i {
+			fn(st.pOrder[j].rec)
+			j++
+			continue
+		}
+		fn(&b.precs[i])
+	}
+}
+
+// rec returns the state's record of a building of its variant, nil when it has none.
+func (st *state) rec(b *baseline, id int64) *bRec {
+	if r, ok := st.recs[id]; ok {
+		return r
+	}
+	if st.en.buildings.Hidden[id] {
+		return nil
+	}
+	if i, ok := b.bIdx[id]; ok {
+		return &b.recs[i]
+	}
+	return nil
+}
+
+// violKey names a violation: a building's or a parcel's breach of one rule.
+type violKey struct {
+	parcel bool
+	id     int64
+	rule   uint8
+}
+
+type featureKey struct {
+	layer string
+	id    int64
+}
+
+// touched returns the features a change acts on.
+func touched(c *Change) featureKey {
+	r := rules[c.Kind]
+	if c.Target != "" {
+		id, _ := parseTarget(c.Target)
+		return featureKey{r.layer, id}
+	}
+	return featureKey{r.layer, c.FeatureID}
+}
+
+// diffChanges returns the changes in one list and not the other (by id; changes never
+// change once stored).
+func diffChanges(old, cur []Change) (gone, added []Change) {
+	in := func(cs []Change) map[string]bool {
+		m := make(map[string]bool, len(cs))
+		for _, c := range cs {
+			m[c.ID] = true
+		}
+		return m
+	}
+	inOld, inCur := in(old), in(cur)
+	for _, c := range old {
+		if !inCur[c.ID] {
+			gone = append(gone, c)
+		}
+	}
+	for _, c := range cur {
+		if !inOld[c.ID] {
+			added = append(added, c)
+		}
+	}
+	return gone, added
+}
+
+// incremental moves st from its changes to cur, recomputing only what the difference can
+// reach:
+//   - a building added, modified or demolished: that building, and the parcels under its old
+//     and new centroid;
+//   - a facility or public green space added or removed: the buildings whose nearest one of
+//     that kind it was or now is (found by a pass over the cached records comparing the
+//     recorded nearest distance: this covers the walking radii of indicators 5, 6, 8 and 14
+//     and the nearest-school and nearest-kindergarten assignments of indicator 7); a
+//     capacity change moves no building, only the loads summed afterwards;
+//   - a zone or broadband polygon: the buildings and parcels within its old and new extent.
+//
+// Everything is then re-aggregated from the records in canonical order, so an incremental
+// run gives bit-for-bit the numbers of a full one.
+func (e *Engine) incremental(ctx context.Context, b *baseline, st *state, cur []Change, v *Variant) (int, error) {
+	gone, added := diffChanges(st.changes, cur)
+	en := e.newEnv(b, v)
+	old := st.en
+
+	dirtyB := map[int64]bool{}
+	dirtyP := map[int64]bool{}
+	type facCrit struct {
+		k     int
+		id    int64
+		point orb.Point
+		byID  bool
+	}
+	type greenCrit struct {
+		id          int64
+		it          *spatial.Item
+		byID        bool
+		large, publ bool
+	}
+	var facs []facCrit
+	var greens []greenCrit
+	var bounds []orb.Bound // zone and broadband extents
+	var zoneBounds []orb.Bound
+
+	seen := map[featureKey]bool{}
+	for _, c := range append(gone, added...) {
+		fk := touched(&c)
+		if seen[fk] {
+			continue
+		}
+		seen[fk] = true
+		o, okO := old.v.Layer(fk.layer).Get(fk.id)
+		n, okN := v.Layer(fk.layer).Get(fk.id)
+		switch fk.layer {
+		case "buildings":
+			dirtyB[fk.id] = true
+		case "facilities":
+			if okO && okN && orb.Equal(o.Geom, n.Geom) && str(o.Feature.Props, "kind") == str(n.Feature.Props, "kind") {
+				continue // capacity or name: only the loads change
+			}
+			if okO {
+				if k := slices.Index(e.nearKinds, str(o.Feature.Props, "kind")); k >= 0 {
+					facs = append(facs, facCrit{k: k, id: fk.id, byID: true})
+				}
+			}
+			if okN {
+				if k := slices.Index(e.nearKinds, str(n.Feature.Props, "kind")); k >= 0 {
+					facs = append(facs, facCrit{k: k, id: fk.id, point: n.Centroid})
+				}
+			}
+		case "green_spaces":
+			if okO {
+				greens = append(greens, greenCrit{id: fk.id, byID: true})
+			}
+			if okN && e.isPublic(n.Feature) {
+				greens = append(greens, greenCrit{id: fk.id, it: n, publ: true, large: e.isLargePublic(n)})
+			}
+		case "zoning", "broadband":
+			for _, it := range []*spatial.Item{o, n} {
+				if it != nil {
+					bounds = append(bounds, it.Bound)
+					if fk.layer == "zoning" {
+						zoneBounds = append(zoneBounds, it.Bound)
+					}
+				}
+			}
+		}
+	}
+
+	// Buildings and parcels within zone and broadband extents.
+	for _, bd := range bounds {
+		en.buildings.Search(bd, func(it *spatial.Item) bool {
+			if bd.Contains(it.Centroid) {
+				dirtyB[it.Feature.ID] = true
+			}
+			return true
+		})
+	}
+	for _, bd := range zoneBounds {
+		en.parcels.Search(bd, func(it *spatial.Item) bool {
+			if bd.Contains(it.Centroid) {
+				dirtyP[it.Feature.ID] = true
+			}
+			return true
+		})
+	}
+
+	// One pass over the cached records for facilities and green spaces.
+	if len(facs) > 0 || len(greens) > 0 {
+		check := func(r *bRec) {
+			if r == nil || dirtyB[r.id] {
+				return
+			}
+			for _, f := range facs {
+				nr := r.near[f.k]
+				if f.byID && nr.id == f.id || !f.byID && spatial.Distance(f.point, r.c) <= nr.d {
+					dirtyB[r.id] = true
+					return
+				}
+			}
+			for _, g := range greens {
+				if g.byID {
+					if r.green.id == g.id || r.greenLarge.id == g.id {
+						dirtyB[r.id] = true
+						return
+					}
+					continue
+				}
+				lim := r.green.d
+				if g.large {
+					lim = max(lim, r.greenLarge.d)
+				}
+				if boxDist(g.it.Bound, r.c) > lim {
+					continue
+				}
+				d := spatial.Distance(g.it.Geom, r.c)
+				if d <= r.green.d || g.large && d <= r.greenLarge.d {
+					dirtyB[r.id] = true
+					return
+				}
+			}
+		}
+		// The records as the last run left them (st still holds the old variant): buildings
+		// the new variant lost are dirty anyway, and new ones have no record yet.
+		st.each(b, check)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+
+	// Recompute the dirty buildings against the new variant.
+	ids := make([]int64, 0, len(dirtyB))
+	for id := range dirtyB {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	items := make([]*spatial.Item, 0, len(ids))
+	oldRecs := make([]*bRec, 0, len(ids))
+	var goneIDs []int64
+	for _, id := range ids {
+		it, ok := en.buildings.Get(id)
+		if !ok {
+			goneIDs = append(goneIDs, id)
+			continue
+		}
+		items = append(items, it)
+		oldRecs = append(oldRecs, st.rec(b, id))
+	}
+	for _, id := range goneIDs {
+		if r := st.rec(b, id); r != nil && r.hasParcel {
+			dirtyP[r.parcel] = true
+		}
+		delete(st.recs, id)
+	}
+	recs, err := e.records(ctx, en, items)
+	if err != nil {
+		return 0, err
+	}
+	st.en, st.v = en, v // from here on st.rec reads the new variant's hidden set
+	for i := range recs {
+		r := &recs[i]
+		o := oldRecs[i]
+		if o == nil || o.parcel != r.parcel || o.hasParcel != r.hasParcel || o.footprint != r.footprint || o.gfa != r.gfa {
+			if o != nil && o.hasParcel {
+				dirtyP[o.parcel] = true
+			}
+			if r.hasParcel {
+				dirtyP[r.parcel] = true
+			}
+		}
+		if !en.buildings.inOver(r.id) {
+			if bi, ok := b.bIdx[r.id]; ok && recEqual(r, &b.recs[bi]) {
+				delete(st.recs, r.id)
+				continue
+			}
+		}
+		st.recs[r.id] = r.clone()
+	}
+	// Buildings that left the variant (demolished, or an added one whose change was removed).
+	for id := range st.recs {
+		if _, ok := en.buildings.Get(id); !ok {
+			delete(st.recs, id)
+		}
+	}
+
+	// Recompute the dirty parcels, summing their buildings in canonical order.
+	for pid := range dirtyP {
+		pi, ok := b.pIdx[pid]
+		if !ok {
+			continue
+		}
+		pit := b.parcels[pi]
+		type part struct {
+			over    bool
+			key     int64
+			fp, gfa float64
+		}
+		var parts []part
+		en.buildings.Search(pit.Bound, func(it *spatial.Item) bool {
+			r := st.rec(b, it.Feature.ID)
+			if r == nil || !r.hasParcel || r.parcel != pid {
+				return true
+			}
+			if en.buildings.inOver(it.Feature.ID) {
+				parts = append(parts, part{true, it.Feature.ID, r.footprint, r.gfa})
+			} else {
+				parts = append(parts, part{false, int64(b.bIdx[it.Feature.ID]), r.footprint, r.gfa})
+			}
+			return true
+		})
+		sort.Slice(parts, func(i, j int) bool {
+			if parts[i].over != parts[j].over {
+				return !parts[i].over
+			}
+			return parts[i].key < parts[j].key
+		})
+		var fp, gfa float64
+		for _, p := range parts {
+			fp += p.fp
+			gfa += p.gfa
+		}
+		pr := e.parcelRecord(en, pit, fp, gfa)
+		if pRecEqual(&pr, &b.precs[pi]) {
+			delete(st.precs, pid)
+		} else {
+			st.precs[pid] = &pr
+		}
+	}
+	st.changes = cur
+	st.index(b)
+	return len(items), nil
+}
+
+func boxDist(b orb.Bound, p orb.Point) float64 {
+	dx := max(0, b.Min[0]-p[0], p[0]-b.Max[0])
+	dy := max(0, b.Min[1]-p[1], p[1]-b.Max[1])
+	if dx == 0 {
+		return dy
+	}
+	if dy == 0 {
+		return dx
+	}
+	return spatial.Distance(orb.Point{0, 0}, orb.Point{dx, dy})
+}
+
+// RunOptions choose how a run is made.
+type RunOptions struct {
+	// Full ignores the scenario's cached state and recomputes every building.
+	Full bool
+}
+
+// Run computes the indicators of a scenario at a version with the given changes: a full
+// computation the first time, an incremental one after that.
+func (e *Engine) Run(ctx context.Context, city *spatial.City, sc Scenario, changes []Change, opt RunOptions) (*Run, error) {
+	start := time.Now()
+	b, err := e.baselineFor(ctx, city)
+	if err != nil {
+		return nil, err
+	}
+	v, err := Build(city, changes)
+	if err != nil {
+		return nil, err
+	}
+	st := e.takeState(sc.ID)
+	incremental := false
+	recomputed := 0
+	if st != nil && !opt.Full && st.city == city {
+		gone, added := diffChanges(st.changes, changes)
+		if len(gone)+len(added) <= e.MaxIncrementalChanges {
+			if recomputed, err = e.incremental(ctx, b, st, changes, v); err != nil {
+				return nil, err
+			}
+			incremental = true
+		}
+	}
+	if !incremental {
+		if st, recomputed, err = e.fullState(ctx, b, changes, v); err != nil {
+			return nil, err
+		}
+	}
+	agg := e.aggregate(st.en, func(fn func(*bRec)) { st.each(b, fn) }, func(fn func(*pRec)) { st.eachParcel(b, fn) })
+	run := e.assemble(b, agg, st.en)
+	e.putState(sc.ID, st)
+	run.ID = NewID()
+	run.ScenarioID = sc.ID
+	run.ScenarioVersion = sc.Version
+	run.CreatedAt = time.Now().UTC()
+	run.Incremental = incremental
+	run.Recomputed = recomputed
+	run.Changed = changedFeatures(v)
+	run.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return run, nil
+}
+
+// Baseline computes (or returns the cached) baseline indicators of a city, without a
+// scenario: every value's variant equals its baseline.
+func (e *Engine) Baseline(ctx context.Context, city *spatial.City) (*Run, error) {
+	start := time.Now()
+	b, err := e.baselineFor(ctx, city)
+	if err != nil {
+		return nil, err
+	}
+	run := e.assemble(b, b.agg, b.env)
+	run.CreatedAt = time.Now().UTC()
+	run.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return run, nil
+}
+
+func (e *Engine) takeState(id string) *state {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.states[id]
+	delete(e.states, id) // a concurrent run of the same scenario starts afresh
+	return st
+}
+
+func (e *Engine) putState(id string, st *state) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.clock++
+	st.used = e.clock
+	e.states[id] = st
+	for len(e.states) > e.MaxStates && e.MaxStates > 0 {
+		oldest, at := "", int64(-1)
+		for k, s := range e.states {
+			if at < 0 || s.used < at {
+				oldest, at = k, s.used
+			}
+		}
+		delete(e.states, oldest)
+	}
+}
+
+// Forget drops a scenario's cached state (after it is deleted).
+func (e *Engine) Forget(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.states, id)
+}
+
+// OpenStates reports how many scenarios have a cached state.
+func (e *Engine) OpenStates() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.states)
+}
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }

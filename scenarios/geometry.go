@@ -1,0 +1,134 @@
+package scenarios
+
+import (
+	"fmt"
+
+	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/layers"
+)
+
+// checkSimplePolygon reports the first place where a polygon's rings cross, touch or fold
+// back on themselves (a ring against itself, or two rings of the polygon against each
+// other), and rings of zero area. field is the polygon's coordinates field, e.g.
+// "geometry.coordinates" or "geometry.coordinates[2]" for the third of a MultiPolygon.
+//
+// The test is the classic orientation test on every pair of edges whose bounding boxes meet:
+// O(n²) in the worst case, which MaxVerticesPerPolygon keeps cheap.
+func checkSimplePolygon(p orb.Polygon, field string) error {
+	type edge struct {
+		ring, i int
+		a, b    orb.Point
+	}
+	var edges []edge
+	for ri, r := range p {
+		pts := dedupe(r)
+		if len(pts) < 4 || ringArea2(pts) == 0 {
+			return &layers.FieldError{Field: fmt.Sprintf("%s[%d]", field, ri), Message: "ring has zero area"}
+		}
+		for i := 1; i < len(pts); i++ {
+			edges = append(edges, edge{ri, i - 1, pts[i-1], pts[i]})
+		}
+	}
+	// Number of edges per ring, to recognise the closing edge as adjacent to the first.
+	count := map[int]int{}
+	for _, e := range edges {
+		count[e.ring]++
+	}
+	for x := 0; x < len(edges); x++ {
+		e := edges[x]
+		for y := x + 1; y < len(edges); y++ {
+			f := edges[y]
+			if !boxesMeet(e.a, e.b, f.a, f.b) {
+				continue
+			}
+			if e.ring == f.ring {
+				n := count[e.ring]
+				adjacent := f.i == e.i+1 || (e.i == 0 && f.i == n-1)
+				if adjacent {
+					// Neighbours share one vertex; they are wrong only when they fold back
+					// over each other (a spike).
+					shared, eo, fo := e.b, e.a, f.b
+					if f.i != e.i+1 {
+						shared, eo, fo = e.a, e.b, f.a
+					}
+					if orient(shared, eo, fo) == 0 && dot(shared, eo, fo) > 0 {
+						return &layers.FieldError{Field: fmt.Sprintf("%s[%d]", field, e.ring),
+							Message: fmt.Sprintf("ring folds back on itself at position %d", f.i)}
+					}
+					continue
+				}
+				if segmentsIntersect(e.a, e.b, f.a, f.b) {
+					return &layers.FieldError{Field: fmt.Sprintf("%s[%d]", field, e.ring),
+						Message: fmt.Sprintf("ring intersects itself: edge %d–%d crosses edge %d–%d", e.i, e.i+1, f.i, f.i+1)}
+				}
+				continue
+			}
+			if segmentsIntersect(e.a, e.b, f.a, f.b) {
+				return &layers.FieldError{Field: fmt.Sprintf("%s[%d]", field, f.ring),
+					Message: fmt.Sprintf("ring %d crosses ring %d", f.ring, e.ring)}
+			}
+		}
+	}
+	return nil
+}
+
+// dedupe drops consecutive repeated positions (harmless in GeoJSON, but zero-length edges
+// would confuse the crossing test).
+func dedupe(r orb.Ring) []orb.Point {
+	out := make([]orb.Point, 0, len(r))
+	for i, q := range r {
+		if i > 0 && q == r[i-1] {
+			continue
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+func ringArea2(pts []orb.Point) float64 {
+	s := 0.0
+	for i := 1; i < len(pts); i++ {
+		s += pts[i-1][0]*pts[i][1] - pts[i][0]*pts[i-1][1]
+	}
+	return s
+}
+
+func boxesMeet(a, b, c, d orb.Point) bool {
+	return min(a[0], b[0]) <= max(c[0], d[0]) && min(c[0], d[0]) <= max(a[0], b[0]) &&
+		min(a[1], b[1]) <= max(c[1], d[1]) && min(c[1], d[1]) <= max(a[1], b[1])
+}
+
+// orient is the sign of the cross product (b-a)×(c-a): >0 counter-clockwise, <0 clockwise,
+// 0 collinear.
+func orient(a, b, c orb.Point) int {
+	v := (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
+}
+
+// dot is (b-a)·(c-a).
+func dot(a, b, c orb.Point) float64 {
+	return (b[0]-a[0])*(c[0]-a[0]) + (b[1]-a[1])*(c[1]-a[1])
+}
+
+// onSegment reports whether c, collinear with a-b, lies within the segment's box.
+func onSegment(a, b, c orb.Point) bool {
+	return min(a[0], b[0]) <= c[0] && c[0] <= max(a[0], b[0]) && min(a[1], b[1]) <= c[1] && c[1] <= max(a[1], b[1])
+}
+
+// segmentsIntersect reports whether segments a-b and c-d share any point, touching
+// included.
+func segmentsIntersect(a, b, c, d orb.Point) bool {
+	o1, o2, o3, o4 := orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b)
+	if o1 != o2 && o3 != o4 {
+		return true
+	}
+	return (o1 == 0 && onSegment(a, b, c)) || (o2 == 0 && onSegment(a, b, d)) ||
+		(o3 == 0 && onSegment(c, d, a)) || (o4 == 0 && onSegment(c, d, b))
+}

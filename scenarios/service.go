@@ -1,0 +1,419 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
+)
+
+// Service is what the API does with scenarios: it validates, versions and stores them, and
+// runs them on the current city model.
+type Service struct {
+	Store  Store
+	Engine *Engine
+	// City returns the current city model (nil while it loads).
+	City func() *spatial.City
+
+	mu       sync.Mutex
+	variants map[string]cachedVariant
+}
+
+type cachedVariant struct {
+	city    *spatial.City
+	version int64
+	v       *Variant
+	used    time.Time
+}
+
+// NewService returns a service over a store and an engine.
+func NewService(store Store, engine *Engine, city func() *spatial.City) *Service {
+	return &Service{Store: store, Engine: engine, City: city, variants: map[string]cachedVariant{}}
+}
+
+func (s *Service) city() (*spatial.City, error) {
+	c := s.City()
+	if c == nil {
+		return nil, ErrNoCity
+	}
+	return c, nil
+}
+
+// checkVersion compares a client's If-Match version (nil: none sent) with the scenario's.
+func checkVersion(sc Scenario, ifMatch *int64) error {
+	if ifMatch != nil && *ifMatch != sc.Version {
+		return fmt.Errorf("scenario %s is at version %d, If-Match says %d: %w", sc.ID, sc.Version, *ifMatch, ErrPrecondition)
+	}
+	return nil
+}
+
+func checkMeta(name, description string) error {
+	if strings.TrimSpace(name) == "" {
+		return &layers.FieldError{Field: "name", Message: "missing"}
+	}
+	if utf8.RuneCountInString(name) > MaxNameLength {
+		return &layers.FieldError{Field: "name", Message: fmt.Sprintf("longer than %d characters", MaxNameLength)}
+	}
+	if utf8.RuneCountInString(description) > MaxDescriptionLength {
+		return &layers.FieldError{Field: "description", Message: fmt.Sprintf("longer than %d characters", MaxDescriptionLength)}
+	}
+	return nil
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Create makes a new, empty scenario at version 1.
+func (s *Service) Create(ctx context.Context, name, description string) (Scenario, error) {
+	if err := checkMeta(name, description); err != nil {
+		return Scenario{}, err
+	}
+	t := now()
+	sc := Scenario{ID: NewID(), Name: strings.TrimSpace(name), Description: description, Version: 1, CreatedAt: t, UpdatedAt: t}
+	if err := s.Store.CreateScenario(ctx, sc, nil); err != nil {
+		return Scenario{}, err
+	}
+	return sc, nil
+}
+
+// List returns every scenario.
+func (s *Service) List(ctx context.Context) ([]Scenario, error) { return s.Store.Scenarios(ctx) }
+
+// Get returns a scenario and its changes.
+func (s *Service) Get(ctx context.Context, id string) (Scenario, []Change, error) {
+	return s.Store.Scenario(ctx, id)
+}
+
+// Patch holds the metadata fields a PATCH may set; nil leaves a field as it is.
+type Patch struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+// Update changes a scenario's name or description.
+func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch) (Scenario, error) {
+	sc, _, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, err
+	}
+	if err := checkVersion(sc, ifMatch); err != nil {
+		return Scenario{}, err
+	}
+	next := sc
+	if p.Name != nil {
+		next.Name = strings.TrimSpace(*p.Name)
+	}
+	if p.Description != nil {
+		next.Description = *p.Description
+	}
+	if err := checkMeta(next.Name, next.Description); err != nil {
+		return Scenario{}, err
+	}
+	next.Version, next.UpdatedAt = sc.Version+1, now()
+	if err := s.Store.UpdateScenario(ctx, next, sc.Version); err != nil {
+		return Scenario{}, err
+	}
+	return next, nil
+}
+
+// Delete removes a scenario, its changes and runs.
+func (s *Service) Delete(ctx context.Context, id string, ifMatch *int64) error {
+	sc, _, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := checkVersion(sc, ifMatch); err != nil {
+		return err
+	}
+	if err := s.Store.DeleteScenario(ctx, id, sc.Version); err != nil {
+		return err
+	}
+	s.Engine.Forget(id)
+	s.mu.Lock()
+	delete(s.variants, id)
+	s.mu.Unlock()
+	return nil
+}
+
+// Clone makes a new scenario with a copy of another's changes (a variant of a variant); the
+// copies keep their ids, so targets of later changes still resolve.
+func (s *Service) Clone(ctx context.Context, id string, name, description *string) (Scenario, error) {
+	sc, changes, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, err
+	}
+	t := now()
+	c := Scenario{ID: NewID(), Name: sc.Name + " (copy)", Description: sc.Description, Version: 1, Parent: sc.ID,
+		CreatedAt: t, UpdatedAt: t, Changes: len(changes), ChangeSeq: sc.ChangeSeq}
+	if name != nil {
+		c.Name = strings.TrimSpace(*name)
+	}
+	if description != nil {
+		c.Description = *description
+	}
+	if err := checkMeta(c.Name, c.Description); err != nil {
+		return Scenario{}, err
+	}
+	if err := s.Store.CreateScenario(ctx, c, changes); err != nil {
+		return Scenario{}, err
+	}
+	return c, nil
+}
+
+// makesFeature reports whether a change makes a new feature (and so gets a feature id).
+func makesFeature(c *Change) bool {
+	switch c.Kind {
+	case AddBuilding, AddFacility, AddGreenSpace:
+		return true
+	case Rezone, SetBroadband:
+		return c.Target == ""
+	}
+	return false
+}
+
+// AddChanges validates and appends changes, all or nothing, and bumps the version once.
+func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in []ChangeInput) (Scenario, []Change, error) {
+	if len(in) == 0 {
+		return Scenario{}, nil, &layers.FieldError{Field: "changes", Message: "no change given"}
+	}
+	if len(in) > MaxChangesPerRequest {
+		return Scenario{}, nil, fmt.Errorf("%d changes in one request; at most %d: %w", len(in), MaxChangesPerRequest, ErrTooLarge)
+	}
+	city, err := s.city()
+	if err != nil {
+		return Scenario{}, nil, err
+	}
+	sc, existing, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, nil, err
+	}
+	if err := checkVersion(sc, ifMatch); err != nil {
+		return Scenario{}, nil, err
+	}
+	if len(existing)+len(in) > MaxChangesPerScenario {
+		return Scenario{}, nil, &layers.FieldError{Field: "changes",
+			Message: fmt.Sprintf("the scenario would hold %d changes; at most %d are allowed", len(existing)+len(in), MaxChangesPerScenario)}
+	}
+	t := now()
+	added := make([]Change, len(in))
+	for i, ci := range in {
+		c, err := DecodeChange(ci)
+		if err != nil {
+			if len(in) > 1 {
+				err = prefixField(err, fmt.Sprintf("changes[%d].", i))
+			}
+			return Scenario{}, nil, err
+		}
+		c.Seq = sc.ChangeSeq + int64(i) + 1
+		c.ID = fmt.Sprintf("c%d", c.Seq)
+		c.CreatedAt = t
+		if makesFeature(&c) {
+			c.FeatureID = AddedIDBase + c.Seq
+		}
+		added[i] = c
+	}
+	if _, err := Validate(city, existing, added); err != nil {
+		return Scenario{}, nil, err
+	}
+	next := sc
+	next.Version, next.UpdatedAt = sc.Version+1, t
+	next.ChangeSeq += int64(len(added))
+	next.Changes = len(existing) + len(added)
+	if err := s.Store.AddChanges(ctx, next, sc.Version, added); err != nil {
+		return Scenario{}, nil, err
+	}
+	return next, added, nil
+}
+
+// RemoveChange removes a change unless a later change depends on it (ErrInUse).
+func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch *int64) (Scenario, error) {
+	city, err := s.city()
+	if err != nil {
+		return Scenario{}, err
+	}
+	sc, changes, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, err
+	}
+	if err := checkVersion(sc, ifMatch); err != nil {
+		return Scenario{}, err
+	}
+	var rest []Change
+	found := false
+	for _, c := range changes {
+		if c.ID == changeID {
+			found = true
+			continue
+		}
+		rest = append(rest, c)
+	}
+	if !found {
+		return Scenario{}, fmt.Errorf("change %s of scenario %s: %w", changeID, id, ErrNotFound)
+	}
+	if _, err := Build(city, rest); err != nil {
+		return Scenario{}, fmt.Errorf("a later change depends on %s (%v): %w", changeID, err, ErrInUse)
+	}
+	next := sc
+	next.Version, next.UpdatedAt, next.Changes = sc.Version+1, now(), len(rest)
+	if err := s.Store.RemoveChange(ctx, next, sc.Version, changeID); err != nil {
+		return Scenario{}, err
+	}
+	return next, nil
+}
+
+// Run runs a scenario at its current version and stores the run.
+func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOptions) (*Run, error) {
+	city, err := s.city()
+	if err != nil {
+		return nil, err
+	}
+	sc, changes, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion(sc, ifMatch); err != nil {
+		return nil, err
+	}
+	r, err := s.Engine.Run(ctx, city, sc, changes, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.SaveRun(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// GetRun returns a stored run.
+func (s *Service) GetRun(ctx context.Context, id, runID string) (*Run, error) {
+	return s.Store.Run(ctx, id, runID)
+}
+
+// MaxCompare bounds the scenarios one comparison may hold.
+const MaxCompare = 10
+
+// Comparison sets scenarios side by side: each indicator's baseline and its value in each
+// scenario (keyed by scenario id), for the city and per district.
+type Comparison struct {
+	Scenarios  []ComparedScenario            `json:"scenarios"`
+	Indicators map[string]map[string]float64 `json:"indicators"`
+	Districts  []ComparedDistrict            `json:"districts"`
+}
+
+// ComparedScenario names a scenario of a comparison.
+type ComparedScenario struct {
+	ID         string  `json:"id"`
+	Name       string  `json:"name"`
+	Version    int64   `json:"version"`
+	Violations int     `json:"violations"`
+	DurationMS float64 `json:"duration_ms"`
+}
+
+// ComparedDistrict is one district of a comparison.
+type ComparedDistrict struct {
+	ID         int64                         `json:"id"`
+	Name       string                        `json:"name"`
+	Indicators map[string]map[string]float64 `json:"indicators"`
+}
+
+// Compare runs each scenario at its current version (without storing runs) and sets the
+// results side by side.
+func (s *Service) Compare(ctx context.Context, ids []string) (*Comparison, error) {
+	if len(ids) == 0 {
+		return nil, &layers.FieldError{Field: "ids", Message: "give scenario ids separated by commas"}
+	}
+	if len(ids) > MaxCompare {
+		return nil, &layers.FieldError{Field: "ids", Message: fmt.Sprintf("at most %d scenarios can be compared", MaxCompare)}
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			return nil, &layers.FieldError{Field: "ids", Message: fmt.Sprintf("scenario %s is listed twice", id)}
+		}
+		seen[id] = true
+	}
+	city, err := s.city()
+	if err != nil {
+		return nil, err
+	}
+	cmp := &Comparison{Indicators: map[string]map[string]float64{}}
+	for i, id := range ids {
+		sc, changes, err := s.Store.Scenario(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.Engine.Run(ctx, city, sc, changes, RunOptions{})
+		if err != nil {
+			return nil, err
+		}
+		cmp.Scenarios = append(cmp.Scenarios, ComparedScenario{ID: sc.ID, Name: sc.Name, Version: sc.Version, Violations: len(r.Violations), DurationMS: r.DurationMS})
+		put := func(m map[string]map[string]float64, ind map[string]Value) {
+			for k, v := range ind {
+				if m[k] == nil {
+					m[k] = map[string]float64{"baseline": v.Baseline}
+				}
+				m[k][sc.ID] = v.Variant
+			}
+		}
+		put(cmp.Indicators, r.Indicators)
+		if i == 0 {
+			for _, d := range r.Districts {
+				cmp.Districts = append(cmp.Districts, ComparedDistrict{ID: d.ID, Name: d.Name, Indicators: map[string]map[string]float64{}})
+			}
+		}
+		for j, d := range r.Districts {
+			put(cmp.Districts[j].Indicators, d.Indicators)
+		}
+	}
+	if cmp.Districts == nil {
+		cmp.Districts = []ComparedDistrict{}
+	}
+	return cmp, nil
+}
+
+// Variant returns a scenario's variant at its current version (cached per version) and
+// the scenario.
+func (s *Service) Variant(ctx context.Context, id string) (*Variant, Scenario, error) {
+	city, err := s.city()
+	if err != nil {
+		return nil, Scenario{}, err
+	}
+	sc, changes, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return nil, Scenario{}, err
+	}
+	s.mu.Lock()
+	if cv, ok := s.variants[id]; ok && cv.city == city && cv.version == sc.Version {
+		cv.used = time.Now()
+		s.variants[id] = cv
+		s.mu.Unlock()
+		return cv.v, sc, nil
+	}
+	s.mu.Unlock()
+	v, err := Build(city, changes)
+	if err != nil {
+		return nil, Scenario{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.variants[id] = cachedVariant{city: city, version: sc.Version, v: v, used: time.Now()}
+	for len(s.variants) > 64 {
+		var oldest string
+		var at time.Time
+		for k, c := range s.variants {
+			if oldest == "" || c.used.Before(at) {
+				oldest, at = k, c.used
+			}
+		}
+		delete(s.variants, oldest)
+	}
+	return v, sc, nil
+}
+
+// IsNotFound reports whether err is ErrNotFound (a convenience for callers).
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs a command against a throwaway PostgreSQL + PostGIS cluster on loopback.
+# Usage: scripts/with-postgis.sh COMMAND [ARG...]
+# Installs postgresql-15-postgis-3 with apt when it is missing (as root), creates the cluster in
+# a temporary directory on a free port, exports DATABASE_URL to COMMAND, and removes the
+# cluster afterwards whatever COMMAND's outcome.
+set -euo pipefail
+
+pgbin=/usr/lib/postgresql/15/bin
+if [ ! -x "$pgbin/initdb" ] || [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "with-postgis: PostgreSQL 15 with PostGIS 3 is missing; install postgresql-15-postgis-3" >&2
+    exit 1
+  fi
+  echo "with-postgis: installing postgresql-15-postgis-3" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null
+fi
+
+dir=$(mktemp -d /tmp/citytwin-pg.XXXXXX)
+port=${PGPORT_TEST:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)}
+runas=()
+if [ "$(id -u)" = 0 ]; then
+  # PostgreSQL refuses to run as root: run the cluster as the postgres system user.
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir "$dir" postgres
+  chown postgres "$dir"
+  runas=(runuser -u postgres --)
+fi
+cleanup() {
+  "${runas[@]}" "$pgbin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+"${runas[@]}" "$pgbin/initdb" -D "$dir/data" -U citytwin --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+cat >> "$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+CONF
+"${runas[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start >/dev/null
+"${runas[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U citytwin citytwin
+export DATABASE_URL="postgres://citytwin@127.0.0.1:$port/citytwin?sslmode=disable"
+export CITYTWIN_PG_DIR="$dir/data" CITYTWIN_PG_BIN="$pgbin" CITYTWIN_PG_RUNAS="${runas[*]}"
+echo "with-postgis: PostGIS on 127.0.0.1:$port ($dir)" >&2
+"$@"

@@ -1,0 +1,239 @@
+package tiles
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
+)
+
+// coveringTiles lists every tile of zoom z that meets bound.
+func coveringTiles(bound orb.Bound, z maptile.Zoom) []maptile.Tile {
+	nw := maptile.At(orb.Point{bound.Min[0], bound.Max[1]}, z)
+	se := maptile.At(orb.Point{bound.Max[0], bound.Min[1]}, z)
+	var out []maptile.Tile
+	for x := nw.X; x <= se.X; x++ {
+		for y := nw.Y; y <= se.Y; y++ {
+			out = append(out, maptile.New(x, y, z))
+		}
+	}
+	return out
+}
+
+func TestCompositeTileHasSeveralLayers(t *testing.T) {
+	c := newCity(t, handMadeCity())
+	src := NewMemorySource(func() *spatial.City { return c })
+	ls := []*layers.Layer{mustLayer(t, "buildings"), mustLayer(t, "parcels"), mustLayer(t, "facilities")}
+	b, err := src.Tile(context.Background(), maptile.At(cluj, 15), ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decode(t, b)
+	for _, l := range ls {
+		if got[l.Name] == nil || len(got[l.Name].Features) == 0 {
+			t.Errorf("layer %s is missing from the composite", l.Name)
+		}
+	}
+}
+
+func TestEveryTileIsSmallAndPublic(t *testing.T) {
+	for _, city := range testCities(t) {
+		t.Run(city.name, func(t *testing.T) {
+			c := newCity(t, city.features)
+			src := NewMemorySource(func() *spatial.City { return c })
+			secrets := restrictedValues(city.features)
+			for z := maptile.Zoom(12); z <= 16; z++ {
+				biggest, n := 0, 0
+				for _, tile := range coveringTiles(c.Bound, z) {
+					b, err := src.Tile(context.Background(), tile, layers.All())
+					if err != nil {
+						t.Fatal(err)
+					}
+					n++
+					biggest = max(biggest, len(b))
+					if len(b) >= 500<<10 {
+						t.Errorf("tile %d/%d/%d is %d KB, want < 500 KB", tile.Z, tile.X, tile.Y, len(b)>>10)
+					}
+					for _, s := range secrets {
+						if bytes.Contains(b, []byte(s)) {
+							t.Fatalf("tile %d/%d/%d holds restricted value %q", tile.Z, tile.X, tile.Y, s)
+						}
+					}
+				}
+				t.Logf("z%d: %d tiles, largest %d KB", z, n, biggest>>10)
+			}
+		})
+	}
+}
+
+// restrictedValues lists the string values and names of restricted fields, to look for in
+// bytes that must not hold them.
+func restrictedValues(fs []layers.Feature) []string {
+	seen := map[string]bool{}
+	for _, l := range layers.All() {
+		for _, f := range l.Fields {
+			if f.Restricted {
+				seen[f.Name] = true
+			}
+		}
+	}
+	for _, f := range fs {
+		for _, v := range f.Restricted {
+			if s, ok := v.(string); ok && len(s) >= 6 {
+				seen[s] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	return out
+}
+
+type testCity struct {
+	name     string
+	features []layers.Feature
+}
+
+// testCities are the cities the whole-city tests run on: the hand-made one, and the demo
+// city once the data package has one.
+func testCities(t testing.TB) []testCity {
+	cities := []testCity{{"hand-made city", handMadeCity()}, {"random city", randomCity(1)}}
+	if fs := demoFeatures(t); fs != nil {
+		cities = append(cities, testCity{"demo city", fs})
+	}
+	return cities
+}
+
+// benchCity is a generated city of 200,000 parcels and about 150,000 buildings, the size of
+// the tile-server comparison's city (../shared/bench/city.sql).
+var benchCity = sync.OnceValue(func() *spatial.City {
+	var fs []layers.Feature
+	err := data.Generate(data.GenerateOptions{Parcels: 200000, Seed: 1}, func(f layers.Feature) error {
+		fs = append(fs, f)
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	c, err := spatial.NewCity(fs)
+	if err != nil {
+		panic(err)
+	}
+	return c
+})
+
+func benchmarkMemoryTile(b *testing.B, z maptile.Zoom) {
+	c := benchCity()
+	src := NewMemorySource(func() *spatial.City { return c })
+	ts := coveringTiles(c.Bound, z)
+	ls := []*layers.Layer{mustLayer(b, "buildings")}
+	ctx := context.Background()
+	if _, err := src.Tile(ctx, ts[0], ls); err != nil {
+		b.Fatal(err)
+	}
+	waitForFields(b, src, c)
+	var bytes int
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		out, err := src.Tile(ctx, ts[i%len(ts)], ls)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bytes += len(out)
+		i++
+	}
+	b.ReportMetric(float64(bytes)/float64(i), "B/tile")
+}
+
+func BenchmarkMemoryTileZ14(b *testing.B) { benchmarkMemoryTile(b, 14) }
+func BenchmarkMemoryTileZ15(b *testing.B) { benchmarkMemoryTile(b, 15) }
+func BenchmarkMemoryTileZ16(b *testing.B) { benchmarkMemoryTile(b, 16) }
+
+// BenchmarkCachedTile is a cache hit through the service, the path of a popular tile.
+func BenchmarkCachedTile(b *testing.B) {
+	c := benchCity()
+	svc := NewService("memory", NewMemorySource(func() *spatial.City { return c }), NewCache(256<<20), nil)
+	ts := coveringTiles(c.Bound, 16)
+	ls := []*layers.Layer{mustLayer(b, "buildings")}
+	ctx := context.Background()
+	for _, t := range ts {
+		if _, err := svc.Tile(ctx, t, ls); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, err := svc.Tile(ctx, ts[i%len(ts)], ls); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// waitForFields waits until the source has typed the fields of every layer of c (in the
+// background, after a first tile asked for them).
+func waitForFields(t testing.TB, src *MemorySource, c *spatial.City) {
+	t.Helper()
+	fc := src.fieldsFor(c)
+	for _, l := range layers.All() {
+		for fc.table(l) == nil {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func TestTypedFieldsGiveTheSameTiles(t *testing.T) {
+	for _, city := range testCities(t) {
+		t.Run(city.name, func(t *testing.T) {
+			c := newCity(t, city.features)
+			src := NewMemorySource(func() *spatial.City { return c })
+			tiles := coveringTiles(c.Bound, 15)
+			var before [][]byte
+			for _, tile := range tiles {
+				b, err := Encode(tile, selection(c, tile), nil) // types fields as it goes
+				if err != nil {
+					t.Fatal(err)
+				}
+				before = append(before, b)
+			}
+			waitForFields(t, src, c)
+			for i, tile := range tiles {
+				b, err := src.Tile(context.Background(), tile, layers.All())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(b, before[i]) {
+					t.Fatalf("tile %v differs with typed fields", tile)
+				}
+			}
+		})
+	}
+}
+
+// selection is every candidate feature of every layer for tile t, as Encode takes them.
+func selection(c *spatial.City, t maptile.Tile) []LayerFeatures {
+	var sel []LayerFeatures
+	for _, l := range layers.All() {
+		var fs []*layers.Feature
+		c.Layer(l.Name).SearchWGS84(QueryBound(t), func(it *spatial.Item) bool {
+			fs = append(fs, it.Feature)
+			return true
+		})
+		sel = append(sel, LayerFeatures{Layer: l, Features: fs})
+	}
+	return sel
+}

@@ -1,0 +1,158 @@
+package tiles
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/hex"
+	"hash/crc32"
+	"strings"
+	"sync"
+
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/citytwin/citytwin/layers"
+)
+
+// Tile is a made tile: its bytes and their validators, as the cache keeps them.
+type Tile struct {
+	// Data is the uncompressed MVT; empty when no feature meets the tile.
+	Data []byte
+	// ETag is a strong validator of Data, quoted: a hash of the bytes, so every server making
+	// the same bytes gives the same tag.
+	ETag string
+
+	gzipOnce sync.Once
+	gzip     []byte
+	gzipETag string
+}
+
+// minGzip is the size under which compressing a tile is not worth its header.
+const minGzip = 256
+
+// gzipLevel is the one compression level of every gzipped tile, so that a gzipped tile's
+// strong ETag always stands for the same bytes.
+const gzipLevel = gzip.BestSpeed
+
+// NewTile wraps tile bytes with their ETag.
+func NewTile(data []byte) *Tile {
+	return &Tile{Data: data, ETag: etag(data, "")}
+}
+
+// Gzip returns the tile compressed with gzip and the strong ETag of that representation
+// (distinct from ETag, as content codings must be); nil and "" when the tile is too small to
+// be worth compressing. It compresses at most once per Tile.
+func (t *Tile) Gzip() ([]byte, string) {
+	t.gzipOnce.Do(func() {
+		if len(t.Data) < minGzip {
+			return
+		}
+		t.gzip = Gzip(t.Data)
+		t.gzipETag = etag(t.Data, "-gzip")
+	})
+	return t.gzip, t.gzipETag
+}
+
+func (t *Tile) size() int64 {
+	return int64(len(t.Data) + len(t.gzip) + len(t.ETag) + len(t.gzipETag))
+}
+
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzipLevel)
+	return w
+}}
+
+// Gzip compresses b.
+func Gzip(b []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(b)/2 + 64)
+	w := gzipWriters.Get().(*gzip.Writer)
+	w.Reset(&buf)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	gzipWriters.Put(w)
+	return buf.Bytes()
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// etag hashes b into a quoted strong entity tag: two CRC-32s of different polynomials (both
+// computed in hardware) make 64 bits, plenty to tell apart the versions of one URL.
+func etag(b []byte, suffix string) string {
+	var h [8]byte
+	a, c := crc32.ChecksumIEEE(b), crc32.Checksum(b, castagnoli)
+	for i := range 4 {
+		h[i] = byte(a >> (24 - 8*i))
+		h[4+i] = byte(c >> (24 - 8*i))
+	}
+	var s strings.Builder
+	s.Grow(18 + len(suffix))
+	s.WriteByte('"')
+	var x [16]byte
+	hex.Encode(x[:], h[:])
+	s.Write(x[:])
+	s.WriteString(suffix)
+	s.WriteByte('"')
+	return s.String()
+}
+
+// Service serves the tiles of one source through the cache, under a data version.
+type Service struct {
+	name    string
+	source  layers.Source
+	cache   *Cache
+	version func() uint64
+}
+
+// NewService returns a service for source, named in cache keys by name. cache may be nil (no
+// caching); version returns the current data version (nil: always 0) — whoever changes the
+// data bumps it, and tiles made from older data are no longer served.
+func NewService(name string, source layers.Source, cache *Cache, version func() uint64) *Service {
+	if version == nil {
+		version = func() uint64 { return 0 }
+	}
+	return &Service{name: name, source: source, cache: cache, version: version}
+}
+
+// Name is the service's name in cache keys.
+func (s *Service) Name() string { return s.name }
+
+// Source is the source the service makes tiles with.
+func (s *Service) Source() layers.Source { return s.source }
+
+// Tile returns tile t of the given layers, from the cache when it holds it. Cached tiles
+// carry their gzipped bytes too, so cache hits never compress.
+func (s *Service) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) (*Tile, error) {
+	key := Key{Source: s.name, Layers: joinNames(ls), Tile: t, Version: s.version()}
+	cached := s.cache.Enabled()
+	return s.cache.Get(ctx, key, func(ctx context.Context) (*Tile, error) {
+		data, err := s.source.Tile(ctx, t, ls)
+		if err != nil {
+			return nil, err
+		}
+		tile := NewTile(data)
+		if cached {
+			tile.Gzip()
+		}
+		return tile, nil
+	})
+}
+
+func joinNames(ls []*layers.Layer) string {
+	if len(ls) == 1 {
+		return ls[0].Name
+	}
+	n := 0
+	for _, l := range ls {
+		n += len(l.Name) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, l := range ls {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(l.Name)
+	}
+	return b.String()
+}

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// routes declares every route in one place, so the whole API reads at a glance.
+func (s *Server) routes() *mux.Router {
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+
+	// Vector tiles of the base layers, their TileJSON, the catalog and map styles (tiles.go,
+	// catalog.go, styles.go). {layers} is one layer or a comma-separated list.
+	r.HandleFunc("/catalog", s.catalog).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/tiles/{layers}/{z}/{x}/{y}.{format:mvt|pbf}", s.tile).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/tiles/{layers}.json", s.tileJSON).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/tiles/{rest:.+}", s.badTilePath).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/styles/{name}.json", s.style).Methods(http.MethodGet, http.MethodHead)
+
+	// The browser UI (pages.go): public map, planner's workspace, embedding docs, their files.
+	r.HandleFunc("/", s.page).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/planner", s.page).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/docs", s.page).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/favicon.ico", s.favicon).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").HandlerFunc(s.staticFile).Methods(http.MethodGet, http.MethodHead)
+
+	// The OpenAPI document of this API (openapi.go).
+	r.HandleFunc("/openapi.json", s.openapi).Methods(http.MethodGet, http.MethodHead)
+
+	// Public lookups on the baseline city (api.go).
+	r.HandleFunc("/api/nearest", s.requireCity(s.nearest)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/features/{layer}", s.requireCity(s.features)).Methods(http.MethodGet, http.MethodHead)
+
+	// Planning scenarios, planner role (scenarios.go). compare before {id}.
+	r.HandleFunc("/api/scenarios", s.withScenarios(s.listScenarios)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios", s.withScenarios(s.createScenario)).Methods(http.MethodPost)
+	r.HandleFunc("/api/scenarios/compare", s.withScenarios(s.compareScenarios)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}", s.withScenarios(s.getScenario)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}", s.withScenarios(s.patchScenario)).Methods(http.MethodPatch)
+	r.HandleFunc("/api/scenarios/{id}", s.withScenarios(s.deleteScenario)).Methods(http.MethodDelete)
+	r.HandleFunc("/api/scenarios/{id}/clone", s.withScenarios(s.cloneScenario)).Methods(http.MethodPost)
+	r.HandleFunc("/api/scenarios/{id}/changes", s.withScenarios(s.listChanges)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/changes", s.withScenarios(s.addChanges)).Methods(http.MethodPost)
+	r.HandleFunc("/api/scenarios/{id}/changes/{cid}", s.withScenarios(s.deleteChange)).Methods(http.MethodDelete)
+	r.HandleFunc("/api/scenarios/{id}/run", s.withScenarios(s.runScenario)).Methods(http.MethodPost)
+	r.HandleFunc("/api/scenarios/{id}/runs/{rid}", s.withScenarios(s.getRun)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.csv", s.withScenarios(s.exportRunCSV)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.geojson", s.withScenarios(s.exportRunGeoJSON)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt", s.withScenarios(s.variantTile)).Methods(http.MethodGet)
+
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
+	})
+	return r
+}

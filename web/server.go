@@ -1,0 +1,79 @@
+// Package web owns CityTwin's HTTP side: the router, handlers, middleware, the OpenAPI
+// document and the embedded static UI.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/scenarios"
+	"github.com/citytwin/citytwin/spatial"
+	"github.com/citytwin/citytwin/tiles"
+)
+
+// Options configure a Server.
+type Options struct {
+	Logger *slog.Logger
+	// Mode names the store the server runs on ("postgis" or "memory"), for /readyz.
+	Mode string
+	// Tokens verifies bearer tokens; nil: every caller is public.
+	Tokens TokenVerifier
+	// Scenarios runs the planning scenarios of /api/scenarios (scenarios.go); nil: those
+	// routes answer 503.
+	Scenarios *scenarios.Service
+
+	// Tiles (tiles.go). TileSource makes the base layers' tiles — the PostGIS store when a
+	// database is configured; nil: MemoryTiles — and TileSourceName names it in tile cache
+	// keys ("postgis"; "memory" when TileSource is nil).
+	TileSource     layers.Source
+	TileSourceName string
+	// MemoryTiles makes tiles from the in-memory model; nil: one over the server's model.
+	MemoryTiles *tiles.MemorySource
+	// TileCache keeps made tiles (shared by every tile source; keys name the source); nil:
+	// no cache.
+	TileCache *tiles.Cache
+	// TileMaxAge is the max-age of tiles' Cache-Control; 0: clients revalidate every time.
+	TileMaxAge time.Duration
+	// CORSOrigins are the origins whose pages may call the server ("*": any); empty: no CORS
+	// headers.
+	CORSOrigins []string
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	log     *slog.Logger
+	opts    Options
+	city    atomic.Pointer[spatial.City]
+	started time.Time
+	router  *mux.Router
+
+	tileState tileState // tiles.go
+}
+
+// New returns a server that answers /healthz at once and the rest once SetCity was called.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{log: opts.Logger, opts: opts, started: time.Now()}
+	s.initTiles()
+	s.router = s.routes()
+	return s
+}
+
+// SetCity installs (or replaces) the in-memory city model; the server is ready from then on.
+func (s *Server) SetCity(c *spatial.City) {
+	s.city.Store(c)
+	s.InvalidateTiles()
+}
+
+// City returns the current model, nil while it is loading.
+func (s *Server) City() *spatial.City { return s.city.Load() }
+
+// Handler returns the server's root handler with its middleware.
+func (s *Server) Handler() http.Handler { return s.withMiddleware(s.router) }

@@ -1,0 +1,129 @@
+// Calls to CityTwin's JSON API. Errors arrive as {"error": {"code", "message", "field"}};
+// they are thrown as ApiError with those fields.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = e.code || '';
+    this.field = e.field || '';
+  }
+}
+
+let token = '';
+export function setToken(tok) { token = tok || ''; }
+export function getToken() { return token; }
+
+// api sends a request; a body object is sent as JSON. Resolves to the decoded JSON answer
+// (or null for 204), with the response headers on .headers of a wrapper when asked.
+export async function api(path, { method = 'GET', body, headers = {}, raw = false } = {}) {
+  const h = { Accept: 'application/json', ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  const init = { method, headers: h };
+  if (body !== undefined) {
+    h['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  if (raw) return res;
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = { error: { message: text.slice(0, 200) } }; }
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+// list takes the array out of an answer that is an array or wraps one.
+export function list(data, ...keys) {
+  if (Array.isArray(data)) return data;
+  for (const k of [...keys, 'items', 'results', 'features', 'data']) {
+    if (data && Array.isArray(data[k])) return data[k];
+  }
+  return [];
+}
+
+// Nearest facilities of a kind: normalised to [{id, layer, name, kind, distance_m, lonlat}].
+// Parks are green spaces, not facilities (/api/nearest answers facility kinds only): the
+// nearest public park is found here from /api/features/green_spaces.
+export async function nearest(lon, lat, kind, k = 1) {
+  if (kind === 'park') return nearestGreen(lon, lat, 'park', k);
+  const q = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), kind, k: String(k) });
+  const data = await api(`/api/nearest?${q}`);
+  return list(data, 'nearest').map((r) => {
+    const props = r.properties || r.feature?.properties || r;
+    const geom = r.geometry || r.feature?.geometry;
+    let lonlat = null;
+    if (geom && geom.type === 'Point') lonlat = geom.coordinates;
+    else if (Array.isArray(r.point)) lonlat = r.point;
+    else if (typeof r.lon === 'number') lonlat = [r.lon, r.lat];
+    else if (r.location && typeof r.location.lon === 'number') lonlat = [r.location.lon, r.location.lat];
+    const dist = r.distance_m ?? props.distance_m ?? r.distance ?? props.distance ?? r.walk_m;
+    return {
+      id: r.id ?? r.feature?.id ?? props.id,
+      layer: r.layer || (kind === 'park' ? 'green_spaces' : 'facilities'),
+      name: props.name || '',
+      kind: props.kind || kind,
+      distance_m: Number(dist),
+      lonlat,
+      properties: props,
+    };
+  });
+}
+
+// Metres per degree near a latitude (equirectangular, good to a fraction of a percent over a
+// few kilometres).
+function local(lat0) {
+  const kx = 111320 * Math.cos((lat0 * Math.PI) / 180);
+  const ky = 110574;
+  return { kx, ky };
+}
+
+// distanceToPolygon: 0 inside, else the distance to the nearest edge, in metres, and the
+// nearest point (lon/lat).
+function distanceToPolygon(lon, lat, rings, { kx, ky }) {
+  let inside = false;
+  let best = Infinity;
+  let bestPt = null;
+  for (const ring of rings) {
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if ((yi > lat) !== (yj > lat) && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+      const ax = (xj - lon) * kx; const ay = (yj - lat) * ky;
+      const bx = (xi - lon) * kx; const by = (yi - lat) * ky;
+      const dx = bx - ax; const dy = by - ay;
+      const len = dx * dx + dy * dy;
+      const tt = len ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len)) : 0;
+      const px = ax + tt * dx; const py = ay + tt * dy;
+      const d = Math.hypot(px, py);
+      if (d < best) { best = d; bestPt = [lon + px / kx, lat + py / ky]; }
+    }
+  }
+  return inside ? { d: 0, pt: [lon, lat] } : { d: best, pt: bestPt };
+}
+
+async function nearestGreen(lon, lat, kind, k) {
+  const m = local(lat);
+  for (const radius of [2000, 10000]) {
+    const dx = radius / m.kx; const dy = radius / m.ky;
+    const bbox = [lon - dx, lat - dy, lon + dx, lat + dy].map((v) => v.toFixed(6)).join(',');
+    const fc = await api(`/api/features/green_spaces?bbox=${bbox}&limit=1000`);
+    const found = [];
+    for (const f of list(fc, 'features')) {
+      const p = f.properties || {};
+      if (p.kind !== kind || p.public === false || !f.geometry) continue;
+      const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates : [];
+      let best = { d: Infinity, pt: null };
+      for (const rings of polys) {
+        const r = distanceToPolygon(lon, lat, rings, m);
+        if (r.d < best.d) best = r;
+      }
+      if (best.pt) found.push({ id: f.id, layer: 'green_spaces', name: p.name || '', kind, distance_m: best.d, lonlat: best.pt, properties: p });
+    }
+    if (found.length) return found.sort((a, b) => a.distance_m - b.distance_m).slice(0, k);
+  }
+  return [];
+}

@@ -1,0 +1,861 @@
+// The planner's workspace at /planner: sign in with a planner token, list/create/clone/delete
+// scenarios, add changes (draw polygons, place points, pick features, or type coordinates),
+// run, read the dashboard (baseline, scenario, difference; per district; access bars;
+// violations that zoom the map), compare scenarios and export a run.
+import { t, initLangSwitch, onLangChange, fmt, fmtPct, has } from './i18n.js';
+import { createCityMap, maplibregl, setPanelLayer, featuresAt } from './mapbase.js';
+import { api, ApiError, list, setToken, getToken } from './api.js';
+import { USE_COLORS, featureInfo } from './thematic.js';
+
+initLangSwitch();
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, props = {}, ...children) => {
+  const e = Object.assign(document.createElement(tag), props);
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+};
+const TOKEN_KEY = 'citytwin.plannerToken';
+
+const state = {
+  scenarios: [], current: null, changes: [], run: null, scope: 'city', compare: new Set(),
+  draw: { active: false, coords: [] }, point: null, runGeoms: null, comparison: null, allViolations: false,
+};
+
+function status(msg, isError = false) {
+  const s = $('#status');
+  s.textContent = msg || '';
+  s.classList.toggle('error', isError);
+}
+
+// --- Change kinds and their forms ----------------------------------------------------------
+const BUILDING_USES = Object.keys(USE_COLORS);
+const FACILITY_KINDS = ['kindergarten', 'school', 'high_school', 'university', 'hospital', 'clinic', 'pharmacy', 'library', 'culture', 'sport', 'citizen_center', 'public_wifi'];
+const GREEN_KINDS = ['park', 'garden', 'forest', 'playground', 'square'];
+const TECHNOLOGIES = ['fibre', 'cable', 'dsl', '5g', '4g'];
+
+const KINDS = {
+  add_building: { geom: 'polygon', props: ['use', 'floors', 'height_m', 'dwellings', 'year_built'] },
+  modify_building: { target: 'buildings', props: ['use', 'floors', 'height_m', 'dwellings'] },
+  demolish_building: { target: 'buildings', props: [] },
+  rezone: { target: 'zoning', geom: 'polygon', either: true, props: ['code', 'name', 'allowed_uses', 'max_pot_pct', 'max_cut', 'max_height_m', 'max_floors'] },
+  add_facility: { geom: 'point', props: ['fkind', 'name', 'capacity', 'capacity_unit'] },
+  modify_facility: { target: 'facilities', props: ['name', 'capacity', 'capacity_unit'] },
+  remove_facility: { target: 'facilities', props: [] },
+  add_green_space: { geom: 'polygon', props: ['gkind', 'public'] },
+  remove_green_space: { target: 'green_spaces', props: [] },
+  set_broadband: { geom: 'polygon', props: ['technology', 'max_down_mbps'] },
+};
+// Property inputs: the API name, the input type, and for selects the options and their labels.
+const PROPS = {
+  use: { name: 'use', type: 'select', options: BUILDING_USES, label: (v) => t(`val.use.${v}`) },
+  floors: { name: 'floors', type: 'int', min: 0, max: 200 },
+  height_m: { name: 'height_m', type: 'number', min: 0, max: 1000, step: '0.1' },
+  dwellings: { name: 'dwellings', type: 'int', min: 0 },
+  year_built: { name: 'year_built', type: 'int', min: 0, max: 2200 },
+  fkind: { name: 'kind', type: 'select', options: FACILITY_KINDS, label: (v) => t(`val.kind.${v}`) },
+  gkind: { name: 'kind', type: 'select', options: GREEN_KINDS, label: (v) => t(`val.kind.${v}`) },
+  name: { name: 'name', type: 'text' },
+  code: { name: 'code', type: 'text' },
+  capacity: { name: 'capacity', type: 'int', min: 0 },
+  capacity_unit: { name: 'capacity_unit', type: 'text' },
+  public: { name: 'public', type: 'checkbox', checked: true },
+  allowed_uses: { name: 'allowed_uses', type: 'list', hint: 'tool.allowed_uses.hint' },
+  max_pot_pct: { name: 'max_pot_pct', type: 'number', min: 0, max: 100, step: '0.1' },
+  max_cut: { name: 'max_cut', type: 'number', min: 0, max: 20, step: '0.01' },
+  max_height_m: { name: 'max_height_m', type: 'number', min: 0, max: 1000, step: '0.1' },
+  max_floors: { name: 'max_floors', type: 'int', min: 0, max: 200 },
+  technology: { name: 'technology', type: 'select', options: TECHNOLOGIES, label: (v) => t(`val.technology.${v}`) },
+  max_down_mbps: { name: 'max_down_mbps', type: 'number', min: 0 },
+};
+
+function kindSelect() {
+  const sel = $('#change-kind');
+  const cur = sel.value || 'add_building';
+  sel.replaceChildren(...Object.keys(KINDS).map((k) => el('option', { value: k, textContent: t(`kind.${k}`) })));
+  sel.value = cur;
+}
+
+// buildChangeForm shows the parts of the form the chosen kind needs, keeping typed values.
+let formKind = '';
+function buildChangeForm() {
+  const kind = $('#change-kind').value;
+  const spec = KINDS[kind];
+  // Typed values survive a rebuild of the same form (a language switch), not a new kind.
+  const kept = {};
+  if (kind === formKind) {
+    for (const inp of $('#prop-fields').querySelectorAll('input, select')) {
+      kept[inp.name] = inp.type === 'checkbox' ? inp.checked : inp.value;
+    }
+  } else {
+    $('#target').value = '';
+  }
+  formKind = kind;
+  $('#geom-polygon').hidden = spec.geom !== 'polygon';
+  $('#geom-point').hidden = spec.geom !== 'point';
+  $('#target-row').hidden = !spec.target;
+  $('#target-hint').textContent = spec.either ? t('tool.rezone.hint') : t('tool.target.hint');
+  if (spec.geom !== 'polygon') stopDrawing();
+  const box = $('#prop-fields');
+  box.replaceChildren();
+  for (const key of spec.props) {
+    const p = PROPS[key];
+    const id = `prop-${p.name}`;
+    const err = el('p', { id: `${id}-error`, className: 'field-error' });
+    let input;
+    if (p.type === 'select') {
+      input = el('select', { id, name: p.name }, ...p.options.map((v) => el('option', { value: v, textContent: p.label(v) })));
+    } else if (p.type === 'checkbox') {
+      input = el('input', { id, name: p.name, type: 'checkbox', checked: p.checked });
+    } else {
+      input = el('input', { id, name: p.name, type: 'text', autocomplete: 'off' });
+      if (p.type === 'int' || p.type === 'number') input.inputMode = p.type === 'int' ? 'numeric' : 'decimal';
+    }
+    input.setAttribute('aria-describedby', `${id}-error${p.hint ? ` ${id}-hint` : ''}`);
+    if (p.name in kept) {
+      if (p.type === 'checkbox') input.checked = kept[p.name]; else if (kept[p.name] !== '') input.value = kept[p.name];
+    }
+    const label = el('label', { htmlFor: id, textContent: t(`field.${p.name}`) });
+    const row = el('div', { className: p.type === 'checkbox' ? 'check-row' : '' });
+    if (p.type === 'checkbox') row.append(input, label); else row.append(label, input);
+    if (p.hint) row.append(el('p', { id: `${id}-hint`, className: 'muted small', textContent: t(p.hint) }));
+    row.append(err);
+    box.append(row);
+  }
+  clearErrors();
+  updateDrawStatus();
+}
+
+function clearErrors() {
+  $('#form-error').textContent = '';
+  for (const e of document.querySelectorAll('#change-form .field-error')) e.textContent = '';
+  for (const e of document.querySelectorAll('#change-form [aria-invalid]')) e.removeAttribute('aria-invalid');
+}
+
+// showFieldError puts the API's message beside the field it names and moves focus there.
+function showFieldError(err) {
+  clearErrors();
+  const kind = $('#change-kind').value;
+  const f = err.field || '';
+  let input = null;
+  let box = null;
+  if (f === 'target') { input = $('#target'); box = $('#target-error'); }
+  else if (f.startsWith('geometry')) {
+    if (KINDS[kind].geom === 'point') { input = $('#pt-lon'); box = $('#point-error'); }
+    else { input = $('#coords'); box = $('#geometry-error'); }
+  } else if (f.startsWith('properties.')) {
+    const name = f.slice('properties.'.length).split(/[.[]/)[0];
+    input = document.getElementById(`prop-${name}`);
+    box = document.getElementById(`prop-${name}-error`);
+  }
+  const msg = err.message || String(err);
+  $('#form-error').textContent = `${t('err.title')}: ${f ? `${f}: ` : ''}${msg}`;
+  if (box) box.textContent = msg;
+  if (input && !input.closest('[hidden]')) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
+}
+
+// --- Drawing ---------------------------------------------------------------------------------
+let map;
+
+function drawData() {
+  const c = state.draw.coords;
+  const feats = c.map((p) => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: p } }));
+  if (c.length >= 3) feats.push({ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[...c, c[0]]] } });
+  else if (c.length === 2) feats.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: c } });
+  if (state.point) feats.push({ type: 'Feature', properties: { point: true }, geometry: { type: 'Point', coordinates: state.point } });
+  return { type: 'FeatureCollection', features: feats };
+}
+function renderDraw() {
+  if (map && map.getSource('pl-draw')) map.getSource('pl-draw').setData(drawData());
+}
+function syncCoordsText() {
+  $('#coords').value = state.draw.coords.map(([x, y]) => `${x.toFixed(6)}, ${y.toFixed(6)}`).join('\n');
+}
+function updateDrawStatus(done = false) {
+  const n = state.draw.coords.length;
+  $('#draw-status').textContent = done ? t('tool.draw.done', { n }) : (n || state.draw.active ? t('tool.draw.count', { n }) : '');
+  $('#draw-start').setAttribute('aria-pressed', String(state.draw.active));
+}
+function startDrawing() {
+  state.draw.active = true;
+  if (map) map.doubleClickZoom.disable();
+  updateDrawStatus();
+}
+function stopDrawing() {
+  state.draw.active = false;
+  if (map) map.doubleClickZoom.enable();
+}
+function addVertex(lngLat) {
+  state.draw.coords.push([lngLat.lng, lngLat.lat]);
+  syncCoordsText();
+  renderDraw();
+  updateDrawStatus();
+}
+function finishDrawing() {
+  stopDrawing();
+  // A double-click also clicks twice: drop the repeated corners it leaves.
+  const c = state.draw.coords;
+  state.draw.coords = c.filter((p, i) => i === 0 || Math.abs(p[0] - c[i - 1][0]) > 1e-9 || Math.abs(p[1] - c[i - 1][1]) > 1e-9);
+  syncCoordsText();
+  updateDrawStatus(state.draw.coords.length >= 3);
+  renderDraw();
+}
+
+// parseCoords reads "lon, lat" lines; the textarea is what is sent, so typed coordinates work
+// without the map.
+function parseCoords(text) {
+  const pts = [];
+  for (const line of text.split(/\n+/)) {
+    const s = line.trim();
+    if (!s) continue;
+    const parts = s.split(/[\s,;]+/).filter(Boolean).map(Number);
+    if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n))) return { error: line };
+    pts.push(parts);
+  }
+  return { pts };
+}
+
+// --- Building a change from the form ------------------------------------------------------------
+function readChange() {
+  const kind = $('#change-kind').value;
+  const spec = KINDS[kind];
+  const change = { kind };
+  if (spec.target) {
+    const v = $('#target').value.trim();
+    if (v) change.target = v;
+  }
+  if (spec.geom === 'polygon') {
+    const { pts, error } = parseCoords($('#coords').value);
+    if (error !== undefined) return { clientError: { field: 'geometry', message: `“${error}”: ${t('tool.coords')}` } };
+    if (pts.length) {
+      const ring = [...pts];
+      const [a, b] = [ring[0], ring[ring.length - 1]];
+      if (a[0] !== b[0] || a[1] !== b[1]) ring.push([...a]);
+      change.geometry = { type: 'Polygon', coordinates: [ring] };
+    }
+    if (spec.either && change.geometry) delete change.target;
+  }
+  if (spec.geom === 'point') {
+    const lon = $('#pt-lon').value.trim();
+    const lat = $('#pt-lat').value.trim();
+    if (lon || lat) change.geometry = { type: 'Point', coordinates: [Number(lon.replace(',', '.')), Number(lat.replace(',', '.'))] };
+  }
+  const props = {};
+  for (const key of spec.props) {
+    const p = PROPS[key];
+    const inp = document.getElementById(`prop-${p.name}`);
+    if (!inp) continue;
+    if (p.type === 'checkbox') { props[p.name] = inp.checked; continue; }
+    const v = inp.value.trim();
+    if (v === '') continue;
+    if (p.type === 'int' || p.type === 'number') {
+      const n = Number(v.replace(',', '.'));
+      props[p.name] = Number.isFinite(n) ? n : v; // the API names a wrong value's field
+    } else if (p.type === 'list') {
+      props[p.name] = v.split(',').map((s) => s.trim()).filter(Boolean);
+    } else props[p.name] = v;
+  }
+  if (Object.keys(props).length) change.properties = props;
+  return { change };
+}
+
+async function submitChange(e) {
+  e.preventDefault();
+  if (!state.current) return;
+  const { change, clientError } = readChange();
+  if (clientError) { showFieldError(clientError); return; }
+  const btn = $('#change-submit');
+  btn.disabled = true;
+  try {
+    await api(`/api/scenarios/${state.current.id}/changes`, { method: 'POST', body: change });
+    clearErrors();
+    status(t('ch.added', { kind: t(`kind.${change.kind}`) }));
+    state.draw.coords = [];
+    state.point = null;
+    syncCoordsText();
+    renderDraw();
+    updateDrawStatus();
+    await openScenario(state.current.id, { keepRun: true });
+  } catch (err) {
+    if (err instanceof ApiError) showFieldError(err);
+    else showFieldError({ message: t('err.network') });
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+// --- Scenarios ---------------------------------------------------------------------------------
+async function loadScenarios() {
+  state.scenarios = list(await api('/api/scenarios'), 'scenarios');
+  renderScenarios();
+}
+
+function renderScenarios() {
+  const ul = $('#scenario-list');
+  ul.replaceChildren();
+  if (!state.scenarios.length) {
+    ul.append(el('li', { className: 'muted', textContent: t('sc.none') }));
+  }
+  for (const sc of state.scenarios) {
+    const nameId = `sc-${sc.id}-name`;
+    const li = el('li', { className: state.current?.id === sc.id ? 'current' : '' });
+    li.dataset.id = sc.id;
+    const cmp = el('input', { type: 'checkbox', id: `cmp-${sc.id}`, checked: state.compare.has(sc.id) });
+    cmp.addEventListener('change', () => {
+      if (cmp.checked) state.compare.add(sc.id); else state.compare.delete(sc.id);
+      $('#compare').disabled = state.compare.size < 2 || state.compare.size > 3;
+    });
+    const btn = (key, cls, fn) => {
+      const b = el('button', { type: 'button', className: cls, textContent: t(key) });
+      b.setAttribute('aria-describedby', nameId);
+      b.addEventListener('click', fn);
+      return b;
+    };
+    li.append(
+      el('strong', { id: nameId, textContent: sc.name || sc.id }),
+      el('div', { className: 'meta', textContent: `${t('sc.version', { v: sc.version })} · ${t('sc.changes', { n: sc.changes ?? 0 })}` }),
+      el('div', { className: 'actions' },
+        btn('sc.open', '', () => openScenario(sc.id)),
+        btn('sc.clone', 'secondary', () => cloneScenario(sc)),
+        btn('sc.delete', 'danger', () => deleteScenario(sc)),
+        el('span', {}, cmp, el('label', { htmlFor: `cmp-${sc.id}`, textContent: t('sc.compare') }))),
+    );
+    cmp.setAttribute('aria-label', t('sc.compare.pick', { name: sc.name || sc.id }));
+    ul.append(li);
+  }
+  $('#compare').disabled = state.compare.size < 2 || state.compare.size > 3;
+}
+
+async function createScenario(e) {
+  e.preventDefault();
+  const name = $('#sc-name').value.trim();
+  const description = $('#sc-desc').value.trim();
+  for (const id of ['sc-name-error', 'sc-description-error']) $(`#${id}`).textContent = '';
+  $('#sc-name').removeAttribute('aria-invalid');
+  try {
+    const sc = await api('/api/scenarios', { method: 'POST', body: { name, description } });
+    $('#sc-name').value = '';
+    $('#sc-desc').value = '';
+    status(t('sc.created', { name: sc.name }));
+    await loadScenarios();
+    await openScenario(sc.id);
+  } catch (err) {
+    const field = err.field === 'description' ? 'description' : 'name';
+    $(`#sc-${field}-error`).textContent = err.message;
+    const inp = field === 'name' ? $('#sc-name') : $('#sc-desc');
+    inp.setAttribute('aria-invalid', 'true');
+    inp.focus();
+  }
+}
+
+async function cloneScenario(sc) {
+  try {
+    const c = await api(`/api/scenarios/${sc.id}/clone`, { method: 'POST', body: { name: t('sc.clone.name', { name: sc.name }) } });
+    status(t('sc.cloned', { name: c.name }));
+    await loadScenarios();
+    await openScenario(c.id);
+  } catch (err) { status(t('err.generic', { msg: err.message }), true); }
+}
+
+async function deleteScenario(sc) {
+  if (!window.confirm(t('sc.delete.confirm', { name: sc.name }))) return;
+  try {
+    await api(`/api/scenarios/${sc.id}`, { method: 'DELETE' });
+    state.compare.delete(sc.id);
+    if (state.current?.id === sc.id) closeScenario();
+    status(t('sc.deleted'));
+    await loadScenarios();
+  } catch (err) { status(t('err.generic', { msg: err.message }), true); }
+}
+
+async function openScenario(id, { keepRun = false } = {}) {
+  const [sc, ch] = await Promise.all([api(`/api/scenarios/${id}`), api(`/api/scenarios/${id}/changes`)]);
+  const switched = state.current?.id !== id;
+  state.current = sc;
+  state.changes = list(ch, 'changes');
+  const i = state.scenarios.findIndex((x) => x.id === sc.id);
+  if (i >= 0) state.scenarios[i] = sc;
+  if (switched || !keepRun) { state.run = null; state.runGeoms = null; renderDashboard(); }
+  $('#current').hidden = false;
+  renderCurrent();
+  renderScenarios();
+  showVariant();
+}
+
+function closeScenario() {
+  state.current = null;
+  state.changes = [];
+  state.run = null;
+  $('#current').hidden = true;
+  renderDashboard();
+  showVariant();
+}
+
+function renderCurrent() {
+  const sc = state.current;
+  if (!sc) return;
+  $('#current-title').textContent = t('sc.current', { name: sc.name || sc.id });
+  $('#current-meta').textContent = `${t('sc.version', { v: sc.version })} · ${t('sc.changes', { n: state.changes.length })}`;
+  const ol = $('#change-list');
+  ol.replaceChildren();
+  if (!state.changes.length) ol.append(el('li', { className: 'muted', textContent: t('ch.none') }));
+  state.changes.forEach((c, i) => {
+    const what = c.target ? ` #${c.target}` : (c.feature_id ? ` #${c.feature_id}` : '');
+    const props = c.properties ? Object.entries(c.properties).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : v}`).join(', ') : '';
+    const li = el('li', {}, `${t(`kind.${c.kind}`)}${what}${props ? ` (${props})` : ''}`);
+    li.dataset.kind = c.kind;
+    const b = el('button', { type: 'button', className: 'danger', textContent: t('ch.remove') });
+    b.setAttribute('aria-label', t('ch.remove.label', { n: i + 1, kind: t(`kind.${c.kind}`) }));
+    b.addEventListener('click', async () => {
+      try {
+        await api(`/api/scenarios/${sc.id}/changes/${c.id}`, { method: 'DELETE' });
+        status(t('ch.removed'));
+        await openScenario(sc.id, { keepRun: true });
+      } catch (err) { status(t('err.generic', { msg: err.message }), true); }
+    });
+    li.append(b);
+    ol.append(li);
+  });
+}
+
+// --- Run and dashboard -----------------------------------------------------------------------------
+const KPI_KEYS = ['residents', 'dwellings', 'jobs', 'violations', 'fifteen_minute_city', 'green_m2_per_resident'];
+const ACCESS_KEYS = ['access_kindergarten', 'access_school', 'access_high_school', 'access_clinic', 'access_pharmacy', 'access_library', 'access_citizen_center', 'green_access', 'fifteen_minute_city'];
+const isShare = (k) => /(_share$|^access_|^fifteen_minute_city$|^green_access$|_load$)/.test(k);
+const decimals = (k) => (/(per_ha|per_resident|_ha$|max_cut)/.test(k) ? 1 : 0);
+
+function indLabel(k) {
+  if (has(`ind.${k}`)) return t(`ind.${k}`);
+  return k.replace(/_/g, ' ');
+}
+function fmtInd(k, v) { return isShare(k) ? fmtPct(v) : fmt(v, decimals(k)); }
+function fmtDiff(k, d) {
+  if (!Number.isFinite(d) || Math.abs(d) < 1e-9) return '0';
+  const v = isShare(k) ? Math.abs(d) * 100 : Math.abs(d);
+  // Enough decimals that a small change does not read as zero.
+  let digits = isShare(k) ? 1 : decimals(k);
+  while (digits < 4 && Number(v.toFixed(digits)) === 0) digits++;
+  const s = isShare(k) ? t('unit.pp', { v: fmt(v, digits) }) : fmt(v, digits);
+  return `${d > 0 ? '+' : '−'}${s}`;
+}
+
+async function runScenario() {
+  if (!state.current) return;
+  const btn = $('#run');
+  btn.disabled = true;
+  status(t('run.running'));
+  try {
+    state.run = await api(`/api/scenarios/${state.current.id}/run`, { method: 'POST' });
+    state.runGeoms = null;
+    status(t('run.done', { ms: fmt(state.run.duration_ms, 0) }));
+    renderDashboard();
+    $('#dashboard').focus({ preventScroll: false });
+  } catch (err) {
+    status(t('err.generic', { msg: err.message }), true);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+function scopeIndicators() {
+  const r = state.run;
+  if (state.scope === 'city') return r.indicators || {};
+  const d = (r.districts || []).find((x) => String(x.id ?? x.name) === state.scope);
+  return d ? d.indicators : {};
+}
+
+function renderDashboard() {
+  const body = $('#dash-body');
+  const r = state.run;
+  if (!r) {
+    body.replaceChildren(el('p', { className: 'muted', textContent: t('dash.none') }));
+    return;
+  }
+  const ind = scopeIndicators();
+  const frag = document.createDocumentFragment();
+  frag.append(el('p', { className: 'muted small', textContent: `${t('sc.current', { name: state.current?.name || r.scenario_id })} · ${t('sc.version', { v: r.scenario_version })} · ${t('run.done', { ms: fmt(r.duration_ms, 0) })}` }));
+
+  // Scope: the city or one district.
+  const scope = el('select', { id: 'dash-scope' },
+    el('option', { value: 'city', textContent: t('dash.city') }),
+    ...(r.districts || []).map((d) => el('option', { value: String(d.id ?? d.name), textContent: d.name || d.code || String(d.id) })));
+  scope.value = state.scope;
+  scope.addEventListener('change', () => { state.scope = scope.value; renderDashboard(); $('#dash-scope').focus(); });
+  frag.append(el('div', { className: 'inline-form' }, el('label', { htmlFor: 'dash-scope', textContent: `${t('dash.scope')} ` }), scope));
+
+  // Headline indicators.
+  const kpis = el('div', { className: 'kpis' });
+  for (const k of KPI_KEYS) {
+    const v = ind[k];
+    if (!v) continue;
+    const card = el('div', { className: 'kpi' });
+    card.dataset.indicator = k;
+    card.dataset.baseline = String(v.baseline);
+    card.dataset.variant = String(v.variant);
+    card.dataset.diff = String(v.diff);
+    const dir = v.diff > 1e-12 ? 'up' : v.diff < -1e-12 ? 'down' : '';
+    card.append(
+      el('div', { className: 'label', textContent: indLabel(k) }),
+      el('div', { className: 'value', textContent: fmtInd(k, v.variant) }),
+      el('div', { className: `delta ${dir}`, textContent: `${dir === 'up' ? '▲ ' : dir === 'down' ? '▼ ' : ''}${fmtDiff(k, v.diff)}` }),
+      el('div', { className: 'label', textContent: `${t('dash.baseline')}: ${fmtInd(k, v.baseline)}` }),
+    );
+    kpis.append(card);
+  }
+  frag.append(kpis);
+
+  // Access shares as paired bars: baseline (grey) and scenario (blue), with the numbers.
+  const grid = el('div', { className: 'dash-grid' });
+  const bars = el('ul', { className: 'bars' });
+  for (const k of ACCESS_KEYS) {
+    const v = ind[k];
+    if (!v) continue;
+    const bar = (cls, share, label) => el('div', { className: 'bar-row' },
+      el('span', { className: 'bar-label', textContent: label }),
+      el('span', { className: 'bar-track', ariaHidden: 'true' }, Object.assign(el('span', { className: `bar-fill ${cls}` }), { style: `width:${Math.max(0, Math.min(1, share)) * 100}%` })),
+      el('span', { className: 'bar-value', textContent: fmtPct(share) }));
+    const li = el('li', {}, el('div', { className: 'bar-title', textContent: indLabel(k) }), bar('', v.baseline, t('dash.baseline')), bar('variant', v.variant, t('dash.variant')));
+    li.dataset.indicator = k;
+    bars.append(li);
+  }
+  grid.append(el('section', { className: 'dash-card' }, el('h3', { textContent: t('dash.access') }), bars));
+
+  // Violations, new ones first, each zooming the map to its feature.
+  const vsec = el('section', { className: 'dash-card wide' }, el('h3', { textContent: `${t('dash.violations')} (${fmt((r.violations || []).length)})` }));
+  const viol = [...(r.violations || [])].sort((a, b) => Number(!!b.new) - Number(!!a.new));
+  if (!viol.length) vsec.append(el('p', { textContent: t('dash.violations.none') }));
+  else {
+    const shown = state.allViolations ? viol.slice(0, 1000) : viol.slice(0, 12);
+    const vt = el('table', { className: 'violations' },
+      el('caption', { className: 'visually-hidden', textContent: t('dash.violations') }),
+      el('thead', {}, el('tr', {}, ...['dash.violations.feature', 'dash.violations.rule', 'dash.violations.value', 'dash.violations.limit', 'dash.violations.new'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
+      el('tbody', {}, ...shown.map((v) => {
+        const label = v.feature || `${v.layer}/${v.id}`;
+        const b = el('button', { type: 'button', className: 'link', textContent: label });
+        b.setAttribute('aria-label', t('dash.violations.zoom', { feature: label }));
+        b.addEventListener('click', () => zoomToFeature(v.layer, v.id));
+        const show = (x) => (Array.isArray(x) ? x.map((u) => (has(`val.use.${u}`) ? t(`val.use.${u}`) : u)).join(', ') : typeof x === 'number' ? fmt(x, 2) : (has(`val.use.${x}`) ? t(`val.use.${x}`) : String(x ?? '–')));
+        const tr = el('tr', { className: v.new ? 'new' : '' }, el('td', {}, b), el('td', { textContent: has(`field.${v.rule}`) ? t(`field.${v.rule}`) : v.rule }),
+          el('td', { textContent: show(v.value) }), el('td', { textContent: show(v.limit) }), el('td', { textContent: v.new ? t('yes') : t('no') }));
+        tr.dataset.feature = label;
+        return tr;
+      })));
+    vsec.append(el('div', { className: 'dash-wrap violations-box' }, vt));
+    if (viol.length > shown.length || state.allViolations) {
+      const more = el('button', { type: 'button', className: 'secondary', textContent: state.allViolations ? t('dash.violations.fewer') : t('dash.violations.all', { n: fmt(viol.length) }) });
+      more.addEventListener('click', () => { state.allViolations = !state.allViolations; renderDashboard(); });
+      vsec.append(el('div', { className: 'buttons' }, more));
+    }
+  }
+  const over = r.overloaded_facilities || [];
+  const osec = el('section', { className: 'dash-card' });
+  if (over.length) {
+    osec.append(el('h3', { textContent: t('dash.overloaded') }),
+      el('ul', {}, ...over.slice(0, 30).map((o) => el('li', { textContent: `${o.name || o.feature} (${t(`val.kind.${o.kind}`)}): ${fmtPct(o.load, 0)}` }))));
+  }
+  // Exports: fetched with the token, then saved.
+  const exp = el('div', { className: 'buttons' });
+  for (const [ext, key] of [['csv', 'dash.export.csv'], ['geojson', 'dash.export.geojson']]) {
+    const b = el('button', { type: 'button', className: 'secondary', textContent: t(key) });
+    b.dataset.export = ext;
+    b.addEventListener('click', () => download(`/api/scenarios/${r.scenario_id}/runs/${r.id}/export.${ext}`, `run-${r.id}.${ext}`));
+    exp.append(b);
+  }
+  osec.append(el('h3', { textContent: t('dash.export') }), exp);
+  grid.append(osec, vsec);
+  frag.append(grid);
+
+  // Every indicator as a table.
+  const rows = Object.keys(ind).sort((a, b) => {
+    const ia = KPI_KEYS.indexOf(a); const ib = KPI_KEYS.indexOf(b);
+    if (ia !== ib) return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
+    return indLabel(a).localeCompare(indLabel(b));
+  });
+  const table = el('table', { className: 'ind-table' },
+    el('caption', { textContent: t('dash.table') }),
+    el('thead', {}, el('tr', {}, ...['dash.indicator', 'dash.baseline', 'dash.variant', 'dash.diff'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
+    el('tbody', {}, ...rows.map((k) => {
+      const v = ind[k];
+      const tr = el('tr', {},
+        el('th', { scope: 'row', textContent: indLabel(k) }),
+        el('td', { textContent: fmtInd(k, v.baseline) }),
+        el('td', { textContent: fmtInd(k, v.variant) }),
+        el('td', { textContent: fmtDiff(k, v.diff) }));
+      tr.dataset.indicator = k;
+      return tr;
+    })));
+  frag.append(el('details', { className: 'all-indicators' }, el('summary', { textContent: t('dash.more') }), el('div', { className: 'dash-wrap' }, table)));
+  body.replaceChildren(frag);
+}
+
+async function download(path, filename) {
+  try {
+    const res = await api(path, { raw: true });
+    if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+    const url = URL.createObjectURL(await res.blob());
+    const a = el('a', { href: url, download: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) { status(t('err.generic', { msg: err.message }), true); }
+}
+
+function bboxOf(geom) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') { b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]); b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]); }
+    else c.forEach(walk);
+  };
+  walk(geom.coordinates);
+  return b;
+}
+
+async function zoomToFeature(layer, id) {
+  const r = state.run;
+  let feat = (r.changed_features || []).find((c) => c.layer === layer && String(c.id) === String(id));
+  if (!feat || !feat.geometry) {
+    if (!state.runGeoms) {
+      try { state.runGeoms = list(await api(`/api/scenarios/${r.scenario_id}/runs/${r.id}/export.geojson`), 'features'); } catch { state.runGeoms = []; }
+    }
+    feat = state.runGeoms.find((f) => f.properties?.layer === layer && String(f.id) === String(id));
+  }
+  if (!feat || !feat.geometry) return;
+  map.getSource('pl-highlight').setData({ type: 'Feature', properties: {}, geometry: feat.geometry });
+  const b = bboxOf(feat.geometry);
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 18, duration: 500 });
+  $('#map').dataset.highlight = `${layer}/${id}`;
+  $('#map').scrollIntoView({ block: 'nearest' });
+  status(t('dash.violations.shown', { feature: `${layer}/${id}` }));
+}
+
+// --- Comparison --------------------------------------------------------------------------------------
+async function compare() {
+  const ids = [...state.compare];
+  const out = $('#compare-body');
+  try {
+    const cmp = await api(`/api/scenarios/compare?ids=${ids.map(encodeURIComponent).join(',')}`);
+    state.comparison = cmp;
+    renderComparison();
+    out.querySelector('h3')?.focus();
+  } catch (err) { status(t('err.generic', { msg: err.message }), true); }
+}
+
+function renderComparison() {
+  const cmp = state.comparison;
+  const out = $('#compare-body');
+  if (!cmp) { out.replaceChildren(); return; }
+  const scs = cmp.scenarios || [];
+  const keys = [...KPI_KEYS, ...ACCESS_KEYS.filter((k) => !KPI_KEYS.includes(k))].filter((k) => cmp.indicators?.[k]);
+  const head = el('h3', { textContent: t('cmp.title'), tabIndex: -1 });
+  const table = el('table', { className: 'compare-table' },
+    el('caption', { className: 'visually-hidden', textContent: t('cmp.title') }),
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col', textContent: t('dash.indicator') }), el('th', { scope: 'col', textContent: t('dash.baseline') }),
+      ...scs.map((s) => el('th', { scope: 'col', textContent: s.name || s.id })))),
+    el('tbody', {}, ...keys.map((k) => {
+      const row = cmp.indicators[k];
+      return el('tr', {}, el('th', { scope: 'row', textContent: indLabel(k) }), el('td', { textContent: fmtInd(k, row.baseline) }),
+        ...scs.map((s) => el('td', { textContent: `${fmtInd(k, row[s.id])} (${fmtDiff(k, row[s.id] - row.baseline)})` })));
+    }),
+    el('tr', {}, el('th', { scope: 'row', textContent: t('dash.violations') }), el('td', { textContent: '–' }),
+      ...scs.map((s) => el('td', { textContent: fmt(s.violations) })))));
+  out.replaceChildren(head, el('div', { className: 'dash-wrap' }, table));
+}
+
+// --- The map: base layers, the open scenario's variant, drawing -------------------------------------------
+const VARIANT_LAYERS = 'buildings,facilities,green_spaces,zoning';
+const CHANGE_COLOR = ['match', ['get', 'change'], 'added', '#15803d', 'modified', '#c2410c', 'demolished', '#b91c1c', '#000000'];
+const buildingUseColor = ['match', ['to-string', ['get', 'use']], ...Object.entries(USE_COLORS).flat(), '#9a9a9a'];
+
+function addPlannerLayers() {
+  // The base map as the planner sees it: buildings, facilities, green spaces and zone outlines.
+  for (const n of ['buildings', 'facilities', 'green_spaces', 'zoning']) setPanelLayer(map, n, true, false);
+  map.setPaintProperty('ct-zoning', 'fill-opacity', 0.08);
+  const origin = location.origin;
+  map.addSource('ct-variant', { type: 'vector', tiles: [`${origin}/api/scenarios/none/tiles/${VARIANT_LAYERS}/{z}/{x}/{y}.mvt`], minzoom: 10, maxzoom: 18 });
+  const V = (spec) => map.addLayer({ ...spec, source: 'ct-variant', layout: { ...(spec.layout || {}), visibility: 'none' }, metadata: { variant: true } });
+  V({ id: 'cv-zoning', type: 'fill', 'source-layer': 'zoning', paint: { 'fill-color': ['case', ['has', 'change'], CHANGE_COLOR, '#f7c27a'], 'fill-opacity': ['case', ['has', 'change'], 0.25, 0.08] } });
+  V({ id: 'cv-zoning-line', type: 'line', 'source-layer': 'zoning', paint: { 'line-color': ['case', ['has', 'change'], CHANGE_COLOR, '#6b3d12'], 'line-width': ['case', ['has', 'change'], 3, 1], 'line-dasharray': [3, 2] } });
+  V({ id: 'cv-green', type: 'fill', 'source-layer': 'green_spaces', paint: { 'fill-color': ['case', ['==', ['get', 'change'], 'added'], '#15803d', ['==', ['get', 'change'], 'demolished'], '#fecaca', '#3f9b4f'], 'fill-opacity': 0.7 } });
+  V({ id: 'cv-buildings', type: 'fill', 'source-layer': 'buildings',
+    paint: {
+      'fill-color': ['case', ['==', ['get', 'change'], 'demolished'], '#fecaca', ['has', 'change'], CHANGE_COLOR, buildingUseColor],
+      'fill-opacity': ['case', ['has', 'change'], 0.9, 0.55], 'fill-outline-color': '#4a3b2a',
+    } });
+  V({ id: 'cv-changed-line', type: 'line', 'source-layer': 'buildings', filter: ['any', ['==', ['get', 'change'], 'added'], ['==', ['get', 'change'], 'modified']], paint: { 'line-color': '#111827', 'line-width': 2 } });
+  V({ id: 'cv-demolished-line', type: 'line', 'source-layer': 'buildings', filter: ['==', ['get', 'change'], 'demolished'], paint: { 'line-color': '#b91c1c', 'line-width': 2.5, 'line-dasharray': [2, 1.5] } });
+  V({ id: 'cv-green-line', type: 'line', 'source-layer': 'green_spaces', filter: ['has', 'change'], paint: { 'line-color': CHANGE_COLOR, 'line-width': 2.5 } });
+  V({ id: 'cv-facilities', type: 'circle', 'source-layer': 'facilities',
+    paint: {
+      'circle-radius': ['case', ['has', 'change'], 9, 6],
+      'circle-color': ['case', ['has', 'change'], CHANGE_COLOR, '#1f5fbf'],
+      'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2,
+      'circle-opacity': ['case', ['==', ['get', 'change'], 'demolished'], 0.5, 1],
+    } });
+
+  map.addSource('pl-highlight', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({ id: 'pl-highlight', type: 'line', source: 'pl-highlight', paint: { 'line-color': '#facc15', 'line-width': 5 } });
+  map.addLayer({ id: 'pl-highlight-pt', type: 'circle', source: 'pl-highlight', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 12, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#facc15', 'circle-stroke-width': 4 } });
+  map.addSource('pl-draw', { type: 'geojson', data: drawData() });
+  map.addLayer({ id: 'pl-draw-fill', type: 'fill', source: 'pl-draw', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#0a58a8', 'fill-opacity': 0.25 } });
+  map.addLayer({ id: 'pl-draw-line', type: 'line', source: 'pl-draw', filter: ['any', ['==', ['geometry-type'], 'Polygon'], ['==', ['geometry-type'], 'LineString']], paint: { 'line-color': '#0a58a8', 'line-width': 2.5 } });
+  map.addLayer({ id: 'pl-draw-pt', type: 'circle', source: 'pl-draw', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': ['case', ['has', 'point'], 8, 5], 'circle-color': '#ffffff', 'circle-stroke-color': '#0a58a8', 'circle-stroke-width': 3 } });
+}
+
+// showVariant swaps the base layers for the open scenario's variant tiles (with the version
+// in the URL, so a new change reloads them).
+function showVariant() {
+  if (!map || !map.getSource('ct-variant')) return;
+  const sc = state.current;
+  const on = !!sc;
+  if (on) {
+    map.getSource('ct-variant').setTiles([`${location.origin}/api/scenarios/${encodeURIComponent(sc.id)}/tiles/${VARIANT_LAYERS}/{z}/{x}/{y}.mvt?v=${sc.version}`]);
+  }
+  for (const l of map.getStyle().layers) {
+    if (l.metadata?.variant) map.setLayoutProperty(l.id, 'visibility', on ? 'visible' : 'none');
+  }
+  for (const n of ['buildings', 'facilities', 'green_spaces', 'zoning']) setPanelLayer(map, n, !on, false);
+}
+
+const TARGET_LAYERS = {
+  buildings: { base: ['ct-buildings'], variant: ['cv-buildings'] },
+  facilities: { base: ['ct-facilities'], variant: ['cv-facilities'] },
+  green_spaces: { base: ['ct-green'], variant: ['cv-green'] },
+  zoning: { base: ['ct-zoning'], variant: ['cv-zoning'] },
+};
+
+function pickTarget(point) {
+  const spec = KINDS[$('#change-kind').value];
+  const layerIds = TARGET_LAYERS[spec.target][state.current ? 'variant' : 'base'];
+  const f = featuresAt(map, point, layerIds).find((x) => x.properties.change !== 'demolished');
+  if (!f || f.id === undefined) {
+    status(t('tool.target.none', { layer: t(`layer.${spec.target}`) }));
+    return;
+  }
+  $('#target').value = String(f.id);
+  $('#target').removeAttribute('aria-invalid');
+  $('#target-error').textContent = '';
+  status(t('tool.target.picked', { layer: t(`layer.${spec.target}`), id: f.id }));
+  map.getSource('pl-highlight').setData({ type: 'Feature', properties: {}, geometry: f.geometry });
+}
+
+function setPoint(lng, lat) {
+  state.point = [lng, lat];
+  $('#pt-lon').value = lng.toFixed(6);
+  $('#pt-lat').value = lat.toFixed(6);
+  renderDraw();
+}
+
+function onMapClick(e) {
+  const spec = state.current ? KINDS[$('#change-kind').value] : null;
+  if (spec && spec.geom === 'polygon' && state.draw.active) { addVertex(e.lngLat); return; }
+  if (spec && spec.geom === 'point') { setPoint(e.lngLat.lng, e.lngLat.lat); return; }
+  if (spec && spec.target) { pickTarget(e.point); return; }
+  const f = featuresAt(map, e.point)[0] || featuresAt(map, e.point, ['cv-buildings', 'cv-facilities', 'cv-green', 'cv-zoning'].filter((id) => map.getLayoutProperty(id, 'visibility') === 'visible'))[0];
+  if (!f) return;
+  new maplibregl.Popup({ maxWidth: '300px', focusAfterOpen: false, className: 'ct-popup' })
+    .setLngLat(e.lngLat).setDOMContent(featureInfo(f.sourceLayer, f.id, f.properties)).addTo(map);
+}
+
+// --- Sign in and start -------------------------------------------------------------------------------
+async function tryToken(tok) {
+  setToken(tok);
+  try {
+    await loadScenarios();
+    sessionStorage.setItem(TOKEN_KEY, tok);
+    $('#login').hidden = true;
+    $('#workspace').hidden = false;
+    return true;
+  } catch (err) {
+    setToken('');
+    sessionStorage.removeItem(TOKEN_KEY);
+    $('#login').hidden = false;
+    $('#workspace').hidden = true;
+    const msg = err instanceof ApiError ? err.message : t('err.network');
+    $('#token-error').textContent = t('planner.login.bad', { msg });
+    $('#token').setAttribute('aria-invalid', 'true');
+    return false;
+  }
+}
+
+$('#login').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const tok = $('#token').value.trim();
+  if (!tok) {
+    $('#token-error').textContent = t('err.required');
+    $('#token').setAttribute('aria-invalid', 'true');
+    $('#token').focus();
+    return;
+  }
+  $('#token').removeAttribute('aria-invalid');
+  $('#token-error').textContent = '';
+  if (await tryToken(tok)) {
+    $('#token').value = '';
+    $('#sc-name').focus();
+  } else $('#token').focus();
+});
+$('#logout').addEventListener('click', () => {
+  setToken('');
+  sessionStorage.removeItem(TOKEN_KEY);
+  closeScenario();
+  state.scenarios = [];
+  $('#workspace').hidden = true;
+  $('#login').hidden = false;
+  $('#token').focus();
+});
+$('#new-scenario').addEventListener('submit', createScenario);
+$('#change-form').addEventListener('submit', submitChange);
+$('#change-kind').addEventListener('change', buildChangeForm);
+$('#run').addEventListener('click', runScenario);
+$('#compare').addEventListener('click', compare);
+$('#draw-start').addEventListener('click', () => { if (state.draw.active) finishDrawing(); else startDrawing(); });
+$('#draw-vertex').addEventListener('click', () => { if (map) addVertex(map.getCenter()); });
+$('#draw-undo').addEventListener('click', () => { state.draw.coords.pop(); syncCoordsText(); renderDraw(); updateDrawStatus(); });
+$('#draw-finish').addEventListener('click', finishDrawing);
+$('#draw-clear').addEventListener('click', () => { state.draw.coords = []; syncCoordsText(); renderDraw(); updateDrawStatus(); });
+$('#coords').addEventListener('change', () => {
+  const { pts } = parseCoords($('#coords').value);
+  if (pts) { state.draw.coords = pts; renderDraw(); updateDrawStatus(); }
+});
+$('#point-centre').addEventListener('click', () => { if (map) { const c = map.getCenter(); setPoint(c.lng, c.lat); } });
+$('#target-centre').addEventListener('click', () => { if (map) pickTarget(map.project(map.getCenter())); });
+
+kindSelect();
+buildChangeForm();
+onLangChange(() => {
+  kindSelect();
+  buildChangeForm();
+  renderScenarios();
+  renderCurrent();
+  renderDashboard();
+  renderComparison();
+});
+
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved) await tryToken(saved);
+else $('#login').hidden = false;
+
+map = await createCityMap($('#map'), {
+  transformRequest: (url) => (url.startsWith(`${location.origin}/api/`) && getToken()
+    ? { url, headers: { Authorization: `Bearer ${getToken()}` } }
+    : { url }),
+});
+addPlannerLayers();
+showVariant();
+map.on('click', onMapClick);
+map.on('dblclick', (e) => {
+  if (state.draw.active) { e.preventDefault(); finishDrawing(); }
+});
+map.getCanvas().addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter') return;
+  const spec = state.current ? KINDS[$('#change-kind').value] : null;
+  if (!spec) return;
+  e.preventDefault();
+  const c = map.getCenter();
+  if (spec.geom === 'polygon' && state.draw.active) addVertex(c);
+  else if (spec.geom === 'point') setPoint(c.lng, c.lat);
+  else if (spec.target) pickTarget(map.project(c));
+});

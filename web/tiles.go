@@ -1,0 +1,273 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/tiles"
+)
+
+// Vector tiles of the base layers: GET /tiles/{layers}/{z}/{x}/{y}.mvt (.pbf) and TileJSON at
+// GET /tiles/{layers}.json. {layers} is one layer or a comma-separated list made into one
+// tile of several MVT layers.
+
+const mvtContentType = "application/vnd.mapbox-vector-tile"
+
+// metaCacheControl is the Cache-Control of the catalog, TileJSON and styles: short, since they
+// follow the data's extent, and revalidated cheaply by ETag.
+const metaCacheControl = "public, max-age=60"
+
+// forwardedHeaders are the request headers TileJSON and styles build their URLs from.
+var forwardedHeaders = []string{"X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix"}
+
+// tileState is the server's tile machinery, set up by New from Options.
+type tileState struct {
+	service      *tiles.Service
+	memory       *tiles.MemorySource
+	version      atomic.Uint64
+	cacheControl string
+
+	lists     sync.Map // raw {layers} → []*layers.Layer, for valid lists only
+	listCount atomic.Int32
+	meta      atomic.Pointer[catalogMeta] // catalog.go
+}
+
+// maxCachedLists bounds the parsed-list memo: there are many orderings of the layers.
+const maxCachedLists = 1024
+
+// initTiles sets up the tile sources: Options.TileSource (PostGIS when a database is
+// configured) for the base layers, else the memory source over the server's model.
+func (s *Server) initTiles() {
+	o := &s.opts
+	ts := &s.tileState
+	ts.memory = o.MemoryTiles
+	if ts.memory == nil {
+		ts.memory = tiles.NewMemorySource(s.City)
+	}
+	src, name := o.TileSource, o.TileSourceName
+	if src == nil {
+		src, name = ts.memory, "memory"
+	}
+	if name == "" {
+		name = "base"
+	}
+	ts.service = tiles.NewService(name, src, o.TileCache, ts.version.Load)
+	ts.cacheControl = "no-cache"
+	if age := int64(o.TileMaxAge / time.Second); age > 0 {
+		ts.cacheControl = "public, max-age=" + strconv.FormatInt(age, 10)
+	}
+}
+
+// InvalidateTiles bumps the tile data version: call it whenever any layer's data changes.
+// Cached tiles of older versions are no longer served (their ETags stay valid for the bytes
+// they name, so clients revalidate and get 304 when a tile did not change). SetCity calls it.
+func (s *Server) InvalidateTiles() { s.tileState.version.Add(1) }
+
+// TileVersion is the current tile data version.
+func (s *Server) TileVersion() uint64 { return s.tileState.version.Load() }
+
+// MemoryTiles is the tile source over the in-memory model.
+func (s *Server) MemoryTiles() *tiles.MemorySource { return s.tileState.memory }
+
+// tile serves one vector tile: GET|HEAD /tiles/{layers}/{z}/{x}/{y}.mvt (or .pbf).
+//
+// A tile with no feature in it — outside the data, or a zoom outside every requested layer's
+// range — is answered 204 No Content with the same caching headers as any tile, rather than
+// 200 with an empty body: MapLibre, OpenLayers and Leaflet treat both as an empty tile, and
+// 204 says plainly in logs and CDN statistics that there is nothing there.
+func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	ls, ok := s.parseLayers(w, v["layers"])
+	if !ok {
+		return
+	}
+	t, err := tiles.ParseTile(v["z"], v["x"], v["y"])
+	if err != nil {
+		writeTileCoordErr(w, err)
+		return
+	}
+	tile, err := s.tileState.service.Tile(r.Context(), t, ls)
+	if err != nil {
+		s.writeTileErr(w, r, err)
+		return
+	}
+	writeRepresentation(w, r, representation{
+		contentType: mvtContentType, cacheControl: s.tileState.cacheControl,
+		body: tile.Data, etag: tile.ETag, gzip: tile.Gzip,
+	})
+}
+
+// badTilePath answers paths under /tiles/ that are not a tile or a TileJSON.
+func (s *Server) badTilePath(w http.ResponseWriter, r *http.Request) {
+	writeFieldError(w, http.StatusBadRequest, "bad_tile",
+		"a tile's path is /tiles/{layers}/{z}/{x}/{y}.mvt (or .pbf), TileJSON's /tiles/{layers}.json", "path")
+}
+
+// tileJSON serves GET|HEAD /tiles/{layers}.json: TileJSON 3.0.0 of the layers' tiles, with the
+// tile URL built from the address the client used (X-Forwarded-Proto, -Host and -Prefix
+// honoured, for a server behind a proxy).
+func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
+	ls, ok := s.parseLayers(w, mux.Vars(r)["layers"])
+	if !ok {
+		return
+	}
+	names := layerNames(ls)
+	tj := tiles.NewTileJSON("citytwin "+names, tileURLTemplate(requestBaseURL(r), names), ls, s.cityBound())
+	body, err := marshalJSON(tj)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeRepresentation(w, r, jsonRepresentation(body, metaCacheControl, forwardedHeaders...))
+}
+
+func tileURLTemplate(base, names string) string {
+	return base + "/tiles/" + names + "/{z}/{x}/{y}.mvt"
+}
+
+// parseLayers reads the {layers} of a path: 404 for an unknown layer, 400 for a malformed
+// list (a name twice, an empty name).
+func (s *Server) parseLayers(w http.ResponseWriter, raw string) ([]*layers.Layer, bool) {
+	ts := &s.tileState
+	if v, ok := ts.lists.Load(raw); ok {
+		return v.([]*layers.Layer), true
+	}
+	ls, err := layers.ParseList(raw)
+	if err != nil {
+		if errors.Is(err, layers.ErrUnknownLayer) {
+			writeFieldError(w, http.StatusNotFound, "unknown_layer", err.Error(), "layers")
+		} else {
+			writeFieldError(w, http.StatusBadRequest, "invalid", err.Error(), "layers")
+		}
+		return nil, false
+	}
+	if ts.listCount.Load() < maxCachedLists {
+		if _, loaded := ts.lists.LoadOrStore(raw, ls); !loaded {
+			ts.listCount.Add(1)
+		}
+	}
+	return ls, true
+}
+
+func writeTileCoordErr(w http.ResponseWriter, err error) {
+	var ce *tiles.CoordError
+	if errors.As(err, &ce) {
+		writeFieldError(w, http.StatusBadRequest, "bad_tile", ce.Error(), ce.Field)
+		return
+	}
+	writeError(w, http.StatusBadRequest, "bad_tile", err.Error())
+}
+
+func (s *Server) writeTileErr(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, tiles.ErrNotReady):
+		w.Header().Set("Retry-After", "2")
+		writeError(w, http.StatusServiceUnavailable, "loading", "the city model is still loading; retry shortly")
+	case errors.Is(err, layers.ErrUnknownLayer):
+		writeErr(w, err)
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client left; nobody reads the answer.
+		writeError(w, http.StatusServiceUnavailable, "canceled", "request canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusServiceUnavailable, "timeout", "the tile took too long to make; retry shortly")
+	default:
+		s.log.Error("tile", "path", r.URL.Path, "err", err)
+		writeErr(w, err)
+	}
+}
+
+// cityBound is the WGS84 extent of the model; empty while it loads.
+func (s *Server) cityBound() orb.Bound {
+	if c := s.City(); c != nil {
+		return c.Bound
+	}
+	return orb.Bound{}
+}
+
+func layerNames(ls []*layers.Layer) string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = l.Name
+	}
+	return strings.Join(names, ",")
+}
+
+// requestBaseURL is the scheme, host and path prefix the client reached the server at:
+// X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix (their first values) when a proxy
+// set them and they are well formed, else the request's own.
+func requestBaseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := strings.ToLower(firstValue(r.Header.Get("X-Forwarded-Proto"))); p == "http" || p == "https" {
+		scheme = p
+	}
+	host := r.Host
+	if h := firstValue(r.Header.Get("X-Forwarded-Host")); validHost(h) {
+		host = h
+	}
+	if !validHost(host) {
+		host = "localhost"
+	}
+	prefix := ""
+	if p := firstValue(r.Header.Get("X-Forwarded-Prefix")); validPrefix(p) {
+		prefix = strings.TrimRight(p, "/")
+	}
+	return scheme + "://" + host + prefix
+}
+
+func firstValue(h string) string {
+	v, _, _ := strings.Cut(h, ",")
+	return strings.TrimSpace(v)
+}
+
+// validHost accepts a host[:port] of letters, digits, '.', '-', '_', ':' and IPv6 brackets.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".-_:[]", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validPrefix accepts an absolute path of URL-safe characters.
+func validPrefix(p string) bool {
+	if p == "" || p[0] != '/' || len(p) > 200 || strings.Contains(p, "//") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/-._~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// marshalJSON encodes v as writeJSON does (no HTML escaping), with a final newline.
+func marshalJSON(v any) ([]byte, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
