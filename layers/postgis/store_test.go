@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"sort"
@@ -118,33 +119,7 @@ func TestImportThenLoadGivesBackEveryFeature(t *testing.T) {
 	}
 
 	out := loadAll(t, ctx, s)
-	if len(out) != len(in) {
-		t.Fatalf("loaded %d features, imported %d", len(out), len(in))
-	}
-	byKey := map[string]layers.Feature{}
-	for _, f := range out {
-		byKey[fmt.Sprintf("%s/%d", f.Layer, f.ID)] = f
-	}
-	for _, w := range in {
-		key := fmt.Sprintf("%s/%d", w.Layer, w.ID)
-		got, ok := byKey[key]
-		if !ok {
-			t.Errorf("%s not loaded", key)
-			continue
-		}
-		if _, ok := w.Props["derived"]; !ok {
-			w.Props["derived"] = false // the column is NOT NULL DEFAULT false
-		}
-		if !reflect.DeepEqual(got.Props, w.Props) {
-			t.Errorf("%s props:\n got  %#v\n want %#v", key, got.Props, w.Props)
-		}
-		if !reflect.DeepEqual(got.Restricted, w.Restricted) {
-			t.Errorf("%s restricted:\n got  %#v\n want %#v", key, got.Restricted, w.Restricted)
-		}
-		if err := sameGeometry(got.Geometry, w.Geometry, 1e-9); err != nil {
-			t.Errorf("%s geometry: %v", key, err)
-		}
-	}
+	assertSameFeatures(t, out, in)
 	// Catalog order, then id order.
 	order := layers.Names()
 	rank := map[string]int{}
@@ -167,6 +142,40 @@ func TestImportThenLoadGivesBackEveryFeature(t *testing.T) {
 	for _, n := range order {
 		if got[n] != want[n] {
 			t.Errorf("Counts[%s] = %d, want %d", n, got[n], want[n])
+		}
+	}
+}
+
+// assertSameFeatures fails the test unless out holds exactly the features of in, with the
+// same properties, restricted fields and geometry (a missing derived flag reads back false).
+func assertSameFeatures(t *testing.T, out, in []layers.Feature) {
+	t.Helper()
+	if len(out) != len(in) {
+		t.Fatalf("loaded %d features, imported %d", len(out), len(in))
+	}
+	byKey := map[string]layers.Feature{}
+	for _, f := range out {
+		byKey[fmt.Sprintf("%s/%d", f.Layer, f.ID)] = f
+	}
+	for _, w := range in {
+		key := fmt.Sprintf("%s/%d", w.Layer, w.ID)
+		got, ok := byKey[key]
+		if !ok {
+			t.Errorf("%s not loaded", key)
+			continue
+		}
+		props := maps.Clone(w.Props)
+		if _, ok := props["derived"]; !ok {
+			props["derived"] = false // the column is NOT NULL DEFAULT false
+		}
+		if !reflect.DeepEqual(got.Props, props) {
+			t.Errorf("%s props:\n got  %#v\n want %#v", key, got.Props, props)
+		}
+		if !reflect.DeepEqual(got.Restricted, w.Restricted) {
+			t.Errorf("%s restricted:\n got  %#v\n want %#v", key, got.Restricted, w.Restricted)
+		}
+		if err := sameGeometry(got.Geometry, w.Geometry, 1e-9); err != nil {
+			t.Errorf("%s geometry: %v", key, err)
 		}
 	}
 }
