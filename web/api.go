@@ -65,7 +65,8 @@ func intParam(q url.Values, name string, def, lo, hi int) (int, string) {
 
 // nearest: GET /api/nearest?lon=&lat=&kind=school&k=3 — the k facilities (of a kind, when
 // given) nearest to a point of the baseline city, nearest first, as GeoJSON with their
-// straight-line distance in metres (distance_m) and public fields.
+// straight-line distance in metres (distance_m, to a polygon's edge) and public fields. A
+// green-space kind (park, garden, …) searches the public green spaces of that kind instead.
 func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lon, msg := floatParam(q, "lon", -180, 180, "a longitude in degrees, -180..180")
@@ -79,8 +80,10 @@ func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := q.Get("kind")
-	if kind != "" && !slices.Contains(layers.FacilityKinds, kind) {
-		paramError(w, "kind", fmt.Sprintf("%q is not a facility kind; one of %s", kind, strings.Join(layers.FacilityKinds, ", ")))
+	layer, filter, ok := nearestFilter(kind)
+	if !ok {
+		kinds := append(slices.Clone(layers.FacilityKinds), greenKinds()...)
+		paramError(w, "kind", fmt.Sprintf("%q is not a facility or green-space kind; one of %s", kind, strings.Join(kinds, ", ")))
 		return
 	}
 	k, msg := intParam(q, "k", 1, 1, MaxNearest)
@@ -89,11 +92,7 @@ func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.City()
-	ix := c.Layer("facilities")
-	var filter func(*spatial.Item) bool
-	if kind != "" {
-		filter = func(it *spatial.Item) bool { return it.Feature.Props["kind"] == kind }
-	}
+	ix := c.Layer(layer)
 	hits := ix.Nearest(c.Proj.ToMetric(orb.Point{lon, lat}), k, 0, filter)
 	sort.SliceStable(hits, func(i, j int) bool {
 		if hits[i].Distance != hits[j].Distance {
@@ -109,6 +108,34 @@ func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	writeGeoJSON(w, fc)
+}
+
+// nearestFilter returns the layer and the filter of a nearest search for kind: facilities of
+// that kind (any facility when kind is empty), or public green spaces of that kind; ok is
+// false for a kind of neither.
+func nearestFilter(kind string) (layer string, filter func(*spatial.Item) bool, ok bool) {
+	switch {
+	case kind == "":
+		return "facilities", nil, true
+	case slices.Contains(layers.FacilityKinds, kind):
+		return "facilities", func(it *spatial.Item) bool { return it.Feature.Props["kind"] == kind }, true
+	case slices.Contains(greenKinds(), kind):
+		return "green_spaces", func(it *spatial.Item) bool {
+			return it.Feature.Props["kind"] == kind && it.Feature.Props["public"] != false
+		}, true
+	}
+	return "", nil, false
+}
+
+// greenKinds are the kinds of green space of the catalog.
+func greenKinds() []string {
+	l, _ := layers.Lookup("green_spaces")
+	for _, f := range l.Fields {
+		if f.Name == "kind" {
+			return f.Enum
+		}
+	}
+	return nil
 }
 
 // features: GET /api/features/{layer}?bbox=w,s,e,n&limit= — the features of a layer that

@@ -50,6 +50,7 @@ func apiCity(t testing.TB) *spatial.City {
 		{Layer: "facilities", ID: 2, Geometry: pt(0, -600), Props: m{"kind": "school", "name": "South school", "capacity": int64(100)}},
 		{Layer: "facilities", ID: 3, Geometry: pt(400, 0), Props: m{"kind": "clinic", "name": "Clinic"}},
 		{Layer: "green_spaces", ID: 1, Geometry: r(200, 200, 300, 300), Props: m{"kind": "park", "public": true}},
+		{Layer: "green_spaces", ID: 2, Geometry: r(50, -60, 80, -30), Props: m{"kind": "park", "public": false}},
 	}
 	c, err := spatial.NewCity(fs)
 	if err != nil {
@@ -537,6 +538,14 @@ func TestNearest(t *testing.T) {
 	fc, _ = geojson.UnmarshalFeatureCollection(a.body)
 	if len(fc.Features) != 1 || fc.Features[0].Properties["name"] != "North school" {
 		t.Fatalf("nearest facility: %s", a.body)
+	}
+	// The public park's nearest corner (200, 200) is 282.8 m away; the closer private one
+	// (58.3 m) is left out.
+	a = f.do(t, "GET", q+"&kind=park&k=5", "", nil)
+	wantStatus(t, "nearest park", a, 200)
+	fc, _ = geojson.UnmarshalFeatureCollection(a.body)
+	if len(fc.Features) != 1 || fc.Features[0].Properties["distance_m"] != 282.8 {
+		t.Fatalf("nearest park: %s", a.body)
 	}
 	for _, tc := range []struct{ query, field string }{
 		{"/api/nearest?lat=46.77", "lon"},

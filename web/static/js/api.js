@@ -45,32 +45,38 @@ export function list(data, ...keys) {
   return [];
 }
 
-// Nearest facilities of a kind: normalised to [{id, layer, name, kind, distance_m, lonlat}].
-// Parks are green spaces, not facilities (/api/nearest answers facility kinds only): the
-// nearest public park is found here from /api/features/green_spaces.
+// Nearest facilities (or public green spaces, for kind park) of a kind, from /api/nearest:
+// normalised to [{id, layer, name, kind, distance_m, lonlat}], where lonlat is the point of
+// the feature nearest to (lon, lat) — the facility itself, or a park's nearest edge point.
 export async function nearest(lon, lat, kind, k = 1) {
-  if (kind === 'park') return nearestGreen(lon, lat, 'park', k);
   const q = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), kind, k: String(k) });
   const data = await api(`/api/nearest?${q}`);
-  return list(data, 'nearest').map((r) => {
-    const props = r.properties || r.feature?.properties || r;
-    const geom = r.geometry || r.feature?.geometry;
-    let lonlat = null;
-    if (geom && geom.type === 'Point') lonlat = geom.coordinates;
-    else if (Array.isArray(r.point)) lonlat = r.point;
-    else if (typeof r.lon === 'number') lonlat = [r.lon, r.lat];
-    else if (r.location && typeof r.location.lon === 'number') lonlat = [r.location.lon, r.location.lat];
-    const dist = r.distance_m ?? props.distance_m ?? r.distance ?? props.distance ?? r.walk_m;
+  return list(data, 'features').map((f) => {
+    const props = f.properties || {};
     return {
-      id: r.id ?? r.feature?.id ?? props.id,
-      layer: r.layer || (kind === 'park' ? 'green_spaces' : 'facilities'),
+      id: f.id,
+      layer: kind === 'park' ? 'green_spaces' : 'facilities',
       name: props.name || '',
       kind: props.kind || kind,
-      distance_m: Number(dist),
-      lonlat,
+      distance_m: Number(props.distance_m),
+      lonlat: nearestPoint(lon, lat, f.geometry),
       properties: props,
     };
   });
+}
+
+// nearestPoint is a point geometry's own position, or the nearest point of a polygon's edge.
+function nearestPoint(lon, lat, geom) {
+  if (!geom) return null;
+  if (geom.type === 'Point') return geom.coordinates;
+  const polys = geom.type === 'Polygon' ? [geom.coordinates] : geom.type === 'MultiPolygon' ? geom.coordinates : [];
+  const m = local(lat);
+  let best = { d: Infinity, pt: null };
+  for (const rings of polys) {
+    const r = distanceToPolygon(lon, lat, rings, m);
+    if (r.d < best.d) best = r;
+  }
+  return best.pt;
 }
 
 // Metres per degree near a latitude (equirectangular, good to a fraction of a percent over a
@@ -103,27 +109,4 @@ function distanceToPolygon(lon, lat, rings, { kx, ky }) {
     }
   }
   return inside ? { d: 0, pt: [lon, lat] } : { d: best, pt: bestPt };
-}
-
-async function nearestGreen(lon, lat, kind, k) {
-  const m = local(lat);
-  for (const radius of [2000, 10000]) {
-    const dx = radius / m.kx; const dy = radius / m.ky;
-    const bbox = [lon - dx, lat - dy, lon + dx, lat + dy].map((v) => v.toFixed(6)).join(',');
-    const fc = await api(`/api/features/green_spaces?bbox=${bbox}&limit=1000`);
-    const found = [];
-    for (const f of list(fc, 'features')) {
-      const p = f.properties || {};
-      if (p.kind !== kind || p.public === false || !f.geometry) continue;
-      const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates : [];
-      let best = { d: Infinity, pt: null };
-      for (const rings of polys) {
-        const r = distanceToPolygon(lon, lat, rings, m);
-        if (r.d < best.d) best = r;
-      }
-      if (best.pt) found.push({ id: f.id, layer: 'green_spaces', name: p.name || '', kind, distance_m: best.d, lonlat: best.pt, properties: p });
-    }
-    if (found.length) return found.sort((a, b) => a.distance_m - b.distance_m).slice(0, k);
-  }
-  return [];
 }
