@@ -201,7 +201,9 @@ func floorsAndHeight(t osm.Tags) (int64, float64) {
 	case hasFloors:
 		height = float64(floors) * storeyHeightM
 	case hasHeight:
-		floors = max(1, int64(math.Round(height/storeyHeightM)))
+		// At most the 200 floors the catalog allows (and parseLevels reads): a tower over
+		// 600 m tall must not fail the whole import.
+		floors = min(200, max(1, int64(math.Round(height/storeyHeightM))))
 	default:
 		f, ok := defaultFloors[t.Find("building")]
 		if !ok {

@@ -78,6 +78,17 @@ func (l *Layer) Field(name string) (Field, bool) {
 	return Field{}, false
 }
 
+// The low-zoom rule every tile source follows, so that PostGIS and memory tiles hold the same
+// features: below ThinBelowZoom, a polygon whose Web Mercator envelope is smaller than
+// ThinPixels tile pixels (of 4096 across a tile) in both dimensions is left out, and every
+// other polygon is simplified with a tolerance of one pixel. 32 of 4096 pixels are 2–4 screen
+// pixels, too small to see: at zoom 14 that is 19 m, at zoom 13 38 m. With parcels drawn from
+// zoom 15, this keeps every tile of a generated 200,000-building city under 200 KB.
+const (
+	ThinBelowZoom = 15
+	ThinPixels    = 32
+)
+
 // Attribution is shown with every map made from the catalog's data.
 const Attribution = `© OpenStreetMap contributors (ODbL); derived layers marked "derived" are modelled, not surveyed`
 
@@ -94,7 +105,7 @@ var BuildingUses = buildingUses
 
 var catalog = []*Layer{
 	{
-		Name: "parcels", Title: "Cadastre parcels", Geometry: Polygon, MinZoom: 13, MaxZoom: 22,
+		Name: "parcels", Title: "Cadastre parcels", Geometry: Polygon, MinZoom: 15, MaxZoom: 22,
 		Description: "Cadastral parcels with land use and ownership category.",
 		Fields: []Field{
 			{Name: "cad_number", Type: String, Description: "cadastral number, unique"},
@@ -237,23 +248,7 @@ func Lookup(name string) (*Layer, error) {
 }
 
 // ParseList parses a comma-separated list of layer names, rejecting unknown and repeated ones.
-func ParseList(s string) ([]*Layer, error) {
-	parts := strings.Split(s, ",")
-	seen := map[string]bool{}
-	out := make([]*Layer, 0, len(parts))
-	for _, p := range parts {
-		l, err := Lookup(p)
-		if err != nil {
-			return nil, err
-		}
-		if seen[p] {
-			return nil, fmt.Errorf("layer %q listed twice", p)
-		}
-		seen[p] = true
-		out = append(out, l)
-	}
-	return out, nil
-}
+func ParseList(s string) ([]*Layer, error) { return parseList(s, Lookup) }
 
 // SortedFieldNames returns the public field names of l in alphabetical order.
 func SortedFieldNames(l *Layer) []string {

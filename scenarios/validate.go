@@ -231,6 +231,10 @@ func prepare(v *Variant, c *Change) (op, error) {
 	return op{layer: r.layer, id: f.ID, feature: f}, nil
 }
 
+// MaxVerticesPerGeometry bounds the positions of one change's geometry, all polygons of a
+// MultiPolygon together: the crossing test of each polygon is quadratic in its positions.
+const MaxVerticesPerGeometry = 4 * MaxVerticesPerPolygon
+
 // checkGeometry checks a change's geometry: the layer's type, closed rings, a bounded
 // number of vertices, no self-intersection, every position inside the city's extent.
 func checkGeometry(layer *layers.Layer, g orb.Geometry, extent orb.Bound) error {
@@ -253,10 +257,14 @@ func checkGeometry(layer *layers.Layer, g orb.Geometry, extent orb.Bound) error 
 			fields = append(fields, fmt.Sprintf("geometry.coordinates[%d]", i))
 		}
 	}
+	total := 0
 	for i, p := range polys {
 		n := 0
 		for _, r := range p {
 			n += len(r)
+		}
+		if total += n; total > MaxVerticesPerGeometry {
+			return fieldErr(fields[i], "the geometry has %d positions or more; at most %d are allowed", total, MaxVerticesPerGeometry)
 		}
 		if n > MaxVerticesPerPolygon {
 			return fieldErr(fields[i], "polygon has %d positions; at most %d are allowed", n, MaxVerticesPerPolygon)

@@ -24,6 +24,15 @@ go vet ./...
 step "go test (PostGIS at ${DATABASE_URL%%\?*})"
 go test -count=1 ./...
 
+step "fuzzing (${FUZZTIME:=100000x} a target)"
+FUZZTIME=$FUZZTIME scripts/fuzz.sh
+
+step "load test (${LOAD_DURATION:=5s}, loopback)"
+LOAD_DURATION=$LOAD_DURATION scripts/load.sh
+
+step "govulncheck"
+scripts/vulncheck.sh
+
 if [ -x scripts/test-browser.sh ]; then
   step "browser tests"
   scripts/test-browser.sh

@@ -43,6 +43,9 @@ fsync = on
 CONF
 "${runas[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start >/dev/null
 "${runas[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U citytwin citytwin
+# Installed once here: test packages run in parallel, and two CREATE EXTENSION racing each
+# other fail on the catalog's unique index.
+"${runas[@]}" "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U citytwin -d citytwin -c "CREATE EXTENSION postgis" >/dev/null
 export DATABASE_URL="postgres://citytwin@127.0.0.1:$port/citytwin?sslmode=disable"
 export CITYTWIN_PG_DIR="$dir/data" CITYTWIN_PG_BIN="$pgbin" CITYTWIN_PG_RUNAS="${runas[*]}"
 echo "with-postgis: PostGIS on 127.0.0.1:$port ($dir)" >&2

@@ -200,10 +200,10 @@ func (b *builder) projectPolygon(p orb.Polygon, bd orb.Bound) (orb.Polygon, orb.
 	return out, bd
 }
 
-// thin reports whether a polygon's envelope reaches one pixel in at least one dimension;
-// smaller ones are dropped below zoom 14.
+// thin reports whether a polygon's envelope reaches layers.ThinPixels pixels in at least one
+// dimension; smaller ones are dropped below SimplifyBelowZoom.
 func (f *feature) thin() bool {
-	return f.bound.Max[0]-f.bound.Min[0] >= 1 || f.bound.Max[1]-f.bound.Min[1] >= 1
+	return f.bound.Max[0]-f.bound.Min[0] >= layers.ThinPixels || f.bound.Max[1]-f.bound.Min[1] >= layers.ThinPixels
 }
 
 // onePixel is the Douglas–Peucker tolerance below SimplifyBelowZoom: one pixel.

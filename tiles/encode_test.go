@@ -147,20 +147,22 @@ func TestClippedPolygonKeepsItsShape(t *testing.T) {
 	}
 }
 
-func TestThinningAndSimplificationBelowZoom14(t *testing.T) {
+func TestThinningAndSimplificationBelowThinZoom(t *testing.T) {
+	const small = layers.ThinPixels - 0.6
 	for _, tt := range []struct {
 		name string
 		z    maptile.Zoom
-		// a 0.6 × 0.6 px polygon and a rectangle with a notch 0.8 px deep on its top edge
+		// a polygon just under ThinPixels on each side and a rectangle with a notch 0.8 px
+		// deep on its top edge
 		wantTiny  bool
 		wantNotch bool
 	}{
-		{"at zoom 13 tiny polygons go and notches are smoothed", 13, false, false},
-		{"at zoom 14 everything stays", 14, true, true},
+		{"below the zoom small polygons go and notches are smoothed", layers.ThinBelowZoom - 1, false, false},
+		{"from the zoom on everything stays", layers.ThinBelowZoom, true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pt := newPixelTile(tt.z)
-			tiny := &layers.Feature{Layer: "zoning", ID: 1, Geometry: orb.Polygon{pt.rect(100.2, 100.2, 100.8, 100.8)}}
+			tiny := &layers.Feature{Layer: "zoning", ID: 1, Geometry: orb.Polygon{pt.rect(100.2, 100.2, 100.2+small, 100.2+small)}}
 			notched := &layers.Feature{Layer: "zoning", ID: 2, Geometry: orb.Polygon{{
 				pt.at(200, 300), pt.at(400, 300), pt.at(400, 200), pt.at(301, 200), pt.at(300, 200.8), pt.at(299, 200), pt.at(200, 200), pt.at(200, 300)}}}
 			got := encodeOne(t, pt.tile, "zoning", tiny, notched)
@@ -421,11 +423,11 @@ func TestMemorySourceWaitsForTheModel(t *testing.T) {
 }
 
 func TestSimplificationNeverCollapsesARing(t *testing.T) {
-	// A 10 × 0.8 px strip at zoom 13: Douglas–Peucker with a one-pixel tolerance would
+	// A 100 × 0.8 px strip at zoom 13: Douglas–Peucker with a one-pixel tolerance would
 	// reduce it to a line (each corner is 0.8 px off the diagonal); like
 	// ST_SimplifyPreserveTopology, the source keeps it whole.
 	pt := newPixelTile(13)
-	strip := &layers.Feature{Layer: "zoning", ID: 1, Geometry: orb.Polygon{pt.rect(100, 100.1, 110, 100.9)}}
+	strip := &layers.Feature{Layer: "zoning", ID: 1, Geometry: orb.Polygon{pt.rect(100, 100.1, 200, 100.9)}}
 	got := encodeOne(t, pt.tile, "zoning", strip)
 	if l := got["zoning"]; l == nil || len(l.Features) != 1 {
 		t.Fatal("a thin strip collapsed under simplification")

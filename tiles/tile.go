@@ -8,10 +8,11 @@
 //
 //   - extent 4096, buffer 64 pixels, features clipped to the buffered tile;
 //   - a layer is in a tile only between its MinZoom and MaxZoom;
-//   - below zoom 14 on polygon layers, polygons whose envelope is smaller than one tile pixel
-//     (40075016.69 / (4096·2^z) metres of Web Mercator) in both dimensions are dropped and the
-//     rest simplified with a tolerance of one pixel, never collapsing a ring (as PostGIS's
-//     ST_SimplifyPreserveTopology); from zoom 14 on nothing is simplified or dropped;
+//   - below zoom layers.ThinBelowZoom on polygon layers, polygons whose envelope is smaller
+//     than layers.ThinPixels tile pixels (a pixel is 40075016.69 / (4096·2^z) metres of Web
+//     Mercator) in both dimensions are dropped and the rest simplified with a tolerance of
+//     one pixel, never collapsing a ring (as PostGIS's ST_SimplifyPreserveTopology); from
+//     that zoom on nothing is simplified or dropped;
 //   - coordinates are rounded to whole pixels (half to even) before clipping, and a polygon
 //     left without area is dropped, as ST_AsMVTGeom does;
 //   - only public fields (layers.Feature.Props) are written; list fields are comma-joined;
@@ -39,7 +40,7 @@ const (
 	// MaxZoom is the deepest zoom level a tile request may ask for.
 	MaxZoom = 24
 	// SimplifyBelowZoom is the first zoom at which polygons are neither simplified nor thinned.
-	SimplifyBelowZoom = 14
+	SimplifyBelowZoom = layers.ThinBelowZoom
 	// mercatorHalf is half the circumference of the Web Mercator world, in metres.
 	mercatorHalf = 20037508.342789244
 )

@@ -6,22 +6,22 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+
+	"github.com/citytwin/citytwin/access"
 )
 
-// Role is what a caller may do. Higher roles include the lower ones.
-type Role int
+// Role is what a caller may do. Higher roles include the lower ones. The roles belong to
+// package access, which also keeps the tokens that carry them.
+type Role = access.Role
 
 const (
-	RolePublic  Role = iota // no token: public layers and fields, read-only APIs
-	RolePlanner             // scenarios and restricted parcel fields
-	RoleAdmin               // import and tokens
+	RolePublic  = access.RolePublic  // no token: public layers and fields, read-only APIs
+	RolePlanner = access.RolePlanner // scenarios and restricted parcel fields
+	RoleAdmin   = access.RoleAdmin   // import and tokens
 )
 
-func (r Role) String() string {
-	return [...]string{"public", "planner", "admin"}[r]
-}
-
-// TokenVerifier maps a bearer token to its role; ok is false for an unknown token.
+// TokenVerifier maps a bearer token to its role; ok is false for an unknown or revoked
+// token. access.Verifier is the one the server runs with; StaticTokens serves tests.
 type TokenVerifier interface {
 	Verify(ctx context.Context, token string) (role Role, ok bool)
 }

@@ -126,6 +126,7 @@ func (s *Server) catalog(w http.ResponseWriter, r *http.Request) {
 		}
 		ans.Layers = append(ans.Layers, cl)
 	}
+	ans.Layers = append(ans.Layers, s.extraCatalogLayers(base)...)
 	body, err := marshalJSON(ans)
 	if err != nil {
 		writeErr(w, err)

@@ -1,9 +1,13 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/citytwin/citytwin/layers"
 )
@@ -42,6 +46,8 @@ func writeFieldError(w http.ResponseWriter, status int, code, msg, field string)
 func writeErr(w http.ResponseWriter, err error) {
 	var fe *layers.FieldError
 	switch {
+	case unavailable(err):
+		writeUnavailable(w)
 	case errors.Is(err, layers.ErrUnknownLayer):
 		writeError(w, http.StatusNotFound, "unknown_layer", err.Error())
 	case errors.As(err, &fe):
@@ -51,4 +57,43 @@ func writeErr(w http.ResponseWriter, err error) {
 	default:
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 	}
+}
+
+// unavailableRetryAfter is the Retry-After, in seconds, of an answer for an unreachable or
+// slow database: about the time a database restart or failover takes.
+const unavailableRetryAfter = "5"
+
+// writeUnavailable answers 503 with Retry-After: the database could not be reached or did not
+// answer in time (see unavailable). Every handler whose work reaches the database ends here
+// for such errors, through writeErr or its own error mapping.
+func writeUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", unavailableRetryAfter)
+	writeError(w, http.StatusServiceUnavailable, "unavailable",
+		"the database is unreachable or too slow at the moment; retry shortly")
+}
+
+// unavailable reports whether err means the database could not be reached or did not answer
+// in time: a passing state that a client should retry, not a fault of its request nor a bug.
+// It reads errors through the standard library and the SQLSTATE that database errors carry
+// (an SQLState method), so this package needs no database driver:
+//   - the request's deadline passed while it waited for a connection or an answer;
+//   - a network error: connection refused or reset, a dial or read timeout;
+//   - the connection closed in the middle of an answer;
+//   - SQLSTATE class 08 (connection exception), 57P01–57P03 (the server is shutting down,
+//     crashed or is starting up), 53300 (too many connections) and 57014 (the statement was
+//     cancelled, by statement_timeout).
+func unavailable(err error) bool {
+	var ne net.Error
+	var se interface{ SQLState() string }
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	case errors.As(err, &se):
+		code := se.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" ||
+			code == "53300" || code == "57014"
+	}
+	return false
 }

@@ -11,9 +11,10 @@ import (
 
 // withMiddleware wraps h with the middleware every request passes, outermost first. CORS
 // comes before authentication, so preflights (which carry no token) and refusals alike get
-// their CORS headers (httpcache.go).
+// their CORS headers (httpcache.go). The limits (limits.go) come after authentication, so
+// that a client with a token is rate-limited by its token.
 func (s *Server) withMiddleware(h http.Handler) http.Handler {
-	return s.logRequests(s.recoverPanics(corsMiddleware(s.opts.CORSOrigins, s.authenticate(h))))
+	return s.logRequests(s.measureRequests(s.recoverPanics(corsMiddleware(s.opts.CORSOrigins, s.authenticate(s.withLimits(h))))))
 }
 
 // statusRecorder remembers the status and size of an answer for the log line.

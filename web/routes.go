@@ -9,6 +9,7 @@ import (
 // routes declares every route in one place, so the whole API reads at a glance.
 func (s *Server) routes() *mux.Router {
 	r := mux.NewRouter()
+	r.Use(nameRoute) // hands the matched route's template to the metrics (metrics.go)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 
@@ -30,9 +31,15 @@ func (s *Server) routes() *mux.Router {
 	// The OpenAPI document of this API (openapi.go).
 	r.HandleFunc("/openapi.json", s.openapi).Methods(http.MethodGet, http.MethodHead)
 
+	// Prometheus metrics (metrics.go).
+	r.Handle("/metrics", s.metricsHandler()).Methods(http.MethodGet, http.MethodHead)
+
 	// Public lookups on the baseline city (api.go).
 	r.HandleFunc("/api/nearest", s.requireCity(s.nearest)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/api/features/{layer}", s.requireCity(s.features)).Methods(http.MethodGet, http.MethodHead)
+
+	// A parcel with its restricted fields, planner role (parcels.go).
+	r.HandleFunc("/api/parcels/{id}", s.require(RolePlanner, s.requireCity(s.parcel))).Methods(http.MethodGet)
 
 	// Planning scenarios, planner role (scenarios.go). compare before {id}.
 	r.HandleFunc("/api/scenarios", s.withScenarios(s.listScenarios)).Methods(http.MethodGet)

@@ -43,7 +43,7 @@ func writeScenarioErr(w http.ResponseWriter, err error, fieldCode string) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
+		tooLarge(w, mbe.Limit)
 	case errors.Is(err, scenarios.ErrTooLarge):
 		writeFieldError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error(), "changes")
 	case errors.Is(err, scenarios.ErrNotFound):
@@ -59,8 +59,10 @@ func writeScenarioErr(w http.ResponseWriter, err error, fieldCode string) {
 		writeError(w, http.StatusServiceUnavailable, "loading", "the city model is still loading; retry shortly")
 	case errors.As(err, &fe):
 		writeFieldError(w, http.StatusUnprocessableEntity, fieldCode, fe.Message, fe.Field)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusServiceUnavailable, "cancelled", "the request was cancelled or took too long")
+	case unavailable(err):
+		writeUnavailable(w)
+	case errors.Is(err, context.Canceled):
+		writeError(w, http.StatusServiceUnavailable, "cancelled", "the request was cancelled")
 	default:
 		writeErr(w, err)
 	}
@@ -77,7 +79,7 @@ func badJSON(w http.ResponseWriter, err error) {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &te) && te.Field != "":
-		writeFieldError(w, http.StatusBadRequest, "bad_json", fmt.Sprintf("want %s, got a JSON %s", te.Type, te.Value), te.Field)
+		writeFieldError(w, http.StatusBadRequest, "bad_json", fmt.Sprintf("want %s, got a JSON %s", te.Type, te.Value), jsonField(te.Field))
 	case errors.As(err, &se):
 		writeError(w, http.StatusBadRequest, "bad_json", fmt.Sprintf("the body is not valid JSON (at byte %d): %v", se.Offset, err))
 	case errors.Is(err, io.EOF):
@@ -87,16 +89,20 @@ func badJSON(w http.ResponseWriter, err error) {
 	}
 }
 
-// decodeBody reads a JSON body of at most MaxBodyBytes into v. An empty body is allowed
-// when optional.
+// decodeBody reads a JSON body into v; its size is bounded by limitBody (limits.go). An
+// empty body is allowed when optional.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional, strict bool) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		badJSON(w, err)
 		return false
 	}
 	if optional && len(bytes.TrimSpace(body)) == 0 {
 		return true
+	}
+	if jsonDepth(body, MaxJSONDepth) > MaxJSONDepth {
+		writeError(w, http.StatusBadRequest, "too_deep", fmt.Sprintf("the body nests arrays and objects more than %d deep", MaxJSONDepth))
+		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {

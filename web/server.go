@@ -3,6 +3,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -21,6 +22,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Mode names the store the server runs on ("postgis" or "memory"), for /readyz.
 	Mode string
+	// DatabaseCheck tells whether the database answers within ctx, for /readyz (health.go);
+	// nil: no database.
+	DatabaseCheck func(ctx context.Context) error
 	// Tokens verifies bearer tokens; nil: every caller is public.
 	Tokens TokenVerifier
 	// Scenarios runs the planning scenarios of /api/scenarios (scenarios.go); nil: those
@@ -42,6 +46,26 @@ type Options struct {
 	// CORSOrigins are the origins whose pages may call the server ("*": any); empty: no CORS
 	// headers.
 	CORSOrigins []string
+
+	// Limits (limits.go, ratelimit.go). MaxBodyBytes bounds request bodies (0: MaxBodyBytes);
+	// RequestTimeout bounds a request's time (0: DefaultRequestTimeout; negative: none);
+	// APIRate and TileRate limit each client on /api/* and on tiles (zero Rate: no limit);
+	// TrustProxy takes the client's address from X-Forwarded-For.
+	MaxBodyBytes   int64
+	RequestTimeout time.Duration
+	APIRate        RateLimit
+	TileRate       RateLimit
+	TrustProxy     bool
+
+	// Metrics are served at /metrics (metrics.go); nil: New makes them. One Metrics serves
+	// one Server.
+	Metrics *Metrics
+	// Published are the layers served as tiles: the base layers and a city's extra layers
+	// (PostGIS only; TileSource must make their tiles); nil: the base layers.
+	Published *layers.Published
+	// TileFiles are exported tile pyramids (PMTiles, MBTiles) served by name at
+	// /tiles/{name}/{z}/{x}/{y}.mvt (tilefiles.go); a name here hides a layer of that name.
+	TileFiles map[string]TileFile
 }
 
 // Server holds the handlers' dependencies.
@@ -51,8 +75,10 @@ type Server struct {
 	city    atomic.Pointer[spatial.City]
 	started time.Time
 	router  *mux.Router
+	metrics *Metrics // metrics.go
 
 	tileState tileState // tiles.go
+	health    dbHealth  // health.go
 }
 
 // New returns a server that answers /healthz at once and the rest once SetCity was called.
@@ -60,7 +86,11 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{log: opts.Logger, opts: opts, started: time.Now()}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics()
+	}
+	s := &Server{log: opts.Logger, opts: opts, started: time.Now(), metrics: opts.Metrics}
+	s.registerServerMetrics()
 	s.initTiles()
 	s.router = s.routes()
 	return s
@@ -71,6 +101,9 @@ func (s *Server) SetCity(c *spatial.City) {
 	s.city.Store(c)
 	s.InvalidateTiles()
 }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // City returns the current model, nil while it is loading.
 func (s *Server) City() *spatial.City { return s.city.Load() }

@@ -87,6 +87,9 @@ func (s *Server) MemoryTiles() *tiles.MemorySource { return s.tileState.memory }
 // 200 with an empty body: MapLibre, OpenLayers and Leaflet treat both as an empty tile, and
 // 204 says plainly in logs and CDN statistics that there is nothing there.
 func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
+	if s.tileFile(w, r) {
+		return
+	}
 	v := mux.Vars(r)
 	ls, ok := s.parseLayers(w, v["layers"])
 	if !ok {
@@ -102,6 +105,7 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 		s.writeTileErr(w, r, err)
 		return
 	}
+	s.observeTile(ls, t.Z, len(tile.Data))
 	writeRepresentation(w, r, representation{
 		contentType: mvtContentType, cacheControl: s.tileState.cacheControl,
 		body: tile.Data, etag: tile.ETag, gzip: tile.Gzip,
@@ -118,12 +122,16 @@ func (s *Server) badTilePath(w http.ResponseWriter, r *http.Request) {
 // tile URL built from the address the client used (X-Forwarded-Proto, -Host and -Prefix
 // honoured, for a server behind a proxy).
 func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
+	if s.tileFile(w, r) {
+		return
+	}
 	ls, ok := s.parseLayers(w, mux.Vars(r)["layers"])
 	if !ok {
 		return
 	}
 	names := layerNames(ls)
-	tj := tiles.NewTileJSON("citytwin "+names, tileURLTemplate(requestBaseURL(r), names), ls, s.cityBound())
+	tj := tiles.NewTileJSON("citytwin "+names, tileURLTemplate(requestBaseURL(r), names), ls, s.layersBound(ls))
+	tj.Attribution = s.attribution(ls)
 	body, err := marshalJSON(tj)
 	if err != nil {
 		writeErr(w, err)
@@ -143,7 +151,7 @@ func (s *Server) parseLayers(w http.ResponseWriter, raw string) ([]*layers.Layer
 	if v, ok := ts.lists.Load(raw); ok {
 		return v.([]*layers.Layer), true
 	}
-	ls, err := layers.ParseList(raw)
+	ls, err := s.opts.Published.ParseList(raw)
 	if err != nil {
 		if errors.Is(err, layers.ErrUnknownLayer) {
 			writeFieldError(w, http.StatusNotFound, "unknown_layer", err.Error(), "layers")
@@ -179,8 +187,8 @@ func (s *Server) writeTileErr(w http.ResponseWriter, r *http.Request, err error)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client left; nobody reads the answer.
 		writeError(w, http.StatusServiceUnavailable, "canceled", "request canceled")
-	case errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusServiceUnavailable, "timeout", "the tile took too long to make; retry shortly")
+	case unavailable(err):
+		writeUnavailable(w)
 	default:
 		s.log.Error("tile", "path", r.URL.Path, "err", err)
 		writeErr(w, err)

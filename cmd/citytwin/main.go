@@ -26,6 +26,9 @@ func commands() []command {
 		{"import", "import GeoJSON or OpenStreetMap PBF files into PostGIS or the data directory", runImport},
 		{"generate", "write a deterministic synthetic city of any size", runGenerate},
 		{"migrate", "create or update the PostGIS schema", runMigrate},
+		{"export", "write a tile pyramid of layers to a PMTiles or MBTiles file", runExport},
+		{"config", "check a configuration file: citytwin config check FILE", runConfig},
+		{"token", "create, list or revoke bearer tokens of the planner and admin roles", runToken},
 	}
 }
 
@@ -96,17 +99,25 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if given[f.Name] || err != nil {
 			return
 		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+		if v, ok := envValue(f.Name); ok {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
-			}
-		} else if f.Name == "database" {
-			if v, ok := os.LookupEnv("DATABASE_URL"); ok {
-				err = f.Value.Set(v)
 			}
 		}
 	})
 	return err
+}
+
+// envValue is the value the environment gives the flag of that name: CITYTWIN_<NAME>, and for
+// --database also DATABASE_URL.
+func envValue(flagName string) (string, bool) {
+	if v, ok := os.LookupEnv(envName(flagName)); ok {
+		return v, true
+	}
+	if flagName == "database" {
+		return os.LookupEnv("DATABASE_URL")
+	}
+	return "", false
 }
 
 func envName(flagName string) string {

@@ -28,9 +28,13 @@ type serveConfig struct {
 	logFormat string
 	shutdown  time.Duration
 
+	statementTimeout time.Duration // statement_timeout of the pool's connections; 0: the URL's, else 30 s
+
 	tileCacheMB int    // tile cache budget in MiB; 0: off
 	tileMaxAge  int    // Cache-Control max-age of tiles, seconds
 	corsOrigins string // comma-separated origins allowed by CORS; "*": any; "": none
+
+	tileFiles tileFilesFlag // exported tile pyramids served by name (export.go)
 }
 
 func runServe(ctx context.Context, args []string) error {
@@ -41,11 +45,15 @@ func runServe(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.dataDir, "data-dir", "citytwin-data", "directory of the memory mode's files: imported layers and scenarios")
 	fs.StringVar(&cfg.logFormat, "log-format", "json", "log format: json or text")
 	fs.DurationVar(&cfg.shutdown, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	fs.DurationVar(&cfg.statementTimeout, "statement-timeout", 0, "how long one SQL statement may run before PostgreSQL cancels it (0: the database URL's statement_timeout, else 30s)")
 	fs.IntVar(&cfg.tileCacheMB, "tile-cache-mb", 256, "memory for cached tiles, in MiB; 0 turns the tile cache off")
 	fs.IntVar(&cfg.tileMaxAge, "tile-max-age", 3600, "how long browsers and CDNs may keep a tile without revalidating, in seconds (Cache-Control max-age)")
 	fs.StringVar(&cfg.corsOrigins, "cors-origins", "*", `origins whose web pages may call the server, comma-separated ("*": any; empty: no CORS headers)`)
-	plannerToken := fs.String("planner-token", "", "bearer token of the planner role (the /planner workspace, /api/scenarios); empty: no planner can sign in")
-	if err := parseFlags(fs, args); err != nil {
+	fs.Var(&cfg.tileFiles, "tiles-file", "NAME=PATH: serve a PMTiles or MBTiles file at /tiles/NAME/{z}/{x}/{y}.mvt (repeatable)")
+	limits := addLimitFlags(fs)
+	plannerToken := fs.String("planner-token", "", "a bearer token of the planner role (the /planner workspace, /api/scenarios), besides those made with \"citytwin token create\"")
+	file, err := parseServeFlags(ctx, fs, args) // flags, CITYTWIN_*, --config (config.go)
+	if err != nil {
 		return err
 	}
 	log, err := newLogger(cfg.logFormat, os.Stderr)
@@ -58,15 +66,11 @@ func runServe(ctx context.Context, args []string) error {
 		mode = "postgis"
 	}
 	// Scenarios run on the engine in memory; their store is opened with the layers' below.
-	engine, err := scenarios.NewEngine(scenarios.DefaultParameters())
+	engine, err := scenarios.NewEngine(file.params)
 	if err != nil {
 		return err
 	}
 	scen := scenarios.NewService(nil, engine, nil)
-	var tokens web.TokenVerifier
-	if *plannerToken != "" {
-		tokens = web.StaticTokens{web.NewStaticToken(*plannerToken, web.RolePlanner)}
-	}
 	if cfg.tileCacheMB < 0 || cfg.tileMaxAge < 0 {
 		return fmt.Errorf("--tile-cache-mb and --tile-max-age cannot be negative")
 	}
@@ -75,6 +79,7 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeStore()
+	tokens := tokenVerifier(store, cfg.dataDir, *plannerToken, log)
 	// Base-layer tiles: PostGIS makes them when there is a database (ST_AsMVT); else the
 	// memory source does, over the model (web.Options.TileSource nil).
 	opts := web.Options{Logger: log, Mode: mode, Scenarios: scen, Tokens: tokens,
@@ -85,11 +90,25 @@ func runServe(ctx context.Context, args []string) error {
 	pg, _ := store.(*postgis.Store)
 	if pg != nil {
 		opts.TileSource, opts.TileSourceName = pg, "postgis"
+		opts.DatabaseCheck = pg.Ping
 	}
+	if err := limits.apply(&opts); err != nil {
+		return err
+	}
+	if opts.Published, err = publishExtras(ctx, file, pg); err != nil {
+		return err
+	}
+	var closeTileFiles func()
+	if opts.TileFiles, closeTileFiles, err = openTileFiles(cfg.tileFiles, opts.Published); err != nil {
+		return err
+	}
+	defer closeTileFiles()
 	srv := web.New(opts)
 	scen.City = srv.City
 	if pg != nil {
-		go watchTileVersions(ctx, pg, srv, log)
+		srv.Metrics().RegisterPool(pg.Pool())
+		go watchTileVersions(ctx, pg, srv, modelReloader(ctx, store, srv, log), log)
+		go watchScenarios(ctx, pgstore.New(pg.Pool()), engine, log)
 	}
 	httpSrv := &http.Server{
 		Addr:              cfg.addr,
@@ -104,6 +123,7 @@ func runServe(ctx context.Context, args []string) error {
 	if scen.Store, err = openScenarioStore(cfg, store); err != nil {
 		return err
 	}
+	scen.Store = srv.Metrics().MeasureRuns(scen.Store)
 	loadErr := make(chan error, 1)
 	go func() { loadErr <- loadModel(ctx, store, srv, log) }()
 
@@ -133,6 +153,9 @@ func runServe(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdown)
 	defer cancel()
 	if err := httpSrv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// Cut the requests still running: their contexts end, so their statements are
+		// cancelled and the pool can close.
+		httpSrv.Close()
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
@@ -145,7 +168,7 @@ func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (layers.S
 	if cfg.database == "" {
 		return data.NewFileStore(cfg.dataDir), func() {}, nil
 	}
-	pg, err := postgis.Open(ctx, cfg.database)
+	pg, err := postgis.OpenWith(ctx, cfg.database, postgis.Options{StatementTimeout: cfg.statementTimeout})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open database: %w", err)
 	}
@@ -154,17 +177,34 @@ func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (layers.S
 		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
 	log.Info("database ready")
-	return pg, pg.Close, nil
+	return pg, func() {
+		// Close waits for connections in use; one stuck on a database that does not answer
+		// would hold the exit for ever.
+		closed := make(chan struct{})
+		go func() {
+			pg.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+			log.Info("database connections closed")
+		case <-time.After(5 * time.Second):
+			log.Warn("database connections still busy after 5 s: exiting without them")
+		}
+	}, nil
 }
 
 // loadModel loads every layer into the in-memory index and hands it to the server.
 func loadModel(ctx context.Context, store layers.Store, srv *web.Server, log *slog.Logger) error {
+	modelLoads.Lock()
+	defer modelLoads.Unlock()
 	start := time.Now()
 	city, err := spatial.Load(ctx, store)
 	if err != nil {
 		return err
 	}
 	srv.SetCity(city)
+	srv.Metrics().ObserveModelLoad(time.Since(start))
 	log.Info("model loaded", "seconds", time.Since(start).Seconds(), "features", city.Counts())
 	return nil
 }
@@ -182,24 +222,26 @@ func openScenarioStore(cfg serveConfig, store layers.Store) (scenarios.Store, er
 	return st, nil
 }
 
-// watchTileVersions invalidates cached tiles whenever a layer changes in the database (an
-// import by this or any other process), reconnecting after a failure.
-func watchTileVersions(ctx context.Context, pg *postgis.Store, srv *web.Server, log *slog.Logger) {
-	for ctx.Err() == nil {
-		err := pg.WatchVersions(ctx, func(versions map[string]int64) {
+// watchTileVersions invalidates cached tiles and reloads the model whenever a layer changes in
+// the database (an import by this or any other process). While the database is away cached tiles stay: they
+// are still right, and all a client can be served. Once listening again it invalidates them,
+// since a change may have been missed meanwhile.
+func watchTileVersions(ctx context.Context, pg *postgis.Store, srv *web.Server, reload func(), log *slog.Logger) {
+	pg.FollowVersions(ctx, postgis.VersionFollower{
+		Changed: func(versions map[string]int64) {
 			srv.InvalidateTiles()
-			log.Info("layers changed: tile cache invalidated", "versions", versions)
-		})
-		if err != nil {
-			log.Warn("watching layer changes; retrying in 5 s", "err", err)
-			// Something may have changed while we were not listening.
+			reload()
+			log.Info("layers changed: tile cache invalidated, model reloading", "versions", versions)
+		},
+		Resumed: func() {
 			srv.InvalidateTiles()
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(5 * time.Second):
-		}
-	}
+			reload()
+			log.Info("watching layer changes again: tile cache invalidated, model reloading")
+		},
+		Failed: func(err error, retryIn time.Duration) {
+			log.Warn("watching layer changes failed", "err", err, "retry_in", retryIn.String())
+		},
+	})
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

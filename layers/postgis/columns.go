@@ -28,6 +28,7 @@ type table struct {
 	layer      *layers.Layer
 	public     []layers.Field // columns of the layer table, catalog order, derived included
 	restricted []layers.Field // columns of privateTable (parcels only)
+	extra      *extraTable    // set for an extra layer (extra.go), nil for a base layer
 }
 
 // tables maps every catalog layer, in catalog order.

@@ -19,8 +19,9 @@ import (
 	"github.com/citytwin/citytwin/layers"
 )
 
-// Defaults of Open; a database URL overrides them with pool_max_conns=N and
-// statement_timeout=… (any PostgreSQL duration, e.g. 5s or 5000 for milliseconds).
+// Defaults of Open; a database URL overrides them with pool_max_conns=N,
+// statement_timeout=… (any PostgreSQL duration, e.g. 5s or 5000 for milliseconds) and
+// connect_timeout=N (seconds), and Options override the URL.
 const (
 	// DefaultMaxConns bounds the pool. Tile statements are CPU-bound in PostgreSQL: on a
 	// 2-core host, zoom-15 throughput under 32 concurrent requests was flat, within the
@@ -32,7 +33,21 @@ const (
 	// DefaultStatementTimeout stops a runaway query (a tile at a huge extent, a bad plan).
 	// Import and Load lift it for their own transactions.
 	DefaultStatementTimeout = 30 * time.Second
+	// DefaultConnectTimeout bounds one attempt to open a connection. Without it a database
+	// host that drops packets would hold a request until the kernel gives up on TCP (minutes);
+	// with it a request fails fast and the client is told to retry.
+	DefaultConnectTimeout = 5 * time.Second
 )
+
+// Options tune Open beyond the database URL. A zero field keeps the URL's setting, or the
+// default when the URL has none.
+type Options struct {
+	// StatementTimeout is the statement_timeout of every connection of the pool: PostgreSQL
+	// cancels a statement that runs longer.
+	StatementTimeout time.Duration
+	// ConnectTimeout bounds each attempt to open a connection.
+	ConnectTimeout time.Duration
+}
 
 // Store keeps the base layers in PostGIS. It implements layers.Store and layers.Source.
 type Store struct {
@@ -43,6 +58,7 @@ type Store struct {
 
 	tileMu  sync.RWMutex
 	tileSQL map[string]string // tile statement by layer set and zoom class (see tile.go)
+	extras  map[string]*table // extra layers by name, set by ResolveExtras (extra.go)
 }
 
 var (
@@ -50,9 +66,15 @@ var (
 	_ layers.Source = (*Store)(nil)
 )
 
-// Open connects to the database at url (a postgres:// URL or key=value string) and checks
-// that it answers. It does not migrate: call Migrate(ctx, s.Pool()).
+// Open connects to the database at url (a postgres:// URL or key=value string) with the
+// default Options and checks that it answers. It does not migrate: call
+// Migrate(ctx, s.Pool()).
 func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with Options.
+func OpenWith(ctx context.Context, url string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err)
@@ -60,8 +82,19 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	switch {
+	case o.ConnectTimeout > 0:
+		cfg.ConnConfig.ConnectTimeout = o.ConnectTimeout
+	case cfg.ConnConfig.ConnectTimeout == 0:
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
 	rp := cfg.ConnConfig.RuntimeParams
 	setDefault(rp, "application_name", "citytwin")
+	// A runtime parameter is sent when each connection starts, so every connection of the
+	// pool has it, whenever it was (re)opened.
+	if o.StatementTimeout > 0 {
+		rp["statement_timeout"] = fmt.Sprint(o.StatementTimeout.Milliseconds())
+	}
 	setDefault(rp, "statement_timeout", fmt.Sprint(DefaultStatementTimeout.Milliseconds()))
 	// JIT compilation is triggered by the planner's cost estimate of a tile statement over
 	// a big layer and adds tens of milliseconds of compiling to a query that runs in a few.
@@ -95,5 +128,14 @@ func New(pool *pgxpool.Pool) *Store {
 // Pool returns the connection pool (for Migrate, and for other packages' tables).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Close closes every connection of the pool.
+// Ping checks that the database answers, on a connection of the pool (opening one when
+// none is idle). ctx bounds how long it may take.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection of the pool. It waits for connections in use to come back.
 func (s *Store) Close() { s.pool.Close() }

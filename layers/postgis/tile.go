@@ -19,9 +19,9 @@ const (
 )
 
 // ThinBelowZoom is the zoom below which polygon layers are thinned and simplified (see
-// Tile); from this zoom up no feature is left out for its size, so that the memory source
-// and PostGIS agree feature for feature.
-const ThinBelowZoom = 14
+// Tile); from this zoom up no feature is left out for its size. The rule is the catalog's,
+// shared with the memory source so that both agree feature for feature.
+const ThinBelowZoom = layers.ThinBelowZoom
 
 // PixelSize is the side of one tile pixel at zoom z, in metres of Web Mercator: the equator
 // (40075016.69 m) divided into TileExtent·2^z pixels. At zoom 13 it is 1.19 m.
@@ -35,8 +35,8 @@ func PixelSize(z int) float64 { return 40075016.69 / (TileExtent * math.Exp2(flo
 //
 // Thinning, below zoom ThinBelowZoom, on polygon layers only, with tol = PixelSize(z)
 // (= 40075016.69 / (4096·2^z) metres of Web Mercator):
-//   - a polygon whose Web Mercator envelope is narrower than tol AND lower than tol (smaller
-//     than one tile pixel in both dimensions) is dropped;
+//   - a polygon whose Web Mercator envelope is narrower than layers.ThinPixels·tol AND lower
+//     than that (smaller than ThinPixels tile pixels in both dimensions) is dropped;
 //   - every other polygon is simplified with ST_SimplifyPreserveTopology(geom, tol) before
 //     ST_AsMVTGeom clips it and snaps it to the tile grid.
 //
@@ -55,7 +55,7 @@ func (s *Store) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([
 	var active []*table
 	seen := map[*table]bool{}
 	for _, l := range ls {
-		tb, err := lookupTable(l.Name)
+		tb, err := s.lookupTable(l.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -72,12 +72,12 @@ func (s *Store) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([
 	thin := false
 	if z < ThinBelowZoom {
 		for _, tb := range active {
-			thin = thin || tb.layer.Geometry == layers.Polygon
+			thin = thin || (tb.extra == nil && tb.layer.Geometry == layers.Polygon)
 		}
 	}
 	args := []any{int32(t.Z), int32(t.X), int32(t.Y)}
 	if thin {
-		args = append(args, PixelSize(z))
+		args = append(args, PixelSize(z), layers.ThinPixels*PixelSize(z))
 	}
 	var mvt []byte
 	if err := s.pool.QueryRow(ctx, s.tileStatement(active, thin), args...).Scan(&mvt); err != nil {
@@ -112,7 +112,8 @@ func (s *Store) tileStatement(ts []*table, thin bool) string {
 }
 
 // tileSQL writes the statement of one tile: $1, $2, $3 are z, x, y and, when thin, $4 is
-// the tolerance (PixelSize(z)). For each layer a CTE selects the features whose stored Web
+// the tolerance (PixelSize(z)) and $5 the smallest envelope side kept. For each layer a CTE
+// selects the features whose stored Web
 // Mercator geometry meets the tile with its buffer (through the GiST index on geom_3857),
 // with the id, the public columns and the geometry in tile coordinates; then ST_AsMVT makes
 // one MVT layer of each and the layers are concatenated, which is how MVT composes. An
@@ -140,6 +141,10 @@ func tileSQL(ts []*table, thin bool) string {
 		if i > 0 {
 			b.WriteString(",\n")
 		}
+		if t.extra != nil {
+			b.WriteString(t.extra.cte)
+			continue
+		}
 		simplify := thin && t.layer.Geometry == layers.Polygon
 		cols := []string{ident("id")}
 		for _, f := range t.public {
@@ -159,7 +164,7 @@ func tileSQL(ts []*table, thin bool) string {
 		fmt.Fprintf(&b, "  FROM %s\n", ident(t.layer.Name))
 		fmt.Fprintf(&b, "  WHERE geom_3857 && ST_TileEnvelope($1, $2, $3, margin => %d.0 / %d)\n", TileBuffer, TileExtent)
 		if simplify {
-			b.WriteString("    AND (ST_XMax(geom_3857) - ST_XMin(geom_3857) >= $4 OR ST_YMax(geom_3857) - ST_YMin(geom_3857) >= $4)\n")
+			b.WriteString("    AND (ST_XMax(geom_3857) - ST_XMin(geom_3857) >= $5 OR ST_YMax(geom_3857) - ST_YMin(geom_3857) >= $5)\n")
 		}
 		b.WriteString(")")
 	}
@@ -169,8 +174,7 @@ func tileSQL(ts []*table, thin bool) string {
 		if i > 0 {
 			op = "  || "
 		}
-		fmt.Fprintf(&b, "%s(SELECT ST_AsMVT(q, %s, %d, 'geom', 'id') FROM %s AS q)\n",
-			op, literal(t.layer.Name), TileExtent, ident("mvt_"+t.layer.Name))
+		fmt.Fprintf(&b, "%s(SELECT %s FROM %s AS q)\n", op, t.mvtCall(), ident("mvt_"+t.layer.Name))
 	}
 	return b.String()
 }

@@ -63,16 +63,17 @@ func featureID(t *testing.T, id any) int64 {
 func TestTile(t *testing.T) {
 	ctx := testContext(t)
 	s := newStore(t)
-	// Around origin: a block with a parcel (with an owner), two buildings in it, one far
-	// away, a zone, a school, and a tiny shed smaller than a pixel at zoom 13 (1.19 m of
-	// Web Mercator, 0.82 m on the ground at 46.8°N) but not at zoom 14.
+	// Around origin: a block with a parcel (with an owner), three buildings in it, one far
+	// away, a zone and a school. Below zoom 15 polygons under 32 pixels on both sides go: at
+	// 46.8°N, 13.3 m on the ground at zoom 14 and 26.7 m at zoom 13; so building 10 (30 m)
+	// stays at both, 11 (16 m) only at 14, and the 0.5 m shed 12 at neither.
 	fs := []layers.Feature{
 		{Layer: "parcels", ID: 1, Geometry: rect(0, 0, 40, 30),
 			Props:      map[string]any{"cad_number": "50123", "area_m2": 1200.0, "ownership": "private", "derived": false},
 			Restricted: map[string]any{"owner_name": "Ion Popescu", "land_book": "CF 50123-C1"}},
-		{Layer: "buildings", ID: 10, Geometry: square(5, 5, 12),
+		{Layer: "buildings", ID: 10, Geometry: square(5, 5, 30),
 			Props: map[string]any{"use": "residential", "floors": int64(4), "height_m": 12.5, "cad_number": "50123"}},
-		{Layer: "buildings", ID: 11, Geometry: square(20, 5, 10),
+		{Layer: "buildings", ID: 11, Geometry: square(20, 5, 16),
 			Props: map[string]any{"use": "office", "floors": int64(2), "derived": true}},
 		{Layer: "buildings", ID: 12, Geometry: square(30, 20, 0.5), Props: map[string]any{"use": "other"}},
 		{Layer: "buildings", ID: 99, Geometry: square(20000, 20000, 10), Props: map[string]any{}},
@@ -97,8 +98,8 @@ func TestTile(t *testing.T) {
 		{"a composite tile holds each requested layer",
 			tile(16), []string{"parcels", "buildings", "zoning", "facilities"},
 			map[string][]int64{"parcels": {1}, "buildings": {10, 11, 12}, "zoning": {7}, "facilities": {3}}},
-		{"zoom 14 keeps the shed", tile(14), []string{"buildings"}, map[string][]int64{"buildings": {10, 11, 12}}},
-		{"zoom 13 drops the shed, smaller than a pixel", tile(13), []string{"buildings"}, map[string][]int64{"buildings": {10, 11}}},
+		{"zoom 14 drops the shed", tile(14), []string{"buildings"}, map[string][]int64{"buildings": {10, 11}}},
+		{"zoom 13 drops the 16 m building too", tile(13), []string{"buildings"}, map[string][]int64{"buildings": {10}}},
 		{"buildings are left out below their minimum zoom", tile(12), []string{"buildings", "zoning"}, map[string][]int64{"zoning": {7}}},
 		{"a tile with nothing in it is empty", maptile.At(at(-50000, -50000), 15), []string{"buildings", "zoning"}, map[string][]int64{}},
 		{"the far building is in its own tile", maptile.At(at(20005, 20005), 18), []string{"buildings"}, map[string][]int64{"buildings": {99}}},
@@ -191,11 +192,11 @@ func TestTile(t *testing.T) {
 			if featureID(t, f.ID) != 10 {
 				continue
 			}
-			// Building 10 spans 5..17 m east and north: its bound in the tile is that
+			// Building 10 spans 5..35 m east and north: its bound in the tile is that
 			// to within a tile unit (zoom 18: 0.15 m of Web Mercator).
 			got := f.Geometry.Bound()
-			want := square(5, 5, 12).Bound()
-			tol := 2 * (want.Max[0] - want.Min[0]) / 12 * 0.15
+			want := square(5, 5, 30).Bound()
+			tol := 2 * (want.Max[0] - want.Min[0]) / 30 * 0.15
 			if math.Abs(got.Min[0]-want.Min[0]) > tol || math.Abs(got.Max[1]-want.Max[1]) > tol {
 				t.Errorf("building 10 decodes to %v, want %v", got, want)
 			}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,7 +56,10 @@ func (s *Store) CreateScenario(ctx context.Context, sc scenarios.Scenario, chang
 		if err != nil {
 			return fmt.Errorf("insert scenario: %w", err)
 		}
-		return insertChanges(ctx, tx, sc.ID, changes)
+		if err := insertChanges(ctx, tx, sc.ID, changes); err != nil {
+			return err
+		}
+		return notifyChange(ctx, tx, sc.ID, sc.Version)
 	})
 }
 
@@ -177,7 +181,7 @@ func bump(ctx context.Context, tx pgx.Tx, sc scenarios.Scenario, expected int64)
 		return err
 	}
 	if tag.RowsAffected() == 1 {
-		return nil
+		return notifyChange(ctx, tx, sc.ID, sc.Version)
 	}
 	return missingOrConflict(ctx, tx, sc.ID, expected)
 }
@@ -245,7 +249,7 @@ func (s *Store) DeleteScenario(ctx context.Context, id string, expected int64) e
 			return err
 		}
 		if tag.RowsAffected() == 1 {
-			return nil
+			return notifyChange(ctx, tx, id, 0)
 		}
 		return missingOrConflict(ctx, tx, id, expected)
 	})
@@ -281,4 +285,65 @@ func (s *Store) Run(ctx context.Context, scenarioID, runID string) (*scenarios.R
 		return nil, fmt.Errorf("run %s: %w", runID, err)
 	}
 	return &r, nil
+}
+
+// ChangesChannel is the PostgreSQL notification channel on which every committed scenario
+// write is announced, as JSON {"id": "...", "version": N} (version 0: deleted), so that
+// every server on the database hears of the writes of the others (see Watch).
+const ChangesChannel = "citytwin_scenario_changes"
+
+// Change is one announced scenario write.
+type Change struct {
+	ID      string `json:"id"`
+	Version int64  `json:"version"` // 0: the scenario was deleted
+}
+
+// notifyChange announces a write of tx; PostgreSQL delivers it when tx commits, and not at all
+// when it rolls back.
+func notifyChange(ctx context.Context, tx pgx.Tx, id string, version int64) error {
+	payload, _ := json.Marshal(Change{ID: id, Version: version})
+	if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", ChangesChannel, string(payload)); err != nil {
+		return fmt.Errorf("notify scenario change: %w", err)
+	}
+	return nil
+}
+
+// Watch listens on ChangesChannel and calls fn with each scenario write committed by this
+// process or any other on the database, until ctx ends (then it returns nil) or the
+// connection fails. It holds one connection of the pool while it runs; ready, when not nil,
+// is called once listening is in place.
+func (s *Store) Watch(ctx context.Context, ready func(), fn func(Change)) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("watch scenario changes: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ChangesChannel}.Sanitize()); err != nil {
+		return fmt.Errorf("watch scenario changes: %w", err)
+	}
+	defer func() {
+		// The connection goes back to the pool: stop listening on it. ctx is over by now.
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, "UNLISTEN *"); err != nil {
+			conn.Conn().Close(uctx)
+		}
+	}()
+	if ready != nil {
+		ready()
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("watch scenario changes: %w", err)
+		}
+		var c Change
+		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
+			return fmt.Errorf("watch scenario changes: payload %q: %w", n.Payload, err)
+		}
+		fn(c)
+	}
 }

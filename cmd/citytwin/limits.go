@@ -1,0 +1,55 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/citytwin/citytwin/web"
+)
+
+// limitFlags are serve's flags for what one request, and one client, may cost.
+type limitFlags struct {
+	maxBodyKiB int64
+	timeout    time.Duration
+	apiRate    float64
+	apiBurst   int
+	tileRate   float64
+	tileBurst  int
+	trustProxy bool
+}
+
+func addLimitFlags(fs *flag.FlagSet) *limitFlags {
+	l := &limitFlags{}
+	fs.Int64Var(&l.maxBodyKiB, "max-body-kib", web.MaxBodyBytes>>10, "largest request body, in KiB (413 beyond)")
+	fs.DurationVar(&l.timeout, "request-timeout", web.DefaultRequestTimeout, "how long one request may run before it is answered 503 (0: no limit)")
+	fs.Float64Var(&l.apiRate, "rate-limit", 50, "requests a second each client may make to /api/* on average (0: no limit); a client is its bearer token, else its IP address")
+	fs.IntVar(&l.apiBurst, "rate-burst", 100, "requests a client may make to /api/* at once, beyond --rate-limit")
+	fs.Float64Var(&l.tileRate, "tile-rate-limit", 0, "tile requests a second each client may make on average (0: no limit)")
+	fs.IntVar(&l.tileBurst, "tile-rate-burst", 400, "tile requests a client may make at once, beyond --tile-rate-limit")
+	fs.BoolVar(&l.trustProxy, "trust-proxy", false, "take the client's IP address from X-Forwarded-For (set it only behind a proxy that sets that header)")
+	return l
+}
+
+// apply checks the flags and sets them on o.
+func (l *limitFlags) apply(o *web.Options) error {
+	switch {
+	case l.maxBodyKiB <= 0:
+		return fmt.Errorf("--max-body-kib must be positive")
+	case l.timeout < 0:
+		return fmt.Errorf("--request-timeout cannot be negative")
+	case l.apiRate < 0 || l.tileRate < 0:
+		return fmt.Errorf("--rate-limit and --tile-rate-limit cannot be negative")
+	case l.apiRate > 0 && l.apiBurst < 1, l.tileRate > 0 && l.tileBurst < 1:
+		return fmt.Errorf("--rate-burst and --tile-rate-burst must be at least 1")
+	}
+	o.MaxBodyBytes = l.maxBodyKiB << 10
+	o.RequestTimeout = l.timeout
+	if l.timeout == 0 {
+		o.RequestTimeout = -1 // web: none
+	}
+	o.APIRate = web.RateLimit{Rate: l.apiRate, Burst: l.apiBurst}
+	o.TileRate = web.RateLimit{Rate: l.tileRate, Burst: l.tileBurst}
+	o.TrustProxy = l.trustProxy
+	return nil
+}
