@@ -21,7 +21,15 @@ shift $((OPTIND-1))
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+peers=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # PEERS_START runs in a session of its own: end every process it started, so no peer
+  # outlives this run and answers the next one from a database that is gone.
+  [ -n "$peers" ] && kill -- "-$peers" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 echo "== build and generate $parcels parcels"
@@ -41,7 +49,7 @@ serve 18101 --database "$DATABASE_URL" --tile-cache-mb 0
 serve 18102 --database "$DATABASE_URL" --tile-cache-mb 512
 env -u DATABASE_URL "$work/citytwin" serve --addr 127.0.0.1:18103 --log-format text --data-dir "$work/data" --tile-cache-mb 0 >"$work/serve-18103.log" 2>&1 &
 pids+=($!)
-if [ -n "${PEERS_START:-}" ]; then bash -c "$PEERS_START" >"$work/peers.log" 2>&1 & pids+=($!); fi
+if [ -n "${PEERS_START:-}" ]; then setsid bash -c "$PEERS_START" >"$work/peers.log" 2>&1 & peers=$!; fi
 for port in 18101 18102 18103; do
   for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/serve-$port.log" >&2; exit 1; }
