@@ -87,12 +87,47 @@ func (e *Engine) newAcc() *groupAcc {
 type aggregate struct {
 	city       *groupAcc
 	districts  []*groupAcc
+	parts      []*groupPart      // by group: the districts, then outside every district
+	reused     []bool            // by group: the part is the baseline's
 	assigned   map[int64]float64 // school or kindergarten id → children assigned to it
-	vb         []*bRec           // buildings with violations, canonical order
-	vp         []*pRec           // parcels with violations, parcel order
 	overloaded []Overload
 	ind        map[string]float64
 	dind       []map[string]float64
+}
+
+// groupPart is what the buildings and parcels of one group (a district, or outside every
+// district) contribute: their sums, the children they send to each school and kindergarten,
+// and their violations. A variant reuses the baseline's part of every group its changes do
+// not reach, which holds the very same sums: that group's records are the baseline's, in the
+// same order.
+type groupPart struct {
+	acc        *groupAcc
+	assigned   map[int64]float64
+	vb         []*bRec // buildings with violations, canonical order
+	vp         []*pRec // parcels with violations, parcel order
+	violations int     // the violations of vb and vp
+}
+
+// eachViolation calls fn with each violation of the part's buildings or parcels (layer), in
+// order, until fn returns false.
+func (pt *groupPart) eachViolation(layer string, fn func(id int64, base bool, v viol) bool) {
+	if layer == "parcels" {
+		for _, r := range pt.vp {
+			for _, v := range r.viol {
+				if !fn(r.id, r.base, v) {
+					return
+				}
+			}
+		}
+		return
+	}
+	for _, r := range pt.vb {
+		for _, v := range r.viol {
+			if !fn(r.id, r.base, v) {
+				return
+			}
+		}
+	}
 }
 
 // Overload is a school or kindergarten with more children assigned than its capacity.
@@ -198,41 +233,73 @@ func addParcel(g *groupAcc, r *pRec) {
 }
 
 // aggregate sums building and parcel records, given in canonical order, per district and
-// for the city, then adds what comes from the facility and green-space layers.
-func (e *Engine) aggregate(en *env, eachB func(func(*bRec)), eachP func(func(*pRec))) *aggregate {
+// for the city, then adds what comes from the facility and green-space layers. base, when
+// not nil, holds the baseline's parts: a group not marked in dirty takes its part from there
+// instead of summing its records again.
+func (e *Engine) aggregate(en *env, eachB func(func(*bRec)), eachP func(func(*pRec)), base []*groupPart, dirty []bool) *aggregate {
 	b := en.b
-	agg := &aggregate{city: e.newAcc(), assigned: map[int64]float64{}}
-	for range b.districts {
-		agg.districts = append(agg.districts, e.newAcc())
+	n := len(b.districts) + 1
+	agg := &aggregate{city: e.newAcc(), assigned: map[int64]float64{}, parts: make([]*groupPart, n), reused: make([]bool, n)}
+	fresh := func(g int) bool { return base == nil || dirty[g] }
+	for g := range agg.parts {
+		if fresh(g) {
+			agg.parts[g] = &groupPart{acc: e.newAcc(), assigned: map[int64]float64{}}
+		} else {
+			agg.parts[g], agg.reused[g] = base[g], true
+		}
 	}
+	p := &e.params
+	eachB(func(r *bRec) {
+		g := groupIndex(r.district, len(agg.parts))
+		if !fresh(g) {
+			return
+		}
+		pt := agg.parts[g]
+		e.addRec(pt.acc, r)
+		if s := r.near[e.schoolIdx]; s.id != 0 {
+			pt.assigned[s.id] += r.residents * p.PupilShare
+		}
+		if k := r.near[e.kinderIdx]; k.id != 0 {
+			pt.assigned[k.id] += r.residents * p.PreschoolShare
+		}
+		if len(r.viol) > 0 {
+			pt.vb = append(pt.vb, r)
+			pt.violations += len(r.viol)
+		}
+	})
+	eachP(func(r *pRec) {
+		g := groupIndex(r.district, len(agg.parts))
+		if !fresh(g) {
+			return
+		}
+		pt := agg.parts[g]
+		addParcel(pt.acc, r)
+		if len(r.viol) > 0 {
+			pt.vp = append(pt.vp, r)
+			pt.violations += len(r.viol)
+		}
+	})
+	// The parts are shared with the baseline: what follows adds to copies of their sums.
 	// Every building is summed once, into its district or into outside; the city is then
-	// the sum of those, in district order. Incremental and full runs both sum this way.
+	// the sum of those, in district order.
+	for _, pt := range agg.parts {
+		for id, n := range pt.assigned {
+			agg.assigned[id] += n
+		}
+	}
+	for _, pt := range agg.parts[:len(b.districts)] {
+		d := e.newAcc()
+		d.plus(pt.acc)
+		agg.districts = append(agg.districts, d)
+	}
 	outside := e.newAcc()
+	outside.plus(agg.parts[len(b.districts)].acc)
 	group := func(d int32) *groupAcc {
 		if d >= 0 {
 			return agg.districts[d]
 		}
 		return outside
 	}
-	p := &e.params
-	eachB(func(r *bRec) {
-		e.addRec(group(r.district), r)
-		if s := r.near[e.schoolIdx]; s.id != 0 {
-			agg.assigned[s.id] += r.residents * p.PupilShare
-		}
-		if k := r.near[e.kinderIdx]; k.id != 0 {
-			agg.assigned[k.id] += r.residents * p.PreschoolShare
-		}
-		if len(r.viol) > 0 {
-			agg.vb = append(agg.vb, r)
-		}
-	})
-	eachP(func(r *pRec) {
-		addParcel(group(r.district), r)
-		if len(r.viol) > 0 {
-			agg.vp = append(agg.vp, r)
-		}
-	})
 
 	facLoad := func(k int, kind string, set func(g *groupAcc, capacity, assigned, over float64)) {
 		en.eachFacility(k, func(it *spatial.Item, d int32) {
@@ -276,6 +343,15 @@ func (e *Engine) aggregate(en *env, eachB func(func(*bRec)), eachP func(func(*pR
 		agg.dind = append(agg.dind, e.values(d))
 	}
 	return agg
+}
+
+// groupIndex is the group of a record of district d among n groups: d itself, or the last
+// group (outside every district) when d is negative.
+func groupIndex(d int32, n int) int {
+	if d >= 0 {
+		return int(d)
+	}
+	return n - 1
 }
 
 func ratio(x, y float64) float64 {

@@ -79,8 +79,7 @@ const MaxViolationsListed = 10000
 
 // violationList makes the run's list of the variant's violations, new ones first.
 func (e *Engine) violationList(b *baseline, agg *aggregate, en *env) ([]Violation, bool) {
-	out := []Violation{}
-	total := 0
+	var out []Violation
 	make1 := func(layer string, id int64, v viol, isNew bool) Violation {
 		w := Violation{Feature: layer + "/" + itoa(id), Layer: layer, ID: id, Rule: ruleNames[v.rule], Value: v.value, Limit: v.limit, Zone: v.zone, New: isNew}
 		if v.rule == ruleUses {
@@ -94,29 +93,28 @@ func (e *Engine) violationList(b *baseline, agg *aggregate, en *env) ([]Violatio
 		}
 		return w
 	}
-	// Two passes: new violations, then the baseline's.
+	total := 0
+	for _, pt := range agg.parts {
+		total += pt.violations
+	}
+	out = make([]Violation, 0, min(total, MaxViolationsListed))
+	// Two passes: new violations, then the baseline's. A group whose part is the
+	// baseline's has no new violation; once the list is full, nothing more is looked at.
 	for _, wantNew := range []bool{true, false} {
-		for _, r := range agg.vb {
-			for _, v := range r.viol {
-				isNew := !r.base && !b.violations[violKey{false, r.id, v.rule}]
-				if isNew != wantNew {
+		for _, layer := range []string{"buildings", "parcels"} {
+			for g, pt := range agg.parts {
+				if wantNew && agg.reused[g] {
 					continue
 				}
-				total++
-				if len(out) < MaxViolationsListed {
-					out = append(out, make1("buildings", r.id, v, isNew))
-				}
-			}
-		}
-		for _, r := range agg.vp {
-			for _, v := range r.viol {
-				isNew := !r.base && !b.violations[violKey{true, r.id, v.rule}]
-				if isNew != wantNew {
-					continue
-				}
-				total++
-				if len(out) < MaxViolationsListed {
-					out = append(out, make1("parcels", r.id, v, isNew))
+				pt.eachViolation(layer, func(id int64, base bool, v viol) bool {
+					isNew := !base && !b.violations[violKey{layer == "parcels", id, v.rule}]
+					if isNew == wantNew {
+						out = append(out, make1(layer, id, v, isNew))
+					}
+					return len(out) < MaxViolationsListed
+				})
+				if len(out) >= MaxViolationsListed {
+					return out, total > len(out)
 				}
 			}
 		}
