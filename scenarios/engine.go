@@ -426,7 +426,7 @@ func (e *Engine) records(ctx context.Context, en *env, items []*spatial.Item) ([
 					return
 				}
 				for i := start; i < min(start+chunk, len(items)); i++ {
-					out[i] = e.buildingRecord(en, items[i], nearBuf[i*k:(i+1)*k])
+					e.buildingRecord(en, items[i], nearBuf[i*k:(i+1)*k], &out[i])
 				}
 			}
 		}()

@@ -137,12 +137,12 @@ func pRecEqual(a, b *pRec) bool {
 
 func violationsEqual(a, b []viol) bool { return slices.Equal(a, b) }
 
-// buildingRecord computes one building's contribution in env.
-func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near) bRec {
+// buildingRecord computes one building's contribution in env into r.
+func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, r *bRec) {
 	p := &e.params
 	f := it.Feature
 	c := it.Centroid
-	r := bRec{id: f.ID, c: c, footprint: it.Area, district: en.districtOf(c)}
+	*r = bRec{id: f.ID, c: c, footprint: it.Area, district: en.districtOf(c)}
 	if pc := en.b.parcelGrid.first(en.parcels, en.over["parcels"], c); pc != nil {
 		r.parcel, r.hasParcel = pc.Feature.ID, true
 	}
@@ -207,7 +207,6 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near) bRec 
 	})
 	r.airEU, r.airWHO = e.air(en, c)
 	r.viol = e.buildingViolations(en, it, c, r.use)
-	return r
 }
 
 // gfa is a building's gross floor area above ground: gfa_m2 when known, else footprint ×

@@ -38,37 +38,57 @@ func Contains(g orb.Geometry, p orb.Point) bool {
 }
 
 // Distance returns the distance in metres from metric point p to metric geometry g: zero
-// inside a polygon, the distance to its nearest edge outside.
+// inside a polygon (or on its boundary), the distance to its nearest edge outside. It is the
+// engine's innermost step, so a polygon is walked once for both the inside test and the
+// nearest edge.
 func Distance(g orb.Geometry, p orb.Point) float64 {
 	switch t := g.(type) {
 	case orb.Point:
-		return math.Hypot(t[0]-p[0], t[1]-p[1])
+		dx, dy := t[0]-p[0], t[1]-p[1]
+		return math.Sqrt(dx*dx + dy*dy)
 	case orb.Polygon:
-		if planar.PolygonContains(t, p) {
+		d, inside := polygonDistSq(t, p)
+		if inside {
 			return 0
 		}
-		return math.Sqrt(ringsDistSq(t, p))
+		return math.Sqrt(d)
 	case orb.MultiPolygon:
 		best := math.Inf(1)
 		for _, poly := range t {
-			if planar.PolygonContains(poly, p) {
+			d, inside := polygonDistSq(poly, p)
+			if inside {
 				return 0
 			}
-			best = math.Min(best, ringsDistSq(poly, p))
+			best = math.Min(best, d)
 		}
 		return math.Sqrt(best)
 	}
 	return planar.DistanceFrom(g, p)
 }
 
-func ringsDistSq(poly orb.Polygon, p orb.Point) float64 {
-	best := math.Inf(1)
-	for _, r := range poly {
-		for i := 1; i < len(r); i++ {
-			best = math.Min(best, segmentDistSq(r[i-1], r[i], p))
+// polygonDistSq returns the squared distance from p to the nearest edge of poly and whether
+// p is inside it (in the outer ring and in no hole; even-odd crossings). A point on an edge
+// may come out either way, at distance 0.
+func polygonDistSq(poly orb.Polygon, p orb.Point) (float64, bool) {
+	best, inside := math.Inf(1), false
+	for k, r := range poly {
+		in := false
+		// From the last point to the first too, in case the ring is not closed.
+		for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+			a, b := r[j], r[i]
+			best = math.Min(best, segmentDistSq(a, b, p))
+			if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0]-a[0])*(p[1]-a[1])/(b[1]-a[1])+a[0] {
+				in = !in
+			}
+		}
+		switch {
+		case k == 0:
+			inside = in
+		case in:
+			inside = false
 		}
 	}
-	return best
+	return best, inside
 }
 
 func segmentDistSq(a, b, p orb.Point) float64 {
