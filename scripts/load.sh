@@ -38,3 +38,8 @@ echo "load: $duration, $workers workers, server pid $pid on 127.0.0.1:$port"
   grep -E 'level=(ERROR|WARN)|status=5' "$work/server.log" | tail -30 >&2 || true
   exit $status
 }
+# What the server's memory holds at the end: the tile cache grows up to its budget
+# (--tile-cache-mb) and the scenario engine keeps the last run of up to 256 scenarios.
+curl -fsS "http://127.0.0.1:$port/metrics" |
+  awk '/^citytwin_tile_cache_bytes /{c=$2} /^go_memstats_heap_inuse_bytes /{h=$2}
+       END{printf "server heap in use %.1f MiB, of which tile cache %.1f MiB\n", h/1048576, c/1048576}'

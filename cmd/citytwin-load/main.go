@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -76,16 +77,21 @@ func run(ctx context.Context, cfg config, out io.Writer) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read the city: %w", err)
 	}
-	rssStart := rssKiB(cfg.serverPID)
+	// RSS at the start, at half time (caches and scenario states warmed up) and at the end:
+	// flat memory shows as the last two close together.
+	var rss rssSamples
+	rss.start = rssKiB(cfg.serverPID)
+	half := time.AfterFunc(cfg.duration/2, func() { rss.half.Store(rssKiB(cfg.serverPID)) })
 	start := time.Now()
 	res := c.load(ctx, city)
 	elapsed := time.Since(start)
-	rssEnd := rssKiB(cfg.serverPID)
+	half.Stop()
+	rss.end = rssKiB(cfg.serverPID)
 	lost, acked, err := c.lostWrites(ctx, res.acked)
 	if err != nil {
 		return false, fmt.Errorf("check the writes: %w", err)
 	}
-	return report(out, res, elapsed, acked, lost, rssStart, rssEnd), nil
+	return report(out, res, elapsed, acked, lost, &rss), nil
 }
 
 // checkLoopback refuses any target but this machine.
@@ -99,6 +105,12 @@ func checkLoopback(raw string) error {
 		return nil
 	}
 	return fmt.Errorf("--url %s: only loopback addresses (127.0.0.0/8, ::1, localhost) are load-tested", raw)
+}
+
+// rssSamples are the server's resident memory in KiB during a run; 0 when unknown.
+type rssSamples struct {
+	start, end int64
+	half       atomic.Int64
 }
 
 // rssKiB reads VmRSS of a process from /proc; 0 when unknown.

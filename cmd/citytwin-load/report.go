@@ -40,7 +40,7 @@ func (c *client) lostWrites(ctx context.Context, acked map[string][]string) (los
 
 // report writes the figures and says whether the run passed: no 5xx, no unexpected status,
 // no failed request, no lost write.
-func report(out io.Writer, res *results, elapsed time.Duration, acked, lost int, rssStart, rssEnd int64) bool {
+func report(out io.Writer, res *results, elapsed time.Duration, acked, lost int, rss *rssSamples) bool {
 	kinds := make([]string, 0, len(res.byKind))
 	for k := range res.byKind {
 		kinds = append(kinds, k)
@@ -70,8 +70,9 @@ func report(out io.Writer, res *results, elapsed time.Duration, acked, lost int,
 		fmt.Fprintln(out, "  failed:", e)
 	}
 	fmt.Fprintf(out, "writes acknowledged %d in %d scenarios; lost %d\n", acked, len(res.acked), lost)
-	if rssStart > 0 {
-		fmt.Fprintf(out, "server RSS %.1f MiB at start, %.1f MiB at end\n", float64(rssStart)/1024, float64(rssEnd)/1024)
+	if rss.start > 0 {
+		fmt.Fprintf(out, "server RSS %.1f MiB at start, %.1f MiB at half time, %.1f MiB at end\n",
+			float64(rss.start)/1024, float64(rss.half.Load())/1024, float64(rss.end)/1024)
 	}
 	ok := fiveXX == 0 && unexpected == 0 && res.errCount == 0 && lost == 0 && total > 0
 	if ok {
