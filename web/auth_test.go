@@ -34,7 +34,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 	if f.admin, _, err = access.Issue(context.Background(), f.store, "ops", access.RoleAdmin, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Options{Logger: quietLogger, Tokens: v})
+	srv := New(Options{Logger: quietLogger, Tokens: v, TokenStore: f.store})
 	srv.SetCity(tileTestCity(t))
 	f.h = srv.Handler()
 	return f

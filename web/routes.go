@@ -40,6 +40,9 @@ func (s *Server) routes() *mux.Router {
 
 	// A parcel with its restricted fields, planner role (parcels.go).
 	r.HandleFunc("/api/parcels/{id}", s.require(RolePlanner, s.requireCity(s.parcel))).Methods(http.MethodGet)
+	r.HandleFunc("/api/admin/tokens", s.require(RoleAdmin, s.listTokens)).Methods(http.MethodGet)
+	r.HandleFunc("/api/admin/tokens", s.require(RoleAdmin, s.createToken)).Methods(http.MethodPost)
+	r.HandleFunc("/api/admin/tokens/{id}", s.require(RoleAdmin, s.revokeToken)).Methods(http.MethodDelete)
 
 	// Planning scenarios, planner role (scenarios.go). compare before {id}.
 	r.HandleFunc("/api/scenarios", s.withScenarios(s.listScenarios)).Methods(http.MethodGet)

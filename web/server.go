@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"github.com/citytwin/citytwin/access"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -27,6 +28,9 @@ type Options struct {
 	DatabaseCheck func(ctx context.Context) error
 	// Tokens verifies bearer tokens; nil: every caller is public.
 	Tokens TokenVerifier
+	// TokenStore keeps the tokens that admins manage at /api/admin/tokens (admin.go); nil:
+	// those routes answer 503.
+	TokenStore access.Store
 	// Scenarios runs the planning scenarios of /api/scenarios (scenarios.go); nil: those
 	// routes answer 503.
 	Scenarios *scenarios.Service

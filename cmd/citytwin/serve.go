@@ -79,10 +79,11 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeStore()
-	tokens := tokenVerifier(store, cfg.dataDir, *plannerToken, log)
+	tokenStore := serverTokens(store, cfg.dataDir)
+	tokens := tokenVerifier(tokenStore, *plannerToken, log)
 	// Base-layer tiles: PostGIS makes them when there is a database (ST_AsMVT); else the
 	// memory source does, over the model (web.Options.TileSource nil).
-	opts := web.Options{Logger: log, Mode: mode, Scenarios: scen, Tokens: tokens,
+	opts := web.Options{Logger: log, Mode: mode, Scenarios: scen, Tokens: tokens, TokenStore: tokenStore,
 		TileCache:   tiles.NewCache(int64(cfg.tileCacheMB) << 20),
 		TileMaxAge:  time.Duration(cfg.tileMaxAge) * time.Second,
 		CORSOrigins: splitList(cfg.corsOrigins),

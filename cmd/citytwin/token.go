@@ -159,13 +159,18 @@ func openTokenStore(ctx context.Context, database, dataDir string) (access.Store
 	return pgtokens.New(pg.Pool()), pg.Close, nil
 }
 
-// tokenVerifier checks the server's bearer tokens: the stored ones (beside the layers: in
-// PostGIS, or in the data directory) and the --planner-token, when given.
-func tokenVerifier(store layers.Store, dataDir, plannerToken string, log *slog.Logger) web.TokenVerifier {
-	var st access.Store = access.NewFileStore(dataDir)
+// serverTokens is where the server keeps its tokens: beside the layers, in PostGIS, or in the
+// data directory.
+func serverTokens(store layers.Store, dataDir string) access.Store {
 	if pg, ok := store.(*postgis.Store); ok {
-		st = pgtokens.New(pg.Pool())
+		return pgtokens.New(pg.Pool())
 	}
+	return access.NewFileStore(dataDir)
+}
+
+// tokenVerifier checks the server's bearer tokens: the stored ones and the --planner-token,
+// when given.
+func tokenVerifier(st access.Store, plannerToken string, log *slog.Logger) web.TokenVerifier {
 	v := access.NewVerifier(st, access.DefaultTTL, log)
 	if plannerToken != "" {
 		v.AddFixed(plannerToken, access.RolePlanner)
