@@ -20,13 +20,18 @@ func runGenerate(ctx context.Context, args []string) error {
 		"facilities, environment layers): the same options always give the same city.")
 	parcels := fs.Int("parcels", 10000, "number of parcels (about 0.75 buildings per parcel); 1,000,000 works")
 	seed := fs.Int64("seed", 1, "random seed")
-	out := fs.String("out", "-", "newline-delimited GeoJSON file (.gz compresses; - for stdout); ignored with --database")
+	out := fs.String("out", "-", "newline-delimited GeoJSON file (.gz compresses; - for stdout)")
 	database := fs.String("database", "", "write straight into this PostgreSQL/PostGIS database (also DATABASE_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *parcels <= 0 {
 		return fmt.Errorf("--parcels must be positive, got %d", *parcels)
+	}
+	if *out != "-" && *database != "" {
+		// Refused rather than guessed: DATABASE_URL set in the environment for other commands
+		// would otherwise send a city meant for a file into the database.
+		return fmt.Errorf("--out %s and --database (or DATABASE_URL) are both set: write to one of them", *out)
 	}
 	opts := data.GenerateOptions{Parcels: *parcels, Seed: *seed}
 	start := time.Now()
