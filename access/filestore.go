@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/citytwin/citytwin/internal/atomicfile"
 )
 
 // FileStore keeps tokens in tokens.json of the memory mode's data directory. Every change
@@ -116,7 +118,7 @@ func (s *FileStore) update(change func([]Token) ([]Token, error)) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(s.path(), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(s.path(), append(b, '\n')); err != nil {
 		return fmt.Errorf("write %s: %w", s.path(), err)
 	}
 	return nil
@@ -133,35 +135,4 @@ func lockFile(path string) (func(), error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil // closing releases the lock
-}
-
-// writeAtomic writes a file readable by its owner only, through a temporary file, fsync and
-// rename, then syncs the directory so the rename itself survives a crash.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -1,13 +1,14 @@
 package data
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/citytwin/citytwin/internal/atomicfile"
 	"github.com/citytwin/citytwin/layers"
 )
 
@@ -87,47 +88,8 @@ func (s *FileStore) Import(ctx context.Context, add []layers.Feature) (layers.Co
 		seen[key{f.Layer, f.ID}] = true
 	}
 	all := append(existing, add...)
-	if err := writeFileAtomic(s.path(), func(w *bufio.Writer) error { return WriteGeoJSON(w, all) }); err != nil {
+	if err := atomicfile.Write(s.path(), func(w io.Writer) error { return WriteGeoJSON(w, all) }); err != nil {
 		return nil, fmt.Errorf("write %s: %w", s.path(), err)
 	}
 	return countLayers(add), nil
-}
-
-// writeFileAtomic writes a file through a temporary file, fsync and rename, then syncs the
-// directory so the rename itself survives a crash.
-func writeFileAtomic(path string, write func(*bufio.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := write(w); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/citytwin/citytwin/internal/atomicfile"
 )
 
 // DirStore keeps scenarios in a directory, for the memory mode: one JSON file per scenario
@@ -107,45 +109,7 @@ func (s *DirStore) write(f *scenarioFile) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(p, b)
-}
-
-// writeAtomic writes a file through a temporary file, fsync and rename, then fsyncs the
-// directory so that the rename itself is durable.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.WriteBytes(p, b)
 }
 
 // CreateScenario implements Store.
@@ -269,7 +233,7 @@ func (s *DirStore) DeleteScenario(_ context.Context, id string, expected int64) 
 	if err := os.Remove(p); err != nil {
 		return err
 	}
-	if err := syncDir(s.scenarioDir()); err != nil {
+	if err := atomicfile.SyncDir(s.scenarioDir()); err != nil {
 		return err
 	}
 	return os.RemoveAll(filepath.Join(s.dir, "runs", id))
@@ -290,11 +254,11 @@ func (s *DirStore) SaveRun(_ context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(p, b); err != nil {
+	if err := atomicfile.WriteBytes(p, b); err != nil {
 		return err
 	}
 	// The run directory may be new: make its entry in runs/ durable too.
-	return syncDir(filepath.Dir(filepath.Dir(p)))
+	return atomicfile.SyncDir(filepath.Dir(filepath.Dir(p)))
 }
 
 // Run implements Store.
