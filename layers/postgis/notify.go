@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/citytwin/citytwin/internal/pglisten"
 )
 
 // WatchVersions listens on VersionsChannel and calls fn with the new data versions of the
@@ -18,40 +20,18 @@ func (s *Store) WatchVersions(ctx context.Context, fn func(versions map[string]i
 
 // watchVersions is WatchVersions calling listening, when not nil, once LISTEN is in place.
 func (s *Store) watchVersions(ctx context.Context, listening func(), fn func(versions map[string]int64)) error {
-	conn, err := s.pool.Acquire(ctx)
+	err := pglisten.Listen(ctx, s.pool, VersionsChannel, listening, func(payload string) error {
+		versions := map[string]int64{}
+		if err := json.Unmarshal([]byte(payload), &versions); err != nil {
+			return fmt.Errorf("payload %q: %w", payload, err)
+		}
+		fn(versions)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("watch data versions: %w", err)
 	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+ident(VersionsChannel)); err != nil {
-		return fmt.Errorf("watch data versions: %w", err)
-	}
-	defer func() {
-		// The connection goes back to the pool: stop listening on it. ctx is over by now, and
-		// a connection that does not answer in a few seconds is not worth keeping.
-		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := conn.Exec(uctx, "UNLISTEN *"); err != nil {
-			conn.Conn().Close(uctx)
-		}
-	}()
-	if listening != nil {
-		listening()
-	}
-	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("watch data versions: %w", err)
-		}
-		versions := map[string]int64{}
-		if err := json.Unmarshal([]byte(n.Payload), &versions); err != nil {
-			return fmt.Errorf("watch data versions: payload %q: %w", n.Payload, err)
-		}
-		fn(versions)
-	}
+	return nil
 }
 
 // VersionFollower receives what FollowVersions sees.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,6 +15,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/citytwin/citytwin/internal/pglisten"
 	"github.com/citytwin/citytwin/scenarios"
 )
 
@@ -313,37 +313,16 @@ func notifyChange(ctx context.Context, tx pgx.Tx, id string, version int64) erro
 // connection fails. It holds one connection of the pool while it runs; ready, when not nil,
 // is called once listening is in place.
 func (s *Store) Watch(ctx context.Context, ready func(), fn func(Change)) error {
-	conn, err := s.pool.Acquire(ctx)
+	err := pglisten.Listen(ctx, s.pool, ChangesChannel, ready, func(payload string) error {
+		var c Change
+		if err := json.Unmarshal([]byte(payload), &c); err != nil {
+			return fmt.Errorf("payload %q: %w", payload, err)
+		}
+		fn(c)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("watch scenario changes: %w", err)
 	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ChangesChannel}.Sanitize()); err != nil {
-		return fmt.Errorf("watch scenario changes: %w", err)
-	}
-	defer func() {
-		// The connection goes back to the pool: stop listening on it. ctx is over by now.
-		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := conn.Exec(uctx, "UNLISTEN *"); err != nil {
-			conn.Conn().Close(uctx)
-		}
-	}()
-	if ready != nil {
-		ready()
-	}
-	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("watch scenario changes: %w", err)
-		}
-		var c Change
-		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
-			return fmt.Errorf("watch scenario changes: payload %q: %w", n.Payload, err)
-		}
-		fn(c)
-	}
+	return nil
 }
