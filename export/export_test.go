@@ -1,15 +1,12 @@
 package export
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -18,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/export/exporttest"
 	"github.com/citytwin/citytwin/layers"
 )
 
@@ -301,57 +299,17 @@ type nodeHead struct {
 	} `json:"header"`
 }
 
-// readWithNode reads tiles of a PMTiles archive with e2e/read-pmtiles.mjs (the npm package
-// pmtiles), failing the test when Node or the module is missing.
+// readWithNode reads tiles of a PMTiles archive with the reference reader.
 func readWithNode(t *testing.T, path string, want []maptile.Tile) (nodeHead, map[maptile.Tile][]byte, map[maptile.Tile]uint64) {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatal("node is not installed: the reference PMTiles reader runs on Node.js 20+ (and `npm ci --prefix e2e`)")
-	}
-	if _, err := os.Stat(filepath.Join(root, "e2e", "node_modules", "pmtiles", "package.json")); err != nil {
-		t.Fatal("the Node module pmtiles is missing: run `npm ci --prefix e2e`")
-	}
-	var in strings.Builder
-	for _, tile := range want {
-		fmt.Fprintf(&in, "%d/%d/%d\n", tile.Z, tile.X, tile.Y)
-	}
-	cmd := exec.Command("node", filepath.Join(root, "e2e", "read-pmtiles.mjs"), path)
-	cmd.Stdin = strings.NewReader(in.String())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("read-pmtiles.mjs: %v\n%s", err, stderr.String())
-	}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 64<<20)
+	a := exporttest.ReadPMTiles(t, root, path, want)
 	var head nodeHead
-	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &head) != nil {
-		t.Fatalf("read-pmtiles.mjs printed no header: %s", out)
+	if err := json.Unmarshal(a.Head, &head); err != nil {
+		t.Fatalf("the reader's header: %v: %s", err, a.Head)
 	}
-	tiles, ids := map[maptile.Tile][]byte{}, map[maptile.Tile]uint64{}
-	for sc.Scan() {
-		var r struct {
-			Z, X, Y uint32
-			ID      uint64
-			Data    *string
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
-		tile := maptile.New(r.X, r.Y, maptile.Zoom(r.Z))
-		ids[tile] = r.ID
-		if r.Data != nil {
-			b, err := base64.StdEncoding.DecodeString(*r.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tiles[tile] = b
-		}
-	}
-	return head, tiles, ids
+	return head, a.Tiles, a.IDs
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/export"
+	"github.com/citytwin/citytwin/export/exporttest"
 	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/web"
 )
@@ -224,55 +223,19 @@ type pmtilesHead struct {
 	} `json:"metadata"`
 }
 
-// readPMTilesWithNode runs e2e/read-pmtiles.mjs on the archive for the given tiles.
+// readPMTilesWithNode reads the archive for the given tiles with the reference reader.
 func readPMTilesWithNode(t *testing.T, path string, want []maptile.Tile) (pmtilesHead, map[maptile.Tile][]byte) {
 	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatal("node is not installed: the reference PMTiles reader runs on Node.js 20+ (and `npm ci --prefix e2e`)")
-	}
-	if _, err := os.Stat(filepath.Join(root, "e2e", "node_modules", "pmtiles", "package.json")); err != nil {
-		t.Fatal("the Node module pmtiles is missing: run `npm ci --prefix e2e`")
-	}
-	var in strings.Builder
-	for _, tile := range want {
-		fmt.Fprintf(&in, "%d/%d/%d\n", tile.Z, tile.X, tile.Y)
-	}
-	cmd := exec.Command("node", filepath.Join(root, "e2e", "read-pmtiles.mjs"), path)
-	cmd.Stdin = strings.NewReader(in.String())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("read-pmtiles.mjs: %v\n%s", err, stderr.String())
-	}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 64<<20)
+	a := exporttest.ReadPMTiles(t, root, path, want)
 	var head pmtilesHead
-	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &head) != nil {
-		t.Fatalf("read-pmtiles.mjs printed no header: %s", out)
+	if err := json.Unmarshal(a.Head, &head); err != nil {
+		t.Fatalf("the reader's header: %v: %s", err, a.Head)
 	}
-	tiles := map[maptile.Tile][]byte{}
-	for sc.Scan() {
-		var r struct {
-			Z, X, Y uint32
-			Data    *string
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
-		if r.Data != nil {
-			b, err := base64.StdEncoding.DecodeString(*r.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tiles[maptile.New(r.X, r.Y, maptile.Zoom(r.Z))] = b
-		}
-	}
-	return head, tiles
+	return head, a.Tiles
 }
 
 // TestServeTilesFileServesTheExportedPyramid serves both files by name, as --tiles-file does,
