@@ -83,7 +83,7 @@ func (l *Layer) Field(name string) (Field, bool) {
 // ThinPixels tile pixels (of 4096 across a tile) in both dimensions is left out, and every
 // other polygon is simplified with a tolerance of one pixel. 32 of 4096 pixels are 2–4 screen
 // pixels, too small to see: at zoom 14 that is 19 m, at zoom 13 38 m. With parcels drawn from
-// zoom 15, this keeps every tile of a generated 200,000-building city under 200 KB.
+// zoom 15, this keeps every tile of a generated 200,000-building city near 200 KiB at most.
 const (
 	ThinBelowZoom = 15
 	ThinPixels    = 32
