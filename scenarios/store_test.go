@@ -5,18 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/citytwin/citytwin/internal/pgtest"
 	"github.com/citytwin/citytwin/layers/postgis"
 	"github.com/citytwin/citytwin/scenarios"
 	"github.com/citytwin/citytwin/scenarios/pgstore"
@@ -24,17 +22,7 @@ import (
 
 // databaseURL is the test database's address, which scripts/with-postgis.sh provides.
 // Without it PostGIS tests fail rather than skip: a green run must have exercised PostGIS.
-func databaseURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("DATABASE_URL")
-	if u == "" {
-		tb.Fatal("DATABASE_URL is not set: the PostGIS scenario store is tested against a real PostGIS. " +
-			"Run `make test`, or `scripts/with-postgis.sh go test ./scenarios/...`.")
-	}
-	return u
-}
-
-var schemaSeq atomic.Int64
+func databaseURL(tb testing.TB) string { return pgtest.DatabaseURL(tb) }
 
 // pgSchema creates a schema of this test's own (other packages' tests share the database)
 // and returns a URL whose search_path is it; the schema is dropped when the test ends.
@@ -52,49 +40,12 @@ func pgSchemaKeep(tb testing.TB) string {
 
 func createSchema(tb testing.TB, drop bool) string {
 	tb.Helper()
-	ctx := context.Background()
-	base := databaseURL(tb)
-	schema := fmt.Sprintf("citytwin_scen_%d_%d", os.Getpid(), schemaSeq.Add(1))
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	// PostGIS lives in public, shared by every schema; create it under the migrations' lock
-	// (the key of layers/postgis's migrationLock).
-	if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(0x63697479_7477696e)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public")
-		return err
-	}); err != nil {
-		tb.Fatalf("create extension: %v", err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		tb.Fatal(err)
-	}
 	if drop {
-		tb.Cleanup(func() {
-			conn, err := pgx.Connect(ctx, base)
-			if err != nil {
-				tb.Error(err)
-				return
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-				tb.Error(err)
-			}
-		})
+		u, _ := pgtest.Schema(tb, "citytwin_scen")
+		return u
 	}
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
+	u, _, _ := pgtest.Create(tb, "citytwin_scen")
+	return u
 }
 
 // pgStore opens a migrated PostGIS store in a fresh schema.

@@ -3,76 +3,27 @@ package tiles
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/internal/pgtest"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/layers/postgis"
 	"github.com/citytwin/citytwin/spatial"
 )
-
-var conformanceSchemas atomic.Int64
 
 // postgisStore opens a migrated PostGIS store in a schema of its own (dropped when the test
 // ends), on the database of DATABASE_URL. Without DATABASE_URL the test fails: run it through
 // scripts/with-postgis.sh.
 func postgisStore(t *testing.T) *postgis.Store {
 	t.Helper()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		t.Fatal("DATABASE_URL is not set: the conformance test compares the memory source with a real PostGIS. " +
-			"Run `scripts/with-postgis.sh go test ./tiles/` (or `make test`), which starts a throwaway one.")
-	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	// PostGIS belongs in public, shared by every schema; other packages' tests may be creating
-	// it at this very moment, hence the retry.
-	for try := 0; ; try++ {
-		_, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public")
-		if err == nil {
-			break
-		}
-		if try == 5 {
-			t.Fatalf("create extension postgis: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	schema := fmt.Sprintf("tiles_conformance_%d_%d", os.Getpid(), conformanceSchemas.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("DATABASE_URL must be a postgres:// URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	store, err := postgis.Open(ctx, u.String())
+	u, _ := pgtest.Schema(t, "tiles_conformance")
+	store, err := postgis.Open(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citytwin/citytwin/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -36,53 +36,7 @@ const consistencyWindow = time.Second
 // works in it; the schema is dropped when the test ends.
 func testSchema(t *testing.T) (dbURL, schema string) {
 	t.Helper()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		t.Fatal("DATABASE_URL is not set: several servers are tested against a real PostGIS. " +
-			"Run `make test`, or `scripts/with-postgis.sh go test ./cmd/citytwin/`, which start a throwaway one.")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	schema = fmt.Sprintf("citytwin_instances_%d", os.Getpid())
-	// PostGIS belongs in public: create it there under the migrations' advisory lock (the key
-	// is "citytwin" in ASCII, as in layers/postgis), or a migration running beside us might
-	// install it into its own test schema.
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(0x63697479_7477696e)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public")
-		return err
-	})
-	if err != nil {
-		t.Fatalf("create extension postgis: %v", err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("DATABASE_URL must be a postgres:// URL for the tests: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String(), schema
+	return pgtest.Schema(t, "citytwin_instances")
 }
 
 // buildBinary builds the citytwin command into a temporary directory.

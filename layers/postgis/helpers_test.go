@@ -5,31 +5,17 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net/url"
-	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 
+	"github.com/citytwin/citytwin/internal/pgtest"
 	"github.com/citytwin/citytwin/layers"
 )
 
 // databaseURL is the address of the test database, which scripts/with-postgis.sh provides.
-// Without it the tests fail rather than skip: a green run must have exercised PostGIS.
-func databaseURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("DATABASE_URL")
-	if u == "" {
-		tb.Fatal("DATABASE_URL is not set: the PostGIS store is tested against a real PostGIS. " +
-			"Run `make test`, or `scripts/with-postgis.sh go test ./layers/postgis/`, which start a throwaway one.")
-	}
-	return u
-}
-
-var schemaSeq atomic.Int64
+func databaseURL(tb testing.TB) string { return pgtest.DatabaseURL(tb) }
 
 // newSchema creates an empty schema of its own for one test and returns the database URL
 // that works in it (search_path = schema, public). The schema is dropped when the test ends.
@@ -49,49 +35,8 @@ func newSchema(tb testing.TB) string {
 // function that drops it.
 func createSchema(tb testing.TB) (string, func() error) {
 	tb.Helper()
-	ctx := context.Background()
-	base := databaseURL(tb)
-	schema := fmt.Sprintf("citytwin_test_%d_%d", os.Getpid(), schemaSeq.Add(1))
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	// PostGIS belongs in public, shared by every schema: create it there first, under the
-	// migrations' lock, or the migration would install it into the test schema.
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public")
-		return err
-	})
-	if err != nil {
-		tb.Fatalf("create extension postgis: %v", err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+ident(schema)); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	drop := func() error {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return fmt.Errorf("drop schema %s: %w", schema, err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+ident(schema)+" CASCADE"); err != nil {
-			return fmt.Errorf("drop schema %s: %w", schema, err)
-		}
-		return nil
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("DATABASE_URL must be a postgres:// URL for the tests: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String(), drop
+	u, _, drop := pgtest.Create(tb, "citytwin_test")
+	return u, drop
 }
 
 // newStore opens a migrated store in a fresh schema.
