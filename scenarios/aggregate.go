@@ -283,8 +283,8 @@ func (e *Engine) aggregate(en *env, eachB func(func(*bRec)), eachP func(func(*pR
 	// Every building is summed once, into its district or into outside; the city is then
 	// the sum of those, in district order.
 	for _, pt := range agg.parts {
-		for id, n := range pt.assigned {
-			agg.assigned[id] += n
+		for id, children := range pt.assigned {
+			agg.assigned[id] += children
 		}
 	}
 	for _, pt := range agg.parts[:len(b.districts)] {

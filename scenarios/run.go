@@ -79,7 +79,6 @@ const MaxViolationsListed = 10000
 
 // violationList makes the run's list of the variant's violations, new ones first.
 func (e *Engine) violationList(b *baseline, agg *aggregate, en *env) ([]Violation, bool) {
-	var out []Violation
 	make1 := func(layer string, id int64, v viol, isNew bool) Violation {
 		w := Violation{Feature: layer + "/" + itoa(id), Layer: layer, ID: id, Rule: ruleNames[v.rule], Value: v.value, Limit: v.limit, Zone: v.zone, New: isNew}
 		if v.rule == ruleUses {
@@ -97,7 +96,7 @@ func (e *Engine) violationList(b *baseline, agg *aggregate, en *env) ([]Violatio
 	for _, pt := range agg.parts {
 		total += pt.violations
 	}
-	out = make([]Violation, 0, min(total, MaxViolationsListed))
+	out := make([]Violation, 0, min(total, MaxViolationsListed))
 	// Two passes: new violations, then the baseline's. A group whose part is the
 	// baseline's has no new violation; once the list is full, nothing more is looked at.
 	for _, wantNew := range []bool{true, false} {
