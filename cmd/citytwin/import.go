@@ -47,13 +47,9 @@ func openImportStore(ctx context.Context, database, dataDir string) (layers.Stor
 		fmt.Fprintf(os.Stderr, "importing into the data directory %s\n", dataDir)
 		return data.NewFileStore(dataDir), func() {}, nil
 	}
-	pg, err := postgis.Open(ctx, database)
+	pg, err := openMigrated(ctx, database, postgis.Options{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("open database: %w", err)
-	}
-	if err := postgis.Migrate(ctx, pg.Pool()); err != nil {
-		pg.Close()
-		return nil, nil, fmt.Errorf("migrate: %w", err)
+		return nil, nil, err
 	}
 	pg.Progress = progressPrinter()
 	return pg, pg.Close, nil

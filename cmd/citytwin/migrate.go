@@ -17,14 +17,25 @@ func runMigrate(ctx context.Context, args []string) error {
 	if *database == "" {
 		return errors.New("migrate needs --database or DATABASE_URL")
 	}
-	store, err := postgis.Open(ctx, *database)
+	store, err := openMigrated(ctx, *database, postgis.Options{})
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
-	defer store.Close()
-	if err := postgis.Migrate(ctx, store.Pool()); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
+	store.Close()
 	fmt.Println("schema is up to date")
 	return nil
+}
+
+// openMigrated opens the PostGIS store at url and brings its schema up to date, as every
+// command that uses the database does first.
+func openMigrated(ctx context.Context, url string, o postgis.Options) (*postgis.Store, error) {
+	pg, err := postgis.OpenWith(ctx, url, o)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := postgis.Migrate(ctx, pg.Pool()); err != nil {
+		pg.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return pg, nil
 }

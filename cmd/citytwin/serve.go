@@ -169,13 +169,9 @@ func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (layers.S
 	if cfg.database == "" {
 		return data.NewFileStore(cfg.dataDir), func() {}, nil
 	}
-	pg, err := postgis.OpenWith(ctx, cfg.database, postgis.Options{StatementTimeout: cfg.statementTimeout})
+	pg, err := openMigrated(ctx, cfg.database, postgis.Options{StatementTimeout: cfg.statementTimeout})
 	if err != nil {
-		return nil, nil, fmt.Errorf("open database: %w", err)
-	}
-	if err := postgis.Migrate(ctx, pg.Pool()); err != nil {
-		pg.Close()
-		return nil, nil, fmt.Errorf("migrate: %w", err)
+		return nil, nil, err
 	}
 	log.Info("database ready")
 	return pg, func() {

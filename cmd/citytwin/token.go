@@ -146,17 +146,13 @@ func listTokens(ctx context.Context, st access.Store, stdout io.Writer) error {
 // the data directory.
 func openTokenStore(ctx context.Context, database, dataDir string) (access.Store, func(), error) {
 	if database == "" {
-		return access.NewFileStore(dataDir), func() {}, nil
+		return serverTokens(nil, dataDir), func() {}, nil
 	}
-	pg, err := postgis.Open(ctx, database)
+	pg, err := openMigrated(ctx, database, postgis.Options{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("open database: %w", err)
+		return nil, nil, err
 	}
-	if err := postgis.Migrate(ctx, pg.Pool()); err != nil {
-		pg.Close()
-		return nil, nil, fmt.Errorf("migrate: %w", err)
-	}
-	return pgtokens.New(pg.Pool()), pg.Close, nil
+	return serverTokens(pg, dataDir), pg.Close, nil
 }
 
 // serverTokens is where the server keeps its tokens: beside the layers, in PostGIS, or in the
