@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/citytwin/citytwin/internal/testcity"
 )
 
 func TestDemoMatchesAFreshConversion(t *testing.T) {
@@ -76,7 +78,7 @@ func BenchmarkDemo(b *testing.B) {
 }
 
 func BenchmarkReadOSMMonaco(b *testing.B) {
-	path := monacoPBF(b)
+	path := testcity.MonacoPBF(b)
 	for b.Loop() {
 		if _, err := ReadFile(path); err != nil {
 			b.Fatal(err)

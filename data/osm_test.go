@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -13,34 +12,10 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/osm"
 
+	"github.com/citytwin/citytwin/internal/testcity"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
-
-// monacoPBF is the OpenStreetMap extract of Monaco in the shared data folder beside the
-// repository (../shared/data); the test fails, not skips, when it is missing.
-func monacoPBF(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (go.mod) above the test's directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "data", "monaco", "monaco-latest.osm.pbf")
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("the Monaco extract is missing: %v (it lives in shared/data beside the repository)", err)
-	}
-	return path
-}
 
 var monaco struct {
 	once sync.Once
@@ -51,7 +26,7 @@ var monaco struct {
 // monacoFeatures imports the Monaco extract once for all tests.
 func monacoFeatures(t testing.TB) []layers.Feature {
 	t.Helper()
-	path := monacoPBF(t)
+	path := testcity.MonacoPBF(t)
 	monaco.once.Do(func() { monaco.fs, monaco.err = ReadFile(path) })
 	if monaco.err != nil {
 		t.Fatal(monaco.err)
@@ -233,7 +208,7 @@ func TestMonacoKnownFeatures(t *testing.T) {
 }
 
 func TestReadOSMFromAPlainReaderMatchesAFile(t *testing.T) {
-	f, err := os.Open(monacoPBF(t))
+	f, err := os.Open(testcity.MonacoPBF(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,34 +1,19 @@
 package postgis
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/internal/testcity"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
-
-// monacoPBF is the OpenStreetMap extract of Monaco in the shared data folder beside the
-// repository; the test fails, not skips, when it is missing.
-func monacoPBF(t testing.TB) string {
-	t.Helper()
-	path, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data", "monaco", "monaco-latest.osm.pbf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("the Monaco extract is missing: %v (it lives in shared/data beside the repository)", err)
-	}
-	return path
-}
 
 // The real extract, imported into PostGIS and into memory, gives the same counts per layer,
 // and every feature comes back from PostGIS into the memory model unchanged.
 func TestMonacoInPostGISAndInMemoryMatch(t *testing.T) {
 	ctx := testContext(t)
-	features, err := data.ReadFile(monacoPBF(t))
+	features, err := data.ReadFile(testcity.MonacoPBF(t))
 	if err != nil {
 		t.Fatalf("read Monaco: %v", err)
 	}
