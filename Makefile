@@ -1,9 +1,9 @@
-# The test command starts a throwaway PostGIS (installing it with apt when missing), then runs
-# vet, the Go tests (PostGIS-backed ones included), bounded fuzzing and the browser tests.
+# Shortcuts. The test command is scripts/test.sh (make is not needed for it): it installs what
+# the tests need, starts a throwaway PostGIS and runs every test.
 .PHONY: test serve build bench
 
 test:
-	scripts/with-postgis.sh scripts/test.sh
+	scripts/test.sh
 
 serve:
 	go run ./cmd/citytwin serve

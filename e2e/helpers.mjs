@@ -4,13 +4,14 @@
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 
 export const BASE = (process.env.CITYTWIN_URL || '').replace(/\/+$/, '');
 export const TOKEN = process.env.CITYTWIN_PLANNER_TOKEN || '';
-export const SCREENSHOTS = path.join(import.meta.dirname, '..', 'docs', 'screenshots');
+export const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots', import.meta.url));
 mkdirSync(SCREENSHOTS, { recursive: true });
 
 if (!BASE) {

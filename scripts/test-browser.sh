@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund
+scripts/install-deps.sh test
 
 work=$(mktemp -d)
 port=${CITYTWIN_E2E_PORT:-18092}

@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
 # Runs a command against a throwaway PostgreSQL + PostGIS cluster on loopback.
 # Usage: scripts/with-postgis.sh COMMAND [ARG...]
-# Installs postgresql-15-postgis-3 with apt when it is missing (as root), creates the cluster in
+# Installs postgresql-15-postgis-3 with apt when it is missing (scripts/install-deps.sh), creates the cluster in
 # a temporary directory on a free port, exports DATABASE_URL to COMMAND, and removes the
 # cluster afterwards whatever COMMAND's outcome.
 set -euo pipefail
 
 pgbin=/usr/lib/postgresql/15/bin
-if [ ! -x "$pgbin/initdb" ] || [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "with-postgis: PostgreSQL 15 with PostGIS 3 is missing; install postgresql-15-postgis-3" >&2
-    exit 1
-  fi
-  echo "with-postgis: installing postgresql-15-postgis-3" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null
-fi
+"$(dirname "$0")/install-deps.sh" postgis
 
 dir=$(mktemp -d /tmp/citytwin-pg.XXXXXX)
-port=${PGPORT_TEST:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)}
+# free_port prints a loopback port nothing listens on.
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  echo 55432
+}
+port=${PGPORT_TEST:-$(free_port)}
 runas=()
 if [ "$(id -u)" = 0 ]; then
   # PostgreSQL refuses to run as root: run the cluster as the postgres system user.

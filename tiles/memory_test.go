@@ -127,7 +127,7 @@ func testCities(t testing.TB) []testCity {
 }
 
 // benchCity is a generated city of 200,000 parcels and about 150,000 buildings, the size of
-// the tile-server comparison's city (../shared/bench/city.sql).
+// the city of the tile-server comparison (scripts/bench/tiles.sh).
 var benchCity = sync.OnceValue(func() *spatial.City {
 	var fs []layers.Feature
 	err := data.Generate(data.GenerateOptions{Parcels: 200000, Seed: 1}, func(f layers.Feature) error {

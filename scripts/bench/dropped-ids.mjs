@@ -6,9 +6,8 @@
 // @mapbox/vector-tile (from e2e/node_modules).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 
-const require = createRequire(path.join(import.meta.dirname, '..', '..', 'e2e', 'package.json'));
+const require = createRequire(new URL('../../e2e/package.json', import.meta.url));
 const { VectorTile } = require('@mapbox/vector-tile');
 const { PbfReader } = require('pbf');
 

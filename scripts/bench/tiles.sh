@@ -6,14 +6,14 @@
 # Generates a deterministic city (default 200,000 parcels: about 150,000 buildings) into the
 # PostGIS of DATABASE_URL and into a data directory, starts three CityTwin servers — PostGIS
 # source without cache, PostGIS source with its tile cache, memory source without cache — and
-# measures them with ../shared/bench/compare.sh on the buildings layer, together with any other
+# measures them with scripts/bench/compare.sh on the buildings layer, together with any other
 # servers given as NAME=URL_TEMPLATE. Those must already be running against the same
 # DATABASE_URL; PEERS_START, when set, is a shell command run in the background once the data
 # is loaded (it sees DATABASE_URL) to start them. When a server is named pg_tileserv, every
 # z>=15 tile is also checked for dropped features (scripts/bench/dropped-ids.mjs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-harness=${BENCH_HARNESS:-$root/../shared/bench}
+harness=$root/scripts/bench
 parcels=200000 zooms="15 16" dur=20 rounds=2
 while getopts p:z:d:r: o; do case $o in p) parcels=$OPTARG;; z) zooms=$OPTARG;; d) dur=$OPTARG;; r) rounds=$OPTARG;; *) exit 2;; esac; done
 shift $((OPTIND-1))
@@ -68,7 +68,7 @@ echo "== compare.sh -z \"$zooms\" -d $dur -r $rounds"
 echo "== largest tile per zoom, every public layer in one tile (memory source)"
 all=$(curl -fsS http://127.0.0.1:18103/catalog | python3 -c 'import json,sys; print(",".join(l["name"] for l in json.load(sys.stdin)["layers"]))')
 for z in ${SIZE_ZOOMS:-12 13 14}; do
-  BBOX=$bbox "$harness/tiles.sh" "$z" "$z" | while read -r zxy; do
+  BBOX=$bbox "$harness/tile-list.sh" "$z" "$z" | while read -r zxy; do
     curl -s -o /dev/null -w '%{size_download}\n' "http://127.0.0.1:18103/tiles/$all/$zxy.mvt"
   done | sort -n | awk -v z="$z" '{n++; s+=$1; m=$1} END{printf "  z%s: %d tiles, largest %d bytes, mean %d bytes\n", z, n, m, s/n}'
 done
@@ -76,8 +76,8 @@ done
 for spec in "$@"; do
   case $spec in pg_tileserv=*)
     echo "== dropped features at z>=15 against ${spec#*=}"
-    [ -d "$root/e2e/node_modules" ] || npm ci --prefix "$root/e2e" --no-audit --no-fund
-    BBOX=$bbox "$harness/tiles.sh" 15 16 > "$work/zxy"
+    "$root/scripts/install-deps.sh" test
+    BBOX=$bbox "$harness/tile-list.sh" 15 16 > "$work/zxy"
     node "$root/scripts/bench/dropped-ids.mjs" "$work/zxy" "${spec#*=}" "http://127.0.0.1:18101/tiles/buildings/{z}/{x}/{y}.mvt" buildings
   esac
 done
