@@ -99,7 +99,7 @@ func findActive(ts []Token, nameOrID string) int {
 // update applies change to the stored tokens under the directory's lock and writes the
 // result.
 func (s *FileStore) update(change func([]Token) ([]Token, error)) error {
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+	if err := atomicfile.MkdirAll(s.Dir); err != nil {
 		return fmt.Errorf("create %s: %w", s.Dir, err)
 	}
 	unlock, err := lockFile(filepath.Join(s.Dir, "tokens.lock"))

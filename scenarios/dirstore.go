@@ -36,7 +36,7 @@ type scenarioFile struct {
 func OpenDir(dir string) (*DirStore, error) {
 	s := &DirStore{dir: dir}
 	for _, d := range []string{s.scenarioDir(), filepath.Join(dir, "runs")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := atomicfile.MkdirAll(d); err != nil {
 			return nil, fmt.Errorf("open scenario store: %w", err)
 		}
 	}

@@ -5,18 +5,20 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
 // Write replaces path with what write writes. The bytes go to a temporary file beside path
-// (the directory is created when missing; the file is readable by its owner only), which is
-// flushed, fsynced and renamed over path; then the directory is synced, so that the rename
-// survives a crash too. On any error path is left as it was.
+// (the directory is created durably when missing, by MkdirAll; the file is readable by its
+// owner only), which is flushed, fsynced and renamed over path; then the directory is synced,
+// so that the rename survives a crash too. On any error path is left as it was.
 func Write(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := MkdirAll(dir); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
@@ -63,4 +65,31 @@ func SyncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// MkdirAll creates dir and any missing parents, as os.MkdirAll does (mode 0755), and syncs the
+// directory holding each one it creates, so that the new directories, and the files later
+// made durable in them, survive a crash.
+func MkdirAll(dir string) error {
+	var missing []string // deepest first
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range missing {
+		if err := SyncDir(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

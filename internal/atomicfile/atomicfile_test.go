@@ -45,3 +45,34 @@ func TestAFailedWriteLeavesTheOldContentAndNoTemporaryFile(t *testing.T) {
 		t.Fatalf("the directory holds %d entries, want only the file", len(es))
 	}
 }
+
+func TestMkdirAll(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		dir     string
+		wantErr bool
+	}{
+		{"makes a directory and its missing parents", filepath.Join(root, "a", "b", "c"), false},
+		{"accepts a directory that exists", root, false},
+		{"fails where a file stands in the way", filepath.Join(file, "d"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := MkdirAll(tt.dir)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("MkdirAll(%s) = %v, want an error: %v", tt.dir, err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if fi, err := os.Stat(tt.dir); err != nil || !fi.IsDir() {
+				t.Fatalf("%s is not a directory after MkdirAll: %v", tt.dir, err)
+			}
+		})
+	}
+}

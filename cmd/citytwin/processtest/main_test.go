@@ -1,9 +1,10 @@
 // Package processtest runs the citytwin binary as a real process and checks how it behaves
 // when things go wrong around it: the database goes away and comes back, the process is
 // told to stop (SIGTERM) with a request in flight, the process is killed (SIGKILL) while a
-// client writes scenario changes. The binary is built once per run; the PostGIS tests start
-// a cluster of their own (cluster_test.go), so that stopping it disturbs no other package's
-// tests.
+// client writes scenario changes; and, read from its system calls under strace, that what it
+// acknowledges is on disk (fsynced) first. The binary is built once per run; the PostGIS
+// tests start a cluster of their own (cluster_test.go), so that stopping it disturbs no other
+// package's tests.
 package processtest
 
 import (
@@ -19,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -120,9 +122,17 @@ const plannerToken = "process-test-planner-token"
 // when the test ends if it still runs. Its log is printed when the test failed.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
+	return startServerUnder(t, nil, args...)
+}
+
+// startServerUnder is startServer with the server run by the command prefix (a tracer and
+// its options) rather than directly; with an empty prefix it is startServer.
+func startServerUnder(t *testing.T, prefix []string, args ...string) *server {
+	t.Helper()
 	s := &server{t: t, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), log: &logBuffer{}, done: make(chan struct{})}
-	all := append([]string{"serve", "--addr", s.addr, "--log-format", "json", "--planner-token", plannerToken}, args...)
-	s.cmd = exec.Command(binary, all...)
+	all := append(append(slices.Clone(prefix), binary, "serve", "--addr", s.addr, "--log-format", "json",
+		"--planner-token", plannerToken), args...)
+	s.cmd = exec.Command(all[0], all[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	// The server reads DATABASE_URL when --database is absent: memory-mode servers must not.
 	s.cmd.Env = withoutEnv(os.Environ(), "DATABASE_URL")
