@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,8 +23,11 @@ import (
 
 	"github.com/citytwin/citytwin/access"
 	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/internal/pgtest"
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/layers/postgis"
 	"github.com/citytwin/citytwin/scenarios"
+	"github.com/citytwin/citytwin/scenarios/pgstore"
 	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/tiles"
 )
@@ -83,7 +87,8 @@ func (s *leakScanner) find(b []byte) string {
 }
 
 // demoFixture is a server on the embedded demo city with its restricted parcel data, a
-// scenario store and a planner token.
+// scenario store and a planner token, in one of the two modes the server runs in
+// (demoSources).
 type demoFixture struct {
 	h       http.Handler
 	srv     *Server
@@ -95,38 +100,71 @@ type demoFixture struct {
 
 var demoFeatures = sync.OnceValues(data.Demo)
 
-func newDemoFixture(t *testing.T) *demoFixture {
+// demoSources are the modes the restricted-field scans run in: "memory", the model and its
+// tiles in memory with scenarios in a directory; "PostGIS", as `citytwin serve --database`
+// runs: the demo city imported into PostGIS (a schema of its own), the model loaded back from
+// it with the restricted fields, base-layer tiles made by PostGIS's ST_AsMVT, scenarios in
+// PostGIS.
+var demoSources = []string{"memory", "PostGIS"}
+
+func newDemoFixture(t *testing.T, source string) *demoFixture {
 	t.Helper()
+	ctx := context.Background()
 	fs, err := demoFeatures()
 	if err != nil {
 		t.Fatal(err)
 	}
 	fs = append([]layers.Feature(nil), fs...)
-	city, err := spatial.NewCity(fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &demoFixture{city: city, scan: newLeakScanner(t, fs), planner: "demo-planner-token"}
+	f := &demoFixture{scan: newLeakScanner(t, fs), planner: "demo-planner-token"}
 	for _, ft := range fs {
 		if ft.Layer == "parcels" && len(ft.Restricted) > 0 {
 			f.parcel = ft.ID
 			break
 		}
 	}
-	store, err := scenarios.OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	eng, err := scenarios.NewEngine(scenarios.DefaultParameters())
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := scenarios.NewService(store, eng, nil)
 	v := access.NewVerifier(nil, 0, quietLogger)
 	v.AddFixed(f.planner, access.RolePlanner)
-	f.srv = New(Options{Logger: quietLogger, Tokens: v, Scenarios: svc, TileCache: tiles.NewCache(32 << 20)})
+	opts := Options{Logger: quietLogger, Tokens: v, TileCache: tiles.NewCache(32 << 20)}
+	var scenarioStore scenarios.Store
+	switch source {
+	case "memory":
+		if f.city, err = spatial.NewCity(fs); err != nil {
+			t.Fatal(err)
+		}
+		if scenarioStore, err = scenarios.OpenDir(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		opts.Mode = "memory"
+	case "PostGIS":
+		u, _ := pgtest.Schema(t, "web_restricted")
+		store, err := postgis.Open(ctx, u)
+		if err != nil {
+			t.Fatalf("open PostGIS: %v", err)
+		}
+		t.Cleanup(store.Close)
+		if err := postgis.Migrate(ctx, store.Pool()); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		if _, err := store.Import(ctx, fs); err != nil {
+			t.Fatalf("import the demo city into PostGIS: %v", err)
+		}
+		if f.city, err = spatial.Load(ctx, store); err != nil {
+			t.Fatalf("load the model from PostGIS: %v", err)
+		}
+		scenarioStore = pgstore.New(store.Pool())
+		opts.Mode, opts.TileSource, opts.TileSourceName, opts.DatabaseCheck = "postgis", store, "postgis", store.Ping
+	default:
+		t.Fatalf("no demo fixture on %q", source)
+	}
+	svc := scenarios.NewService(scenarioStore, eng, nil)
+	opts.Scenarios = svc
+	f.srv = New(opts)
 	svc.City = f.srv.City
-	f.srv.SetCity(city)
+	f.srv.SetCity(f.city)
 	f.h = f.srv.Handler()
 	return f
 }
@@ -339,11 +377,16 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 
 // TestRestrictedFieldsNeverReachThePublic requests every route of the router without a
 // token — every GET with and without gzip, every other method expecting 401 — on the demo
-// city, and scans each answer (tiles decoded as MVT too) for the names of the restricted
-// fields and for every restricted value of the demo data. A route added without sample
-// requests here fails the test.
+// city, in memory and on PostGIS (demoSources), and scans each answer (tiles decoded as MVT
+// too) for the names of the restricted fields and for every restricted value of the demo
+// data. A route added without sample requests here fails the test.
 func TestRestrictedFieldsNeverReachThePublic(t *testing.T) {
-	f := newDemoFixture(t)
+	for _, source := range demoSources {
+		t.Run(source, func(t *testing.T) { scanAsThePublic(t, newDemoFixture(t, source)) })
+	}
+}
+
+func scanAsThePublic(t *testing.T, f *demoFixture) {
 	samples := f.samples(t)
 	fake := strings.NewReplacer("{sid}", "0123456789abcdef", "{rid}", "0123456789abcdef", "{cid}", "c1")
 	parcels := 0
@@ -380,9 +423,15 @@ func TestRestrictedFieldsNeverReachThePublic(t *testing.T) {
 
 // TestRestrictedFieldsNeverReachPlannersByAccident makes a scenario with a change and a run,
 // then requests every GET route as a planner and scans the answers, exports and variant tiles
-// included: only the routes in mayShowRestricted may hold restricted data.
+// included, in memory and on PostGIS (demoSources): only the routes in mayShowRestricted may
+// hold restricted data.
 func TestRestrictedFieldsNeverReachPlannersByAccident(t *testing.T) {
-	f := newDemoFixture(t)
+	for _, source := range demoSources {
+		t.Run(source, func(t *testing.T) { scanAsAPlanner(t, newDemoFixture(t, source)) })
+	}
+}
+
+func scanAsAPlanner(t *testing.T, f *demoFixture) {
 	samples := f.samples(t)
 	post := func(path, body string) map[string]any {
 		t.Helper()
