@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
@@ -30,7 +31,7 @@ func coveringTiles(bound orb.Bound, z maptile.Zoom) []maptile.Tile {
 
 func TestCompositeTileHasSeveralLayers(t *testing.T) {
 	c := newCity(t, handMadeCity())
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	ls := []*layers.Layer{mustLayer(t, "buildings"), mustLayer(t, "parcels"), mustLayer(t, "facilities")}
 	b, err := src.Tile(context.Background(), maptile.At(cluj, 15), ls)
 	if err != nil {
@@ -63,7 +64,7 @@ func TestLargeCityTilesAreSmall(t *testing.T) {
 // 500 KB or more, or holding one of secrets.
 func checkTileSizes(t *testing.T, features []layers.Feature, secrets []string) {
 	c := newCity(t, features)
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	for z := maptile.Zoom(12); z <= 16; z++ {
 		biggest, n := 0, 0
 		for _, tile := range coveringTiles(c.Bound, z) {
@@ -146,7 +147,7 @@ var benchCity = sync.OnceValue(func() *spatial.City {
 
 func benchmarkMemoryTile(b *testing.B, z maptile.Zoom) {
 	c := benchCity()
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	ts := coveringTiles(c.Bound, z)
 	ls := []*layers.Layer{mustLayer(b, "buildings")}
 	ctx := context.Background()
@@ -176,7 +177,7 @@ func BenchmarkMemoryTileZ16(b *testing.B) { benchmarkMemoryTile(b, 16) }
 // BenchmarkCachedTile is a cache hit through the service, the path of a popular tile.
 func BenchmarkCachedTile(b *testing.B) {
 	c := benchCity()
-	svc := NewService("memory", NewMemorySource(func() *spatial.City { return c }), NewCache(256<<20), nil)
+	svc := NewService("memory", NewMemorySource(citymodel.Fixed(c)), NewCache(256<<20), nil)
 	ts := coveringTiles(c.Bound, 16)
 	ls := []*layers.Layer{mustLayer(b, "buildings")}
 	ctx := context.Background()
@@ -212,7 +213,7 @@ func TestTypedFieldsGiveTheSameTiles(t *testing.T) {
 	for _, city := range testCities(t) {
 		t.Run(city.name, func(t *testing.T) {
 			c := newCity(t, city.features)
-			src := NewMemorySource(func() *spatial.City { return c })
+			src := NewMemorySource(citymodel.Fixed(c))
 			tiles := coveringTiles(c.Bound, 15)
 			var before [][]byte
 			for _, tile := range tiles {

@@ -21,6 +21,7 @@ import (
 	"github.com/paulmach/orb/maptile/tilecover"
 
 	"github.com/citytwin/citytwin/access"
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/scenarios"
@@ -121,12 +122,11 @@ func newDemoFixture(t *testing.T) *demoFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := scenarios.NewService(store, eng, nil)
+	model := citymodel.Fixed(city)
+	svc := scenarios.NewService(store, eng, model)
 	v := access.NewVerifier(nil, 0, quietLogger)
 	v.AddFixed(f.planner, access.RolePlanner)
-	f.srv = New(Options{Logger: quietLogger, Tokens: v, Scenarios: svc, TileCache: tiles.NewCache(32 << 20)})
-	svc.City = f.srv.City
-	f.srv.SetCity(city)
+	f.srv = New(Options{Logger: quietLogger, Model: model, Tokens: v, Scenarios: svc, TileCache: tiles.NewCache(32 << 20)})
 	f.h = f.srv.Handler()
 	return f
 }

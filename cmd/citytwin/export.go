@@ -14,6 +14,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/export"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
@@ -135,7 +136,7 @@ func exportSource(ctx context.Context, store layers.Store, ls []*layers.Layer) (
 	if err != nil {
 		return nil, b, err
 	}
-	return tiles.NewMemorySource(func() *spatial.City { return city }), b, nil
+	return tiles.NewMemorySource(citymodel.Fixed(city)), b, nil
 }
 
 // boundingStore passes each loaded feature to extend on its way into the model.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/layers/postgis"
@@ -70,7 +71,6 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	scen := scenarios.NewService(nil, engine, nil)
 	if cfg.tileCacheMB < 0 || cfg.tileMaxAge < 0 {
 		return fmt.Errorf("--tile-cache-mb and --tile-max-age cannot be negative")
 	}
@@ -79,11 +79,15 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeStore()
+	metrics := web.NewMetrics()
+	model := citymodel.New(citymodel.Options{Store: store, Logger: log,
+		Loaded: func(_ *spatial.City, took time.Duration) { metrics.ObserveModelLoad(took) }})
+	scen := scenarios.NewService(nil, engine, model)
 	tokenStore := serverTokens(store, cfg.dataDir)
 	tokens := tokenVerifier(tokenStore, *plannerToken, log)
 	// Base-layer tiles: PostGIS makes them when there is a database (ST_AsMVT); else the
 	// memory source does, over the model (web.Options.TileSource nil).
-	opts := web.Options{Logger: log, Mode: mode, Scenarios: scen, Tokens: tokens, TokenStore: tokenStore,
+	opts := web.Options{Logger: log, Mode: mode, Model: model, Metrics: metrics, Scenarios: scen, Tokens: tokens, TokenStore: tokenStore,
 		TileCache:   tiles.NewCache(int64(cfg.tileCacheMB) << 20),
 		TileMaxAge:  time.Duration(cfg.tileMaxAge) * time.Second,
 		CORSOrigins: splitList(cfg.corsOrigins),
@@ -105,10 +109,10 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer closeTileFiles()
 	srv := web.New(opts)
-	scen.City = srv.City
 	if pg != nil {
 		srv.Metrics().RegisterPool(pg.Pool())
-		go watchTileVersions(ctx, pg, srv, modelReloader(ctx, store, srv, log), log)
+		go model.FollowChanges(ctx)
+		go watchTileVersions(ctx, pg, model, log)
 		go watchScenarios(ctx, pgstore.New(pg.Pool()), engine, log)
 	}
 	httpSrv := &http.Server{
@@ -126,7 +130,7 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	scen.Store = srv.Metrics().MeasureRuns(scen.Store)
 	loadErr := make(chan error, 1)
-	go func() { loadErr <- loadModel(ctx, store, srv, log) }()
+	go func() { loadErr <- model.Load(ctx) }()
 
 	serveErr := make(chan error, 1)
 	go func() {
@@ -191,21 +195,6 @@ func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (layers.S
 	}, nil
 }
 
-// loadModel loads every layer into the in-memory index and hands it to the server.
-func loadModel(ctx context.Context, store layers.Store, srv *web.Server, log *slog.Logger) error {
-	modelLoads.Lock()
-	defer modelLoads.Unlock()
-	start := time.Now()
-	city, err := spatial.Load(ctx, store)
-	if err != nil {
-		return err
-	}
-	srv.SetCity(city)
-	srv.Metrics().ObserveModelLoad(time.Since(start))
-	log.Info("model loaded", "seconds", time.Since(start).Seconds(), "features", city.Counts())
-	return nil
-}
-
 // openScenarioStore opens where scenarios, changes and runs live: PostGIS beside the layers,
 // or the scenarios/ directory of the data directory in memory mode.
 func openScenarioStore(cfg serveConfig, store layers.Store) (scenarios.Store, error) {
@@ -219,20 +208,19 @@ func openScenarioStore(cfg serveConfig, store layers.Store) (scenarios.Store, er
 	return st, nil
 }
 
-// watchTileVersions invalidates cached tiles and reloads the model whenever a layer changes in
-// the database (an import by this or any other process). While the database is away cached tiles stay: they
-// are still right, and all a client can be served. Once listening again it invalidates them,
-// since a change may have been missed meanwhile.
-func watchTileVersions(ctx context.Context, pg *postgis.Store, srv *web.Server, reload func(), log *slog.Logger) {
+// watchTileVersions tells the model whenever a layer changes in the database (an import by
+// this or any other process): its data version goes up, which invalidates cached tiles, and
+// it reloads. While the database is away cached tiles stay: they are still right, and all a
+// client can be served. Once listening again the model is told too, since a change may have
+// been missed meanwhile.
+func watchTileVersions(ctx context.Context, pg *postgis.Store, model *citymodel.Model, log *slog.Logger) {
 	pg.FollowVersions(ctx, postgis.VersionFollower{
 		Changed: func(versions map[string]int64) {
-			srv.InvalidateTiles()
-			reload()
+			model.Changed()
 			log.Info("layers changed: tile cache invalidated, model reloading", "versions", versions)
 		},
 		Resumed: func() {
-			srv.InvalidateTiles()
-			reload()
+			model.Changed()
 			log.Info("watching layer changes again: tile cache invalidated, model reloading")
 		},
 		Failed: func(err error, retryIn time.Duration) {
