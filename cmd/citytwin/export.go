@@ -76,7 +76,7 @@ func exportPyramid(ctx context.Context, cfg exportConfig, out string, w io.Write
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(ctx, serveConfig{database: cfg.database, dataDir: cfg.dataDir}, log)
+	store, closeStore, err := openStore(ctx, &serveConfig{database: cfg.database, dataDir: cfg.dataDir}, log)
 	if err != nil {
 		return err
 	}
