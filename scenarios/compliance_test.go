@@ -175,7 +175,7 @@ func runScenarioCases(t *testing.T, cases []scenarioCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := newService(t)
-			run, added := runWith(t, svc, tc.changes(svc.City())...)
+			run, added := runWith(t, svc, tc.changes(svc.Model.City())...)
 			checkViolations(t, run, tc.want(added), true)
 			checkViolationCounts(t, run, tc.counts)
 		})

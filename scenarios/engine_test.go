@@ -10,7 +10,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
-	"github.com/citytwin/citytwin/spatial"
+	"github.com/citytwin/citytwin/citymodel"
 )
 
 func geoJSON(g orb.Geometry) []byte {
@@ -194,12 +194,12 @@ func newService(t testing.TB) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewService(st, newEngine(t), func() *spatial.City { return c })
+	return NewService(st, newEngine(t), citymodel.Fixed(c))
 }
 
 func TestBuildingOverTheHeightLimitIsExactlyOneNewViolation(t *testing.T) {
 	svc := newService(t)
-	c := svc.City()
+	c := svc.Model.City()
 	// On P2 in Z2 (max 30 m, 10 floors, POT 60, CUT 3): 30 × 30 m, 8 floors, 35 m. P2 then
 	// has 1600 + 900 = 2500 m² built (POT 25 %) and 8000 + 7200 = 15200 m² of floors (CUT
 	// 1.52): within its limits; 8 floors ≤ 10. Only the height breaks a rule.
@@ -233,7 +233,7 @@ func TestBuildingOverTheHeightLimitIsExactlyOneNewViolation(t *testing.T) {
 
 func TestAddingASchoolChangesAccessAndLoadAsComputedByHand(t *testing.T) {
 	svc := newService(t)
-	c := svc.City()
+	c := svc.Model.City()
 	// S2 at (330,400), capacity 20. B2 (330,30) is 370 m away → 462.5 m walking ≤ 800, and
 	// S2 is nearer than S1 (1031.5 m). B1 stays with S1 (500 m against √(905²+375²) = 979.6),
 	// B4 too (905.0 against √(910²+780²) = 1198.5).

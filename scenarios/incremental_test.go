@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
@@ -17,7 +18,7 @@ func serviceOn(t testing.TB, c *spatial.City) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewService(st, newEngine(t), func() *spatial.City { return c })
+	return NewService(st, newEngine(t), citymodel.Fixed(c))
 }
 
 // sameResults reports the first difference between two runs' numbers (not ids or timings).
@@ -51,11 +52,11 @@ func addRandom(t *testing.T, rng *rand.Rand, svc *Service, id string) Change {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := Build(svc.City(), changes)
+		v, err := Build(svc.Model.City(), changes)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := randomChange(rng, svc.City(), v)
+		in := randomChange(rng, svc.Model.City(), v)
 		_, added, err := svc.AddChanges(ctx, id, nil, []ChangeInput{in})
 		var fe *layers.FieldError
 		if errors.As(err, &fe) {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb/geojson"
+
+	"github.com/citytwin/citytwin/citymodel"
 )
 
 // Sentinel errors callers branch on; web maps them to HTTP statuses in one place.
@@ -28,8 +30,8 @@ var (
 	ErrInUse = errors.New("in use")
 	// ErrTooLarge: a request exceeds a size limit (changes per request, per scenario).
 	ErrTooLarge = errors.New("too large")
-	// ErrNoCity: the city model is not loaded yet.
-	ErrNoCity = errors.New("city model not loaded")
+	// ErrNoCity: the city model is not loaded yet; the same error as citymodel.ErrNotReady.
+	ErrNoCity = citymodel.ErrNotReady
 )
 
 // Limits on what one request and one scenario may hold.

@@ -6,44 +6,56 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/citytwin/citytwin/citymodel"
+	"github.com/citytwin/citytwin/internal/flight"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
 
 // Service is what the API does with scenarios: it validates, versions and stores them, and
-// runs them on the current city model.
+// runs them on the live city model.
 type Service struct {
 	Store  Store
 	Engine *Engine
-	// City returns the current city model (nil while it loads).
-	City func() *spatial.City
+	// Model is the live city model; while it loads, what needs it returns
+	// citymodel.ErrNotReady.
+	Model *citymodel.Model
 
 	mu       sync.Mutex
-	variants map[string]cachedVariant
+	variants map[string]cachedVariant // by scenario id: its last variant built
+	builds   flight.Group[variantKey, *Variant]
+	built    atomic.Int64 // variants built (or started) since the service was made
+	// builtHook, when set (by tests), is called at the end of every variant build with its
+	// outcome.
+	builtHook func(err error)
+}
+
+// variantKey names one variant: a scenario at a version over one model.
+type variantKey struct {
+	id      string
+	version int64
+	city    *spatial.City
 }
 
 type cachedVariant struct {
-	city    *spatial.City
-	version int64
-	v       *Variant
-	used    time.Time
+	key  variantKey
+	v    *Variant
+	used time.Time
 }
 
-// NewService returns a service over a store and an engine.
-func NewService(store Store, engine *Engine, city func() *spatial.City) *Service {
-	return &Service{Store: store, Engine: engine, City: city, variants: map[string]cachedVariant{}}
+// maxVariants is how many scenarios' variants are kept, the least recently used dropped first.
+const maxVariants = 64
+
+// NewService returns a service over a store, an engine and the live model.
+func NewService(store Store, engine *Engine, model *citymodel.Model) *Service {
+	return &Service{Store: store, Engine: engine, Model: model, variants: map[string]cachedVariant{}}
 }
 
-func (s *Service) city() (*spatial.City, error) {
-	c := s.City()
-	if c == nil {
-		return nil, ErrNoCity
-	}
-	return c, nil
-}
+func (s *Service) city() (*spatial.City, error) { return s.Model.Current() }
 
 // checkVersion compares a client's If-Match version (nil: none sent) with the scenario's.
 func checkVersion(sc Scenario, ifMatch *int64) error {
@@ -255,7 +267,10 @@ func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch
 	if !found {
 		return Scenario{}, fmt.Errorf("change %s of scenario %s: %w", changeID, id, ErrNotFound)
 	}
-	if _, err := Build(city, rest); err != nil {
+	if _, err := BuildContext(ctx, city, rest); err != nil {
+		if ctx.Err() != nil {
+			return Scenario{}, err
+		}
 		return Scenario{}, fmt.Errorf("a later change depends on %s (%v): %w", changeID, err, ErrInUse)
 	}
 	next := sc
@@ -376,8 +391,7 @@ func (s *Service) Compare(ctx context.Context, ids []string) (*Comparison, error
 	return cmp, nil
 }
 
-// Variant returns a scenario's variant at its current version (cached per version) and
-// the scenario.
+// Variant returns a scenario's variant at its current version and the scenario.
 func (s *Service) Variant(ctx context.Context, id string) (*Variant, Scenario, error) {
 	city, err := s.city()
 	if err != nil {
@@ -387,22 +401,59 @@ func (s *Service) Variant(ctx context.Context, id string) (*Variant, Scenario, e
 	if err != nil {
 		return nil, Scenario{}, err
 	}
-	s.mu.Lock()
-	if cv, ok := s.variants[id]; ok && cv.city == city && cv.version == sc.Version {
-		cv.used = time.Now()
-		s.variants[id] = cv
-		s.mu.Unlock()
-		return cv.v, sc, nil
-	}
-	s.mu.Unlock()
-	v, err := Build(city, changes)
+	v, err := s.variant(ctx, city, sc, changes)
 	if err != nil {
 		return nil, Scenario{}, err
 	}
+	return v, sc, nil
+}
+
+// VariantBuilds is the number of variants built (or started and cancelled) so far.
+func (s *Service) VariantBuilds() int64 { return s.built.Load() }
+
+// variant returns the variant of scenario sc (whose changes are given) over city: kept per
+// scenario, version and model, else built once however many callers ask for it at the same
+// time. The build stops when every caller waiting for it has gone (their contexts ended).
+func (s *Service) variant(ctx context.Context, city *spatial.City, sc Scenario, changes []Change) (*Variant, error) {
+	key := variantKey{id: sc.ID, version: sc.Version, city: city}
+	if v, ok := s.keptVariant(key); ok {
+		return v, nil
+	}
+	return s.builds.Do(ctx, key, false, func(ctx context.Context) (*Variant, error) {
+		// A build that ended between the look-up above and this call kept its variant.
+		if v, ok := s.keptVariant(key); ok {
+			return v, nil
+		}
+		s.built.Add(1)
+		v, err := BuildContext(ctx, city, changes)
+		if s.builtHook != nil {
+			s.builtHook(err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.keepVariant(key, v)
+		return v, nil
+	})
+}
+
+func (s *Service) keptVariant(key variantKey) (*Variant, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.variants[id] = cachedVariant{city: city, version: sc.Version, v: v, used: time.Now()}
-	for len(s.variants) > 64 {
+	cv, ok := s.variants[key.id]
+	if !ok || cv.key != key {
+		return nil, false
+	}
+	cv.used = time.Now()
+	s.variants[key.id] = cv
+	return cv.v, true
+}
+
+func (s *Service) keepVariant(key variantKey, v *Variant) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.variants[key.id] = cachedVariant{key: key, v: v, used: time.Now()}
+	for len(s.variants) > maxVariants {
 		var oldest string
 		var at time.Time
 		for k, c := range s.variants {
@@ -412,7 +463,6 @@ func (s *Service) Variant(ctx context.Context, id string) (*Variant, Scenario, e
 		}
 		delete(s.variants, oldest)
 	}
-	return v, sc, nil
 }
 
 // IsNotFound reports whether err is ErrNotFound (a convenience for callers).

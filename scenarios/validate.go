@@ -315,20 +315,6 @@ func prefixField(err error, prefix string) error {
 	return err
 }
 
-// Build applies a scenario's stored changes to the city. A change that no longer applies
-// (say the baseline lost the building it modifies) is an error naming it.
-func Build(city *spatial.City, changes []Change) (*Variant, error) {
-	v := NewVariant(city)
-	for i := range changes {
-		o, err := prepare(v, &changes[i])
-		if err != nil {
-			return nil, fmt.Errorf("change %s: %w", changes[i].ID, err)
-		}
-		v.apply(o)
-	}
-	return v, nil
-}
-
 func (v *Variant) apply(o op) {
 	if o.feature == nil {
 		v.remove(o.layer, o.id)

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"math"
 	"sort"
@@ -36,6 +38,29 @@ func NewVariant(c *spatial.City) *Variant {
 		}
 	}
 	return v
+}
+
+// Build applies a scenario's stored changes to the city. A change that no longer applies
+// (say the baseline lost the building it modifies) is an error naming it.
+func Build(city *spatial.City, changes []Change) (*Variant, error) {
+	return BuildContext(context.Background(), city, changes)
+}
+
+// BuildContext is Build, stopping with ctx's error as soon as ctx ends: a scenario holds up
+// to MaxChangesPerScenario changes, each checked against the variant so far.
+func BuildContext(ctx context.Context, city *spatial.City, changes []Change) (*Variant, error) {
+	v := NewVariant(city)
+	for i := range changes {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("build the variant: %w", err)
+		}
+		o, err := prepare(v, &changes[i])
+		if err != nil {
+			return nil, fmt.Errorf("change %s: %w", changes[i].ID, err)
+		}
+		v.apply(o)
+	}
+	return v, nil
 }
 
 // Layer returns the merged view of a catalog layer, nil for a name outside the catalog.

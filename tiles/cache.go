@@ -7,13 +7,14 @@ import (
 	"sync/atomic"
 
 	"github.com/paulmach/orb/maptile"
-	"golang.org/x/sync/singleflight"
+
+	"github.com/citytwin/citytwin/internal/flight"
 )
 
 // Key identifies a tile in the cache. Version is the data version the tile was made from:
 // bumping it makes every older entry unreachable (they age out of the LRU).
 type Key struct {
-	Source  string // which source made it: "postgis", "memory", a scenario variant...
+	Source  string // which source made it: "postgis", "memory", "scenario:{id}@{version}"...
 	Layers  string // the layer names, comma-joined, in the order requested
 	Tile    maptile.Tile
 	Version uint64
@@ -40,7 +41,7 @@ func (k Key) String() string {
 // every Get computes.
 type Cache struct {
 	budget int64
-	flight singleflight.Group
+	flight flight.Group[Key, *Tile]
 
 	mu    sync.Mutex
 	used  int64
@@ -75,6 +76,16 @@ func (c *Cache) Enabled() bool { return c != nil && c.budget > 0 }
 // context that is not cancelled when the first caller goes away (the result is still worth
 // keeping); a waiter whose own context ends stops waiting.
 func (c *Cache) Get(ctx context.Context, key Key, compute func(ctx context.Context) (*Tile, error)) (*Tile, error) {
+	return c.get(ctx, key, true, compute)
+}
+
+// GetOrAbandon is Get, except that compute's context is cancelled once no caller waits for
+// its result any more: for tiles whose making is costly and not worth finishing for nobody.
+func (c *Cache) GetOrAbandon(ctx context.Context, key Key, compute func(ctx context.Context) (*Tile, error)) (*Tile, error) {
+	return c.get(ctx, key, false, compute)
+}
+
+func (c *Cache) get(ctx context.Context, key Key, detached bool, compute func(ctx context.Context) (*Tile, error)) (*Tile, error) {
 	if c == nil {
 		return compute(ctx)
 	}
@@ -87,28 +98,19 @@ func (c *Cache) Get(ctx context.Context, key Key, compute func(ctx context.Conte
 		return t, nil
 	}
 	c.misses.Add(1)
-	ch := c.flight.DoChan(key.String(), func() (any, error) {
+	return c.flight.Do(ctx, key, detached, func(ctx context.Context) (*Tile, error) {
 		// Another flight may have stored it between our lookup and this call.
 		if t, ok := c.lookup(key); ok {
 			return t, nil
 		}
 		c.computed.Add(1)
-		t, err := compute(context.WithoutCancel(ctx))
+		t, err := compute(ctx)
 		if err != nil {
 			return nil, err
 		}
 		c.add(key, t)
 		return t, nil
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*Tile), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 func (c *Cache) lookup(key Key) (*Tile, bool) {

@@ -9,10 +9,10 @@ import (
 
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/internal/pgtest"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/layers/postgis"
-	"github.com/citytwin/citytwin/spatial"
 )
 
 // postgisStore opens a migrated PostGIS store in a schema of its own (dropped when the test
@@ -57,7 +57,7 @@ func TestMemoryAndPostGISTilesHaveTheSameFeatures(t *testing.T) {
 				t.Fatalf("import into PostGIS: %v", err)
 			}
 			c := newCity(t, fs)
-			mem := NewMemorySource(func() *spatial.City { return c })
+			mem := NewMemorySource(citymodel.Fixed(c))
 			all := layers.All()
 
 			var mismatches []string

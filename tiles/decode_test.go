@@ -15,8 +15,8 @@ import (
 
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/layers"
-	"github.com/citytwin/citytwin/spatial"
 )
 
 // repoRoot walks up from the test's directory to the module root.
@@ -79,7 +79,7 @@ func TestTilesDecodeWithAnIndependentDecoder(t *testing.T) {
 	for _, city := range testCities(t) {
 		t.Run(city.name, func(t *testing.T) {
 			c := newCity(t, city.features)
-			src := NewMemorySource(func() *spatial.City { return c })
+			src := NewMemorySource(citymodel.Fixed(c))
 			byID := map[string]map[int64]*layers.Feature{}
 			for i := range city.features {
 				f := &city.features[i]

@@ -12,8 +12,8 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/layers"
-	"github.com/citytwin/citytwin/spatial"
 )
 
 func mustLayer(t testing.TB, name string) *layers.Layer {
@@ -302,7 +302,7 @@ func TestSnapDropsCollapsedRings(t *testing.T) {
 
 func TestEncodeWritesPublicFieldsOnly(t *testing.T) {
 	c := newCity(t, handMadeCity())
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	tile := maptile.At(cluj, 16)
 	b, err := src.Tile(context.Background(), tile, []*layers.Layer{mustLayer(t, "parcels"), mustLayer(t, "buildings"), mustLayer(t, "zoning")})
 	if err != nil {
@@ -371,7 +371,7 @@ func TestEncodeAddsExtraFields(t *testing.T) {
 
 func TestEncodeLeavesOutLayersOutsideTheirZooms(t *testing.T) {
 	c := newCity(t, handMadeCity())
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	all := layers.All()
 	b, err := src.Tile(context.Background(), maptile.At(cluj, 12), all)
 	if err != nil {
@@ -392,7 +392,7 @@ func TestEncodeLeavesOutLayersOutsideTheirZooms(t *testing.T) {
 
 func TestEmptyTileIsNil(t *testing.T) {
 	c := newCity(t, handMadeCity())
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	b, err := src.Tile(context.Background(), maptile.At(orb.Point{-40, 10}, 15), layers.All())
 	if err != nil || b != nil {
 		t.Fatalf("a tile in the ocean = %d bytes, %v; want nil", len(b), err)
@@ -401,7 +401,7 @@ func TestEmptyTileIsNil(t *testing.T) {
 
 func TestEncodeIsDeterministic(t *testing.T) {
 	c := newCity(t, handMadeCity())
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	tile := maptile.At(cluj, 15)
 	first, err := src.Tile(context.Background(), tile, layers.All())
 	if err != nil {
@@ -416,9 +416,9 @@ func TestEncodeIsDeterministic(t *testing.T) {
 }
 
 func TestMemorySourceWaitsForTheModel(t *testing.T) {
-	src := NewMemorySource(func() *spatial.City { return nil })
-	if _, err := src.Tile(context.Background(), maptile.New(0, 0, 0), layers.All()); err != ErrNotReady {
-		t.Fatalf("err = %v, want ErrNotReady", err)
+	src := NewMemorySource(citymodel.New(citymodel.Options{}))
+	if _, err := src.Tile(context.Background(), maptile.New(0, 0, 0), layers.All()); err != citymodel.ErrNotReady {
+		t.Fatalf("err = %v, want citymodel.ErrNotReady", err)
 	}
 }
 

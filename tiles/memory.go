@@ -2,39 +2,37 @@ package tiles
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
 
-// ErrNotReady is returned while there is no city model to make tiles from.
-var ErrNotReady = errors.New("the city model is not loaded yet")
-
 // MemorySource makes tiles from the in-memory city model: for each layer, an index query by
 // the tile's buffered bound, then Encode's steps. It implements layers.Source.
 type MemorySource struct {
-	city   func() *spatial.City
+	model  *citymodel.Model
 	fields atomic.Pointer[fieldCache] // of the model last served (fields.go)
 }
 
 var _ layers.Source = (*MemorySource)(nil)
 
-// NewMemorySource returns a source over the model city returns at each request, so the model
-// can be swapped while serving; city may return nil while the model is loading.
-func NewMemorySource(city func() *spatial.City) *MemorySource {
-	return &MemorySource{city: city}
+// NewMemorySource returns a source over the live model: each tile reads whichever model is
+// current, so the model can be swapped while serving. While none is loaded, Tile returns
+// citymodel.ErrNotReady.
+func NewMemorySource(model *citymodel.Model) *MemorySource {
+	return &MemorySource{model: model}
 }
 
 // Tile implements layers.Source.
 func (m *MemorySource) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([]byte, error) {
-	c := m.city()
-	if c == nil {
-		return nil, ErrNotReady
+	c, err := m.model.Current()
+	if err != nil {
+		return nil, err
 	}
 	b := getBuilder(t)
 	defer putBuilder(b)

@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
@@ -30,7 +31,7 @@ func coveringTiles(bound orb.Bound, z maptile.Zoom) []maptile.Tile {
 
 func TestCompositeTileHasSeveralLayers(t *testing.T) {
 	c := newCity(t, handMadeCity())
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	ls := []*layers.Layer{mustLayer(t, "buildings"), mustLayer(t, "parcels"), mustLayer(t, "facilities")}
 	b, err := src.Tile(context.Background(), maptile.At(cluj, 15), ls)
 	if err != nil {
@@ -48,7 +49,7 @@ func TestEveryTileIsSmallAndPublic(t *testing.T) {
 	for _, city := range testCities(t) {
 		t.Run(city.name, func(t *testing.T) {
 			c := newCity(t, city.features)
-			checkTileSizes(t, NewMemorySource(func() *spatial.City { return c }), c.Bound, restrictedValues(city.features))
+			checkTileSizes(t, NewMemorySource(citymodel.Fixed(c)), c.Bound, restrictedValues(city.features))
 		})
 	}
 }
@@ -68,7 +69,7 @@ func TestLargeCityTilesAreSmall(t *testing.T) {
 	const large = 150 << 10
 	t.Run("memory", func(t *testing.T) {
 		c := newCity(t, generatedCity(t, 266_000))
-		if got := checkTileSizes(t, NewMemorySource(func() *spatial.City { return c }), c.Bound, restrictedValues(nil)); got < large {
+		if got := checkTileSizes(t, NewMemorySource(citymodel.Fixed(c)), c.Bound, restrictedValues(nil)); got < large {
 			t.Errorf("the largest tile is %d KB: the city is too sparse to test the size goal", got>>10)
 		}
 	})
@@ -173,7 +174,7 @@ var benchCity = sync.OnceValue(func() *spatial.City {
 
 func benchmarkMemoryTile(b *testing.B, z maptile.Zoom) {
 	c := benchCity()
-	src := NewMemorySource(func() *spatial.City { return c })
+	src := NewMemorySource(citymodel.Fixed(c))
 	ts := coveringTiles(c.Bound, z)
 	ls := []*layers.Layer{mustLayer(b, "buildings")}
 	ctx := context.Background()
@@ -203,7 +204,7 @@ func BenchmarkMemoryTileZ16(b *testing.B) { benchmarkMemoryTile(b, 16) }
 // BenchmarkCachedTile is a cache hit through the service, the path of a popular tile.
 func BenchmarkCachedTile(b *testing.B) {
 	c := benchCity()
-	svc := NewService("memory", NewMemorySource(func() *spatial.City { return c }), NewCache(256<<20), nil)
+	svc := NewService("memory", NewMemorySource(citymodel.Fixed(c)), NewCache(256<<20), nil)
 	ts := coveringTiles(c.Bound, 16)
 	ls := []*layers.Layer{mustLayer(b, "buildings")}
 	ctx := context.Background()
@@ -239,7 +240,7 @@ func TestTypedFieldsGiveTheSameTiles(t *testing.T) {
 	for _, city := range testCities(t) {
 		t.Run(city.name, func(t *testing.T) {
 			c := newCity(t, city.features)
-			src := NewMemorySource(func() *spatial.City { return c })
+			src := NewMemorySource(citymodel.Fixed(c))
 			tiles := coveringTiles(c.Bound, 15)
 			var before [][]byte
 			for _, tile := range tiles {

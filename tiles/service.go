@@ -102,6 +102,7 @@ type Service struct {
 	source  layers.Source
 	cache   *Cache
 	version func() uint64
+	abandon bool
 }
 
 // NewService returns a service for source, named in cache keys by name. cache may be nil (no
@@ -112,6 +113,14 @@ func NewService(name string, source layers.Source, cache *Cache, version func() 
 		version = func() uint64 { return 0 }
 	}
 	return &Service{name: name, source: source, cache: cache, version: version}
+}
+
+// AbandonUnwanted makes the service stop making a tile once no request waits for it any more
+// (Cache.GetOrAbandon), for a source whose work is costly, such as a scenario variant that
+// must be built first. It returns s.
+func (s *Service) AbandonUnwanted() *Service {
+	s.abandon = true
+	return s
 }
 
 // Name is the service's name in cache keys.
@@ -125,7 +134,7 @@ func (s *Service) Source() layers.Source { return s.source }
 func (s *Service) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) (*Tile, error) {
 	key := Key{Source: s.name, Layers: joinNames(ls), Tile: t, Version: s.version()}
 	cached := s.cache.Enabled()
-	return s.cache.Get(ctx, key, func(ctx context.Context) (*Tile, error) {
+	compute := func(ctx context.Context) (*Tile, error) {
 		data, err := s.source.Tile(ctx, t, ls)
 		if err != nil {
 			return nil, err
@@ -135,7 +144,11 @@ func (s *Service) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) 
 			tile.Gzip()
 		}
 		return tile, nil
-	})
+	}
+	if s.abandon {
+		return s.cache.GetOrAbandon(ctx, key, compute)
+	}
+	return s.cache.Get(ctx, key, compute)
 }
 
 func joinNames(ls []*layers.Layer) string {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -46,7 +45,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	ts, err := st.List(r.Context())
 	if err != nil {
-		s.tokenErr(w, r, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	out := make([]tokenView, 0, len(ts))
@@ -67,7 +66,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		Name string `json:"name"`
 		Role string `json:"role"`
 	}
-	if !decodeBody(w, r, &in, false, true) {
+	if !s.decodeBody(w, r, &in, false, true) {
 		return
 	}
 	role, err := access.ParseRole(in.Role)
@@ -81,7 +80,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	secret, t, err := access.Issue(r.Context(), st, in.Name, role, time.Now())
 	if err != nil {
-		s.tokenErr(w, r, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, struct {
@@ -99,25 +98,8 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := st.Revoke(r.Context(), mux.Vars(r)["id"], time.Now())
 	if err != nil {
-		s.tokenErr(w, r, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, viewToken(t))
-}
-
-// tokenErr maps the token store's errors to statuses.
-func (s *Server) tokenErr(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, access.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no active token has this id or name")
-	case errors.Is(err, access.ErrExists):
-		writeFieldError(w, http.StatusConflict, "conflict", "an active token already has this name", "name")
-	case errors.Is(err, access.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "invalid", err.Error())
-	case unavailable(err):
-		writeUnavailable(w)
-	default:
-		s.log.Error("token store", "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "internal error")
-	}
 }

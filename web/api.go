@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -27,8 +28,8 @@ const (
 )
 
 // paramError answers 400 naming the query parameter that is wrong.
-func paramError(w http.ResponseWriter, field, msg string) {
-	writeFieldError(w, http.StatusBadRequest, "invalid_parameter", msg, field)
+func (s *Server) paramError(w http.ResponseWriter, r *http.Request, field, msg string) {
+	s.writeErr(w, r, badParam(field, "invalid_parameter", errors.New(msg)))
 }
 
 // floatParam reads a required number within lo..hi.
@@ -71,27 +72,27 @@ func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lon, msg := floatParam(q, "lon", -180, 180, "a longitude in degrees, -180..180")
 	if msg != "" {
-		paramError(w, "lon", msg)
+		s.paramError(w, r, "lon", msg)
 		return
 	}
 	lat, msg := floatParam(q, "lat", -90, 90, "a latitude in degrees, -90..90")
 	if msg != "" {
-		paramError(w, "lat", msg)
+		s.paramError(w, r, "lat", msg)
 		return
 	}
 	kind := q.Get("kind")
 	layer, filter, ok := nearestFilter(kind)
 	if !ok {
 		kinds := append(slices.Clone(layers.FacilityKinds), greenKinds()...)
-		paramError(w, "kind", fmt.Sprintf("%q is not a facility or green-space kind; one of %s", kind, strings.Join(kinds, ", ")))
+		s.paramError(w, r, "kind", fmt.Sprintf("%q is not a facility or green-space kind; one of %s", kind, strings.Join(kinds, ", ")))
 		return
 	}
 	k, msg := intParam(q, "k", 1, 1, MaxNearest)
 	if msg != "" {
-		paramError(w, "k", msg)
+		s.paramError(w, r, "k", msg)
 		return
 	}
-	c := s.City()
+	c := s.model.City()
 	ix := c.Layer(layer)
 	hits := ix.Nearest(c.Proj.ToMetric(orb.Point{lon, lat}), k, 0, filter)
 	sort.SliceStable(hits, func(i, j int) bool {
@@ -107,7 +108,7 @@ func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 		fc.Append(f)
 	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	writeGeoJSON(w, fc)
+	s.writeGeoJSON(w, r, fc)
 }
 
 // nearestFilter returns the layer and the filter of a nearest search for kind: facilities of
@@ -144,21 +145,21 @@ func greenKinds() []string {
 func (s *Server) features(w http.ResponseWriter, r *http.Request) {
 	l, err := layers.Lookup(mux.Vars(r)["layer"])
 	if err != nil {
-		writeFieldError(w, http.StatusNotFound, "unknown_layer", err.Error(), "layer")
+		s.writeErr(w, r, badParam("layer", "invalid_parameter", err))
 		return
 	}
 	q := r.URL.Query()
 	b, msg := parseBBox(q.Get("bbox"))
 	if msg != "" {
-		paramError(w, "bbox", msg)
+		s.paramError(w, r, "bbox", msg)
 		return
 	}
 	limit, msg := intParam(q, "limit", DefaultFeatures, 1, MaxFeatures)
 	if msg != "" {
-		paramError(w, "limit", msg)
+		s.paramError(w, r, "limit", msg)
 		return
 	}
-	c := s.City()
+	c := s.model.City()
 	var found []*layers.Feature
 	c.Layer(l.Name).SearchWGS84(b, func(it *spatial.Item) bool {
 		if it.Feature.Geometry.Bound().Intersects(b) {
@@ -177,7 +178,7 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request) {
 	}
 	fc.ExtraMembers = geojson.Properties{"layer": l.Name, "limit": limit, "truncated": truncated}
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	writeGeoJSON(w, fc)
+	s.writeGeoJSON(w, r, fc)
 }
 
 // parseBBox reads "west,south,east,north" in WGS84 degrees.
@@ -232,10 +233,10 @@ func publicFeature(f *layers.Feature) *geojson.Feature {
 }
 
 // writeGeoJSON writes a FeatureCollection as application/geo+json.
-func writeGeoJSON(w http.ResponseWriter, fc *geojson.FeatureCollection) {
+func (s *Server) writeGeoJSON(w http.ResponseWriter, r *http.Request, fc *geojson.FeatureCollection) {
 	b, err := json.Marshal(fc)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/geo+json")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/citytwin/citytwin/access"
+	"github.com/citytwin/citytwin/citymodel"
 )
 
 // authFixture is a server whose tokens are stored ones (re-read on every check: TTL 0) and a
@@ -34,8 +35,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 	if f.admin, _, err = access.Issue(context.Background(), f.store, "ops", access.RoleAdmin, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Options{Logger: quietLogger, Tokens: v, TokenStore: f.store})
-	srv.SetCity(tileTestCity(t))
+	srv := New(Options{Logger: quietLogger, Tokens: v, TokenStore: f.store, Model: citymodel.Fixed(tileTestCity(t))})
 	f.h = srv.Handler()
 	return f
 }

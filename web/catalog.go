@@ -60,7 +60,7 @@ type catalogMeta struct {
 }
 
 func (s *Server) catalogMeta() *catalogMeta {
-	c, v := s.City(), s.TileVersion()
+	c, v := s.model.City(), s.model.Version()
 	if m := s.tileState.meta.Load(); m != nil && m.city == c && m.version == v {
 		return m
 	}
@@ -129,7 +129,7 @@ func (s *Server) catalog(w http.ResponseWriter, r *http.Request) {
 	ans.Layers = append(ans.Layers, s.extraCatalogLayers(base)...)
 	body, err := marshalJSON(ans)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeRepresentation(w, r, jsonRepresentation(body, metaCacheControl, forwardedHeaders...))

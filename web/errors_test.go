@@ -45,7 +45,7 @@ func TestDatabaseErrorsAreAnswered503WithRetryAfter(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			writeErr(rec, tc.err)
+			New(Options{Logger: quietLogger}).writeErr(rec, httptest.NewRequest("GET", "/", nil), tc.err)
 			var body struct {
 				Error apiError `json:"error"`
 			}

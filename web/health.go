@@ -58,7 +58,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // there is one, answers. Tiles already cached are served either way; readiness is about
 // everything else.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	c := s.City()
+	c := s.model.City()
 	if c == nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "loading", "mode": s.opts.Mode})
 		return
@@ -76,9 +76,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // requireCity answers 503 while the model is loading.
 func (s *Server) requireCity(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.City() == nil {
-			w.Header().Set("Retry-After", "2")
-			writeError(w, http.StatusServiceUnavailable, "loading", "the city model is still loading; retry shortly")
+		if _, err := s.model.Current(); err != nil {
+			s.writeErr(w, r, err)
 			return
 		}
 		next(w, r)

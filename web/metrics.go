@@ -222,8 +222,8 @@ func (c serverCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(cacheBytesDesc, st.Bytes)
 	gauge(cacheBudgetDesc, st.Budget)
 	gauge(cacheEntriesDesc, int64(st.Entries))
-	gauge(tileVersionDesc, int64(c.s.TileVersion()))
-	if city := c.s.City(); city != nil {
+	gauge(tileVersionDesc, int64(c.s.model.Version()))
+	if city := c.s.model.City(); city != nil {
 		for layer, n := range city.Counts() {
 			ch <- prometheus.MustNewConstMetric(modelFeaturesDesc, prometheus.GaugeValue, float64(n), layer)
 		}

@@ -133,7 +133,7 @@ func TestMetricsMoveWithRequests(t *testing.T) {
 
 	// More traffic moves the series; an invalidation moves the data version.
 	f.do(http.MethodHead, path)
-	f.srv.InvalidateTiles()
+	f.model.Invalidate()
 	after := scrape(t, f)
 	if d := value(after, "citytwin_http_requests_total", "route", tileRoute, "method", "HEAD", "status", "200"); d != 1 {
 		t.Errorf("HEAD tile requests: %v, want 1", d)

@@ -19,7 +19,7 @@ func (s *Server) parcel(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("%q is not a parcel id: want a positive whole number", raw), "id")
 		return
 	}
-	it, ok := s.City().Layer("parcels").Get(id)
+	it, ok := s.model.City().Layer("parcels").Get(id)
 	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no parcel %d", id))
 		return

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/citytwin/citytwin/citymodel"
 )
 
 // rateServer is a server whose API allows each client two requests and then (at one a
@@ -18,8 +20,8 @@ func rateServer(t *testing.T, trustProxy bool) http.Handler {
 		APIRate:    RateLimit{Rate: 0.001, Burst: 2},
 		TileRate:   RateLimit{Rate: 0.001, Burst: 4},
 		TrustProxy: trustProxy,
+		Model:      citymodel.Fixed(apiCity(t)),
 	})
-	srv.SetCity(apiCity(t))
 	return srv.Handler()
 }
 

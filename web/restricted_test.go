@@ -22,6 +22,7 @@ import (
 	"github.com/paulmach/orb/maptile/tilecover"
 
 	"github.com/citytwin/citytwin/access"
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/internal/pgtest"
 	"github.com/citytwin/citytwin/layers"
@@ -160,11 +161,9 @@ func newDemoFixture(t *testing.T, source string) *demoFixture {
 	default:
 		t.Fatalf("no demo fixture on %q", source)
 	}
-	svc := scenarios.NewService(scenarioStore, eng, nil)
-	opts.Scenarios = svc
+	opts.Model = citymodel.Fixed(f.city)
+	opts.Scenarios = scenarios.NewService(scenarioStore, eng, opts.Model)
 	f.srv = New(opts)
-	svc.City = f.srv.City
-	f.srv.SetCity(f.city)
 	f.h = f.srv.Handler()
 	return f
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,11 +11,9 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
-	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/scenarios"
-	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/tiles"
 )
 
@@ -36,65 +33,12 @@ func (s *Server) withScenarios(next func(w http.ResponseWriter, r *http.Request,
 	})
 }
 
-// writeScenarioErr maps the scenario package's errors to HTTP statuses, in one place.
-// fieldCode is the error code of a validation error ("invalid_change" for changes).
-func writeScenarioErr(w http.ResponseWriter, err error, fieldCode string) {
-	var fe *layers.FieldError
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		tooLarge(w, mbe.Limit)
-	case errors.Is(err, scenarios.ErrTooLarge):
-		writeFieldError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error(), "changes")
-	case errors.Is(err, scenarios.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, scenarios.ErrPrecondition):
-		writeError(w, http.StatusPreconditionFailed, "precondition_failed", err.Error())
-	case errors.Is(err, scenarios.ErrConflict):
-		writeError(w, http.StatusConflict, "conflict", err.Error()+"; read the scenario again and retry")
-	case errors.Is(err, scenarios.ErrInUse):
-		writeError(w, http.StatusConflict, "change_in_use", err.Error())
-	case errors.Is(err, scenarios.ErrNoCity):
-		w.Header().Set("Retry-After", "2")
-		writeError(w, http.StatusServiceUnavailable, "loading", "the city model is still loading; retry shortly")
-	case errors.As(err, &fe):
-		writeFieldError(w, http.StatusUnprocessableEntity, fieldCode, fe.Message, fe.Field)
-	case unavailable(err):
-		writeUnavailable(w)
-	case errors.Is(err, context.Canceled):
-		writeError(w, http.StatusServiceUnavailable, "cancelled", "the request was cancelled")
-	default:
-		writeErr(w, err)
-	}
-}
-
-// badJSON answers a body that is not the JSON expected.
-func badJSON(w http.ResponseWriter, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		writeScenarioErr(w, err, "")
-		return
-	}
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &te) && te.Field != "":
-		writeFieldError(w, http.StatusBadRequest, "bad_json", fmt.Sprintf("want %s, got a JSON %s", te.Type, te.Value), jsonField(te.Field))
-	case errors.As(err, &se):
-		writeError(w, http.StatusBadRequest, "bad_json", fmt.Sprintf("the body is not valid JSON (at byte %d): %v", se.Offset, err))
-	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, "bad_json", "the body is empty; send a JSON object")
-	default:
-		writeError(w, http.StatusBadRequest, "bad_json", "the body is not the JSON expected: "+err.Error())
-	}
-}
-
 // decodeBody reads a JSON body into v; its size is bounded by limitBody (limits.go). An
 // empty body is allowed when optional.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional, strict bool) bool {
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, optional, strict bool) bool {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		badJSON(w, err)
+		s.writeErr(w, r, &bodyError{err})
 		return false
 	}
 	if optional && len(bytes.TrimSpace(body)) == 0 {
@@ -109,7 +53,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional, strict 
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(v); err != nil {
-		badJSON(w, err)
+		s.writeErr(w, r, &bodyError{err})
 		return false
 	}
 	if dec.More() {
@@ -144,7 +88,7 @@ func scenarioURL(id string) string { return "/api/scenarios/" + id }
 func (s *Server) listScenarios(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	list, err := svc.List(r.Context())
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scenarios": list})
@@ -158,7 +102,7 @@ type scenarioInput struct {
 // createScenario: POST /api/scenarios {"name", "description"}.
 func (s *Server) createScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	var in scenarioInput
-	if !decodeBody(w, r, &in, false, true) {
+	if !s.decodeBody(w, r, &in, false, true) {
 		return
 	}
 	name, desc := "", ""
@@ -170,7 +114,7 @@ func (s *Server) createScenario(w http.ResponseWriter, r *http.Request, svc *sce
 	}
 	sc, err := svc.Create(r.Context(), name, desc)
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	w.Header().Set("Location", scenarioURL(sc.ID))
@@ -182,7 +126,7 @@ func (s *Server) createScenario(w http.ResponseWriter, r *http.Request, svc *sce
 func (s *Server) getScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	sc, _, err := svc.Get(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	setVersion(w, sc.Version)
@@ -192,12 +136,12 @@ func (s *Server) getScenario(w http.ResponseWriter, r *http.Request, svc *scenar
 // patchScenario: PATCH /api/scenarios/{id} {"name"?, "description"?}, If-Match.
 func (s *Server) patchScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	var in scenarioInput
-	if !decodeBody(w, r, &in, false, true) {
+	if !s.decodeBody(w, r, &in, false, true) {
 		return
 	}
 	sc, err := svc.Update(r.Context(), mux.Vars(r)["id"], ifMatch(r), scenarios.Patch{Name: in.Name, Description: in.Description})
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	setVersion(w, sc.Version)
@@ -207,7 +151,7 @@ func (s *Server) patchScenario(w http.ResponseWriter, r *http.Request, svc *scen
 // deleteScenario: DELETE /api/scenarios/{id}, If-Match.
 func (s *Server) deleteScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	if err := svc.Delete(r.Context(), mux.Vars(r)["id"], ifMatch(r)); err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -216,12 +160,12 @@ func (s *Server) deleteScenario(w http.ResponseWriter, r *http.Request, svc *sce
 // cloneScenario: POST /api/scenarios/{id}/clone {"name"?, "description"?}.
 func (s *Server) cloneScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	var in scenarioInput
-	if !decodeBody(w, r, &in, true, true) {
+	if !s.decodeBody(w, r, &in, true, true) {
 		return
 	}
 	sc, err := svc.Clone(r.Context(), mux.Vars(r)["id"], in.Name, in.Description)
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	w.Header().Set("Location", scenarioURL(sc.ID))
@@ -233,7 +177,7 @@ func (s *Server) cloneScenario(w http.ResponseWriter, r *http.Request, svc *scen
 func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	sc, changes, err := svc.Get(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	setVersion(w, sc.Version)
@@ -250,7 +194,7 @@ type changesInput struct {
 // nothing), If-Match.
 func (s *Server) addChanges(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	var in changesInput
-	if !decodeBody(w, r, &in, false, false) {
+	if !s.decodeBody(w, r, &in, false, false) {
 		return
 	}
 	var list []scenarios.ChangeInput
@@ -265,7 +209,7 @@ func (s *Server) addChanges(w http.ResponseWriter, r *http.Request, svc *scenari
 	}
 	sc, added, err := svc.AddChanges(r.Context(), mux.Vars(r)["id"], ifMatch(r), list)
 	if err != nil {
-		writeScenarioErr(w, err, "invalid_change")
+		s.writeErr(w, r, invalidAs("invalid_change", err))
 		return
 	}
 	setVersion(w, sc.Version)
@@ -277,7 +221,7 @@ func (s *Server) deleteChange(w http.ResponseWriter, r *http.Request, svc *scena
 	v := mux.Vars(r)
 	sc, err := svc.RemoveChange(r.Context(), v["id"], v["cid"], ifMatch(r))
 	if err != nil {
-		writeScenarioErr(w, err, "invalid_change")
+		s.writeErr(w, r, invalidAs("invalid_change", err))
 		return
 	}
 	setVersion(w, sc.Version)
@@ -290,13 +234,13 @@ func (s *Server) runScenario(w http.ResponseWriter, r *http.Request, svc *scenar
 	if f := r.URL.Query().Get("full"); f != "" {
 		var err error
 		if full, err = strconv.ParseBool(f); err != nil {
-			writeFieldError(w, http.StatusBadRequest, "invalid", "full must be true or false", "full")
+			s.writeErr(w, r, badParam("full", "invalid", errors.New("full must be true or false")))
 			return
 		}
 	}
 	run, err := svc.Run(r.Context(), mux.Vars(r)["id"], ifMatch(r), scenarios.RunOptions{Full: full})
 	if err != nil {
-		writeScenarioErr(w, err, "invalid_change")
+		s.writeErr(w, r, invalidAs("invalid_change", err))
 		return
 	}
 	w.Header().Set("Location", scenarioURL(run.ScenarioID)+"/runs/"+run.ID)
@@ -308,7 +252,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, svc *scenarios.S
 	v := mux.Vars(r)
 	run, err := svc.GetRun(r.Context(), v["id"], v["rid"])
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, run)
@@ -319,12 +263,12 @@ func (s *Server) exportRunCSV(w http.ResponseWriter, r *http.Request, svc *scena
 	v := mux.Vars(r)
 	run, err := svc.GetRun(r.Context(), v["id"], v["rid"])
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	var buf bytes.Buffer
 	if err := scenarios.WriteCSV(&buf, run); err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -338,12 +282,12 @@ func (s *Server) exportRunGeoJSON(w http.ResponseWriter, r *http.Request, svc *s
 	v := mux.Vars(r)
 	run, err := svc.GetRun(r.Context(), v["id"], v["rid"])
 	if err != nil {
-		writeScenarioErr(w, err, "invalid")
+		s.writeErr(w, r, invalidAs("invalid", err))
 		return
 	}
 	variant, _, err := svc.Variant(r.Context(), v["id"])
 	if err != nil {
-		writeScenarioErr(w, err, "invalid_change")
+		s.writeErr(w, r, invalidAs("invalid_change", err))
 		return
 	}
 	fc := scenarios.GeoJSON(run, func(layer string, id int64) *layers.Feature {
@@ -355,82 +299,35 @@ func (s *Server) exportRunGeoJSON(w http.ResponseWriter, r *http.Request, svc *s
 		return nil
 	})
 	w.Header().Set("Content-Disposition", `attachment; filename="run-`+run.ID+`.geojson"`)
-	writeGeoJSON(w, fc)
+	s.writeGeoJSON(w, r, fc)
 }
 
 // variantTile: GET /api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt — the scenario's
-// variant, with a "change" field (added, modified, demolished) on changed features;
-// demolished features stay in the tile so the map can show what goes.
+// variant as a tile source (scenarios.VariantTiles: a "change" field — added, modified,
+// demolished — on changed features), served like the base layers' tiles: the same layer
+// list and coordinates, the same cache under the scenario's id and version and the model's
+// data version. Planner data: private, revalidated by ETag.
 func (s *Server) variantTile(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	v := mux.Vars(r)
-	ls, err := layers.ParseList(v["layers"])
-	if err != nil {
-		if errors.Is(err, layers.ErrUnknownLayer) {
-			writeFieldError(w, http.StatusNotFound, "unknown_layer", err.Error(), "layers")
-		} else {
-			writeFieldError(w, http.StatusBadRequest, "invalid", err.Error(), "layers")
-		}
+	ls, t, ok := s.parseTile(w, r)
+	if !ok {
 		return
 	}
-	t, err := tiles.ParseTile(v["z"], v["x"], v["y"])
+	src, err := svc.VariantTiles(r.Context(), v["id"])
 	if err != nil {
-		var ce *tiles.CoordError
-		if errors.As(err, &ce) {
-			writeFieldError(w, http.StatusBadRequest, "bad_tile", ce.Message, ce.Field)
-		} else {
-			writeError(w, http.StatusBadRequest, "bad_tile", err.Error())
-		}
+		s.writeErr(w, r, invalidAs("invalid_change", err))
 		return
 	}
-	variant, _, err := svc.Variant(r.Context(), v["id"])
+	// A service per request costs one small allocation; the cache it reads is the server's.
+	// Building a variant is costly: it stops when no request waits for it any more.
+	tile, err := tiles.NewService(src.Name(), src, s.opts.TileCache, s.model.Version).AbandonUnwanted().Tile(r.Context(), t, ls)
 	if err != nil {
-		writeScenarioErr(w, err, "invalid_change")
+		s.writeErr(w, r, invalidAs("invalid_change", err))
 		return
 	}
-	data, err := encodeVariantTile(variant, t, ls)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	// Planner data: private, revalidated by ETag (which changes with the scenario's version
-	// through the bytes it hashes).
-	tile := tiles.NewTile(data)
 	writeRepresentation(w, r, representation{
 		contentType: mvtContentType, cacheControl: "private, no-cache",
 		body: tile.Data, etag: tile.ETag, gzip: tile.Gzip,
-	})
-}
-
-// encodeVariantTile encodes a tile of a variant with the tiles package's encoder.
-func encodeVariantTile(v *scenarios.Variant, t maptile.Tile, ls []*layers.Layer) ([]byte, error) {
-	q := v.City.Proj.Bound(tiles.QueryBound(t))
-	sel := make([]tiles.LayerFeatures, 0, len(ls))
-	for _, l := range ls {
-		lv := v.Layer(l.Name)
-		var fs []*layers.Feature
-		lv.Search(q, func(it *spatial.Item) bool {
-			fs = append(fs, it.Feature)
-			return true
-		})
-		for id, st := range lv.Status {
-			if st == scenarios.StatusDemolished {
-				if it, ok := lv.Base.Get(id); ok && it.Bound.Intersects(q) {
-					fs = append(fs, it.Feature)
-				}
-			}
-		}
-		sel = append(sel, tiles.LayerFeatures{Layer: l, Features: fs})
-	}
-	extras := map[string]map[string]any{
-		scenarios.StatusAdded:      {"change": scenarios.StatusAdded},
-		scenarios.StatusModified:   {"change": scenarios.StatusModified},
-		scenarios.StatusDemolished: {"change": scenarios.StatusDemolished},
-	}
-	return tiles.Encode(t, sel, func(f *layers.Feature) map[string]any {
-		if st, ok := v.Changed(f.Layer)[f.ID]; ok {
-			return extras[st]
-		}
-		return nil
 	})
 }
 
@@ -445,12 +342,12 @@ func (s *Server) compareScenarios(w http.ResponseWriter, r *http.Request, svc *s
 	}
 	cmp, err := svc.Compare(r.Context(), ids)
 	if err != nil {
-		var fe *layers.FieldError
-		if errors.As(err, &fe) && fe.Field == "ids" {
-			writeFieldError(w, http.StatusBadRequest, "invalid", fe.Message, fe.Field)
-			return
+		// A wrong list of ids is the query's fault (400); a change that no longer applies is
+		// the scenario's (422).
+		if fe := (*layers.FieldError)(nil); !errors.As(err, &fe) || fe.Field != "ids" {
+			err = invalidAs("invalid_change", err)
 		}
-		writeScenarioErr(w, err, "invalid_change")
+		s.writeErr(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, cmp)

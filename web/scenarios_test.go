@@ -18,9 +18,11 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/scenarios"
 	"github.com/citytwin/citytwin/spatial"
+	"github.com/citytwin/citytwin/tiles"
 )
 
 const (
@@ -62,10 +64,12 @@ func apiCity(t testing.TB) *spatial.City {
 func scenarioTestLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 type apiFixture struct {
-	srv  *Server
-	h    http.Handler
-	city *spatial.City
-	svc  *scenarios.Service
+	srv   *Server
+	h     http.Handler
+	city  *spatial.City
+	svc   *scenarios.Service
+	model *citymodel.Model
+	cache *tiles.Cache
 }
 
 func newAPIFixture(t *testing.T, wrap func(scenarios.Store) scenarios.Store) *apiFixture {
@@ -83,11 +87,11 @@ func newAPIFixture(t *testing.T, wrap func(scenarios.Store) scenarios.Store) *ap
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := scenarios.NewService(st, eng, nil)
-	srv := New(Options{Logger: scenarioTestLogger(), Tokens: StaticTokens{NewStaticToken(plannerToken, RolePlanner), NewStaticToken(viewerToken, RolePublic)}, Scenarios: svc})
-	svc.City = srv.City
-	srv.SetCity(c)
-	return &apiFixture{srv: srv, h: srv.Handler(), city: c, svc: svc}
+	model := citymodel.Fixed(c)
+	svc := scenarios.NewService(st, eng, model)
+	cache := tiles.NewCache(8 << 20)
+	srv := New(Options{Logger: scenarioTestLogger(), Model: model, TileCache: cache, Tokens: StaticTokens{NewStaticToken(plannerToken, RolePlanner), NewStaticToken(viewerToken, RolePublic)}, Scenarios: svc})
+	return &apiFixture{srv: srv, h: srv.Handler(), city: c, svc: svc, model: model, cache: cache}
 }
 
 type answer struct {
@@ -457,9 +461,9 @@ func TestScenariosWithoutAStoreOrACity(t *testing.T) {
 
 	store, _ := scenarios.OpenDir(t.TempDir())
 	eng, _ := scenarios.NewEngine(scenarios.DefaultParameters())
-	svc := scenarios.NewService(store, eng, nil)
-	srv = New(Options{Logger: scenarioTestLogger(), Tokens: StaticTokens{NewStaticToken(plannerToken, RolePlanner)}, Scenarios: svc})
-	svc.City = srv.City
+	model := citymodel.New(citymodel.Options{})
+	svc := scenarios.NewService(store, eng, model)
+	srv = New(Options{Logger: scenarioTestLogger(), Model: model, Tokens: StaticTokens{NewStaticToken(plannerToken, RolePlanner)}, Scenarios: svc})
 	f = &apiFixture{srv: srv, h: srv.Handler()}
 	id := f.create(t, "early")
 	wantError(t, "a change before the city is loaded", f.planner(t, "POST", "/api/scenarios/"+id+"/changes", map[string]any{"kind": "demolish_building", "target": "1"}), 503, "loading", "")

@@ -4,17 +4,16 @@ package web
 
 import (
 	"context"
-	"github.com/citytwin/citytwin/access"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
 
+	"github.com/citytwin/citytwin/access"
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/scenarios"
-	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/tiles"
 )
 
@@ -23,6 +22,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Mode names the store the server runs on ("postgis" or "memory"), for /readyz.
 	Mode string
+	// Model is the live city model that tiles, lookups and scenarios read, and whose data
+	// version keys the tile cache; nil: an empty one, so everything that needs it answers
+	// 503 "loading".
+	Model *citymodel.Model
 	// DatabaseCheck tells whether the database answers within ctx, for /readyz (health.go);
 	// nil: no database.
 	DatabaseCheck func(ctx context.Context) error
@@ -40,7 +43,7 @@ type Options struct {
 	// keys ("postgis"; "memory" when TileSource is nil).
 	TileSource     layers.Source
 	TileSourceName string
-	// MemoryTiles makes tiles from the in-memory model; nil: one over the server's model.
+	// MemoryTiles makes tiles from the in-memory model; nil: one over Model.
 	MemoryTiles *tiles.MemorySource
 	// TileCache keeps made tiles (shared by every tile source; keys name the source); nil:
 	// no cache.
@@ -76,7 +79,7 @@ type Options struct {
 type Server struct {
 	log     *slog.Logger
 	opts    Options
-	city    atomic.Pointer[spatial.City]
+	model   *citymodel.Model
 	started time.Time
 	router  *mux.Router
 	metrics *Metrics // metrics.go
@@ -85,32 +88,26 @@ type Server struct {
 	health    dbHealth  // health.go
 }
 
-// New returns a server that answers /healthz at once and the rest once SetCity was called.
+// New returns a server that answers /healthz at once and the rest once the model is loaded.
 func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Model == nil {
+		opts.Model = citymodel.New(citymodel.Options{Logger: opts.Logger})
+	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
 	}
-	s := &Server{log: opts.Logger, opts: opts, started: time.Now(), metrics: opts.Metrics}
+	s := &Server{log: opts.Logger, opts: opts, model: opts.Model, started: time.Now(), metrics: opts.Metrics}
 	s.registerServerMetrics()
 	s.initTiles()
 	s.router = s.routes()
 	return s
 }
 
-// SetCity installs (or replaces) the in-memory city model; the server is ready from then on.
-func (s *Server) SetCity(c *spatial.City) {
-	s.city.Store(c)
-	s.InvalidateTiles()
-}
-
 // Metrics returns the server's metrics.
 func (s *Server) Metrics() *Metrics { return s.metrics }
-
-// City returns the current model, nil while it is loading.
-func (s *Server) City() *spatial.City { return s.city.Load() }
 
 // Handler returns the server's root handler with its middleware.
 func (s *Server) Handler() http.Handler { return s.withMiddleware(s.router) }

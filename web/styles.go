@@ -38,7 +38,7 @@ func (s *Server) style(w http.ResponseWriter, r *http.Request) {
 	st := build(requestBaseURL(r)+"/tiles/"+layerNames(all)+".json", center, zoom)
 	body, err := marshalJSON(st)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeRepresentation(w, r, jsonRepresentation(body, metaCacheControl, forwardedHeaders...))

@@ -37,13 +37,13 @@ func (s *Server) tileFile(w http.ResponseWriter, r *http.Request) bool {
 	}
 	t, err := tiles.ParseTile(v["z"], v["x"], v["y"])
 	if err != nil {
-		writeTileCoordErr(w, err)
+		s.writeErr(w, r, err)
 		return true
 	}
 	// A service per request costs one small allocation; the cache it reads is the server's.
 	tile, err := tiles.NewService("file:"+name, f, s.opts.TileCache, nil).Tile(r.Context(), t, nil)
 	if err != nil {
-		s.writeTileErr(w, r, err)
+		s.writeErr(w, r, err)
 		return true
 	}
 	writeRepresentation(w, r, representation{
@@ -58,7 +58,7 @@ func (s *Server) tileFileJSON(w http.ResponseWriter, r *http.Request, name strin
 	tj.Tiles = []string{tileURLTemplate(requestBaseURL(r), name)}
 	body, err := marshalJSON(tj)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeRepresentation(w, r, jsonRepresentation(body, metaCacheControl, forwardedHeaders...))

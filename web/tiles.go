@@ -1,9 +1,7 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/tiles"
@@ -35,7 +34,6 @@ var forwardedHeaders = []string{"X-Forwarded-Proto", "X-Forwarded-Host", "X-Forw
 type tileState struct {
 	service      *tiles.Service
 	memory       *tiles.MemorySource
-	version      atomic.Uint64
 	cacheControl string
 
 	lists     sync.Map // raw {layers} → []*layers.Layer, for valid lists only
@@ -53,7 +51,7 @@ func (s *Server) initTiles() {
 	ts := &s.tileState
 	ts.memory = o.MemoryTiles
 	if ts.memory == nil {
-		ts.memory = tiles.NewMemorySource(s.City)
+		ts.memory = tiles.NewMemorySource(s.model)
 	}
 	src, name := o.TileSource, o.TileSourceName
 	if src == nil {
@@ -62,20 +60,12 @@ func (s *Server) initTiles() {
 	if name == "" {
 		name = "base"
 	}
-	ts.service = tiles.NewService(name, src, o.TileCache, ts.version.Load)
+	ts.service = tiles.NewService(name, src, o.TileCache, s.model.Version)
 	ts.cacheControl = "no-cache"
 	if age := int64(o.TileMaxAge / time.Second); age > 0 {
 		ts.cacheControl = "public, max-age=" + strconv.FormatInt(age, 10)
 	}
 }
-
-// InvalidateTiles bumps the tile data version: call it whenever any layer's data changes.
-// Cached tiles of older versions are no longer served (their ETags stay valid for the bytes
-// they name, so clients revalidate and get 304 when a tile did not change). SetCity calls it.
-func (s *Server) InvalidateTiles() { s.tileState.version.Add(1) }
-
-// TileVersion is the current tile data version.
-func (s *Server) TileVersion() uint64 { return s.tileState.version.Load() }
 
 // MemoryTiles is the tile source over the in-memory model.
 func (s *Server) MemoryTiles() *tiles.MemorySource { return s.tileState.memory }
@@ -90,19 +80,13 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 	if s.tileFile(w, r) {
 		return
 	}
-	v := mux.Vars(r)
-	ls, ok := s.parseLayers(w, v["layers"])
+	ls, t, ok := s.parseTile(w, r)
 	if !ok {
-		return
-	}
-	t, err := tiles.ParseTile(v["z"], v["x"], v["y"])
-	if err != nil {
-		writeTileCoordErr(w, err)
 		return
 	}
 	tile, err := s.tileState.service.Tile(r.Context(), t, ls)
 	if err != nil {
-		s.writeTileErr(w, r, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	s.observeTile(ls, t.Z, len(tile.Data))
@@ -125,7 +109,7 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
 	if s.tileFile(w, r) {
 		return
 	}
-	ls, ok := s.parseLayers(w, mux.Vars(r)["layers"])
+	ls, ok := s.parseLayers(w, r)
 	if !ok {
 		return
 	}
@@ -134,7 +118,7 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
 	tj.Attribution = s.attribution(ls)
 	body, err := marshalJSON(tj)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeRepresentation(w, r, jsonRepresentation(body, metaCacheControl, forwardedHeaders...))
@@ -144,20 +128,33 @@ func tileURLTemplate(base, names string) string {
 	return base + "/tiles/" + names + "/{z}/{x}/{y}.mvt"
 }
 
-// parseLayers reads the {layers} of a path: 404 for an unknown layer, 400 for a malformed
-// list (a name twice, an empty name).
-func (s *Server) parseLayers(w http.ResponseWriter, raw string) ([]*layers.Layer, bool) {
+// parseTile reads the {layers}, {z}, {x} and {y} of a tile's path, answering the request
+// when they are wrong.
+func (s *Server) parseTile(w http.ResponseWriter, r *http.Request) ([]*layers.Layer, maptile.Tile, bool) {
+	ls, ok := s.parseLayers(w, r)
+	if !ok {
+		return nil, maptile.Tile{}, false
+	}
+	v := mux.Vars(r)
+	t, err := tiles.ParseTile(v["z"], v["x"], v["y"])
+	if err != nil {
+		s.writeErr(w, r, err)
+		return nil, maptile.Tile{}, false
+	}
+	return ls, t, true
+}
+
+// parseLayers reads the {layers} of a path, among the published layers: 404 for an unknown
+// layer, 400 for a malformed list (a name twice, an empty name).
+func (s *Server) parseLayers(w http.ResponseWriter, r *http.Request) ([]*layers.Layer, bool) {
+	raw := mux.Vars(r)["layers"]
 	ts := &s.tileState
 	if v, ok := ts.lists.Load(raw); ok {
 		return v.([]*layers.Layer), true
 	}
 	ls, err := s.opts.Published.ParseList(raw)
 	if err != nil {
-		if errors.Is(err, layers.ErrUnknownLayer) {
-			writeFieldError(w, http.StatusNotFound, "unknown_layer", err.Error(), "layers")
-		} else {
-			writeFieldError(w, http.StatusBadRequest, "invalid", err.Error(), "layers")
-		}
+		s.writeErr(w, r, badParam("layers", "invalid", err))
 		return nil, false
 	}
 	if ts.listCount.Load() < maxCachedLists {
@@ -168,36 +165,9 @@ func (s *Server) parseLayers(w http.ResponseWriter, raw string) ([]*layers.Layer
 	return ls, true
 }
 
-func writeTileCoordErr(w http.ResponseWriter, err error) {
-	var ce *tiles.CoordError
-	if errors.As(err, &ce) {
-		writeFieldError(w, http.StatusBadRequest, "bad_tile", ce.Error(), ce.Field)
-		return
-	}
-	writeError(w, http.StatusBadRequest, "bad_tile", err.Error())
-}
-
-func (s *Server) writeTileErr(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, tiles.ErrNotReady):
-		w.Header().Set("Retry-After", "2")
-		writeError(w, http.StatusServiceUnavailable, "loading", "the city model is still loading; retry shortly")
-	case errors.Is(err, layers.ErrUnknownLayer):
-		writeErr(w, err)
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client left; nobody reads the answer.
-		writeError(w, http.StatusServiceUnavailable, "canceled", "request canceled")
-	case unavailable(err):
-		writeUnavailable(w)
-	default:
-		s.log.Error("tile", "path", r.URL.Path, "err", err)
-		writeErr(w, err)
-	}
-}
-
 // cityBound is the WGS84 extent of the model; empty while it loads.
 func (s *Server) cityBound() orb.Bound {
-	if c := s.City(); c != nil {
+	if c := s.model.City(); c != nil {
 		return c.Bound
 	}
 	return orb.Bound{}

@@ -20,6 +20,7 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/tiles"
@@ -61,6 +62,7 @@ func tileTestCity(t testing.TB) *spatial.City {
 
 type tileFixture struct {
 	srv   *Server
+	model *citymodel.Model
 	h     http.Handler
 	cache *tiles.Cache
 }
@@ -68,9 +70,9 @@ type tileFixture struct {
 func newTileFixture(t testing.TB, origins ...string) *tileFixture {
 	t.Helper()
 	cache := tiles.NewCache(8 << 20)
-	srv := New(Options{Logger: quietLogger, TileCache: cache, TileMaxAge: time.Hour, CORSOrigins: origins})
-	srv.SetCity(tileTestCity(t))
-	return &tileFixture{srv: srv, h: srv.Handler(), cache: cache}
+	model := citymodel.Fixed(tileTestCity(t))
+	srv := New(Options{Logger: quietLogger, Model: model, TileCache: cache, TileMaxAge: time.Hour, CORSOrigins: origins})
+	return &tileFixture{srv: srv, model: model, h: srv.Handler(), cache: cache}
 }
 
 func (f *tileFixture) do(method, path string, header ...string) *httptest.ResponseRecorder {
@@ -299,7 +301,7 @@ func TestTilesAreCachedAndInvalidated(t *testing.T) {
 	if s := f.cache.Stats(); s.Computations != 1 || s.Hits != 1 {
 		t.Fatalf("after two requests: %+v, want 1 computation and 1 hit", s)
 	}
-	f.srv.InvalidateTiles()
+	f.model.Invalidate()
 	f.do("GET", path)
 	if s := f.cache.Stats(); s.Computations != 2 {
 		t.Fatalf("after invalidation: %+v, want a second computation", s)
@@ -383,7 +385,7 @@ func TestTileJSON(t *testing.T) {
 	if _, leak := tj.VectorLayers[1].Fields["owner_name"]; leak {
 		t.Fatal("a restricted field is listed")
 	}
-	b := f.srv.City().Bound
+	b := f.model.City().Bound
 	if tj.Bounds[0] > b.Min[0] || tj.Bounds[2] < b.Max[0]-1e-6 || tj.Center[0] < b.Min[0] || tj.Center[0] > b.Max[0] || tj.Center[2] < 13 {
 		t.Fatalf("bounds %v center %v for a city %v", tj.Bounds, tj.Center, b)
 	}

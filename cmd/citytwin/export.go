@@ -14,6 +14,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/export"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
@@ -75,7 +76,7 @@ func exportPyramid(ctx context.Context, cfg exportConfig, out string, w io.Write
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(ctx, serveConfig{database: cfg.database, dataDir: cfg.dataDir}, log)
+	store, closeStore, err := openStore(ctx, &serveConfig{database: cfg.database, dataDir: cfg.dataDir}, log)
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func exportSource(ctx context.Context, store layers.Store, ls []*layers.Layer) (
 	if err != nil {
 		return nil, b, err
 	}
-	return tiles.NewMemorySource(func() *spatial.City { return city }), b, nil
+	return tiles.NewMemorySource(citymodel.Fixed(city)), b, nil
 }
 
 // boundingStore passes each loaded feature to extend on its way into the model.

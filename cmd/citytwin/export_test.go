@@ -19,6 +19,7 @@ import (
 
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/export"
 	"github.com/citytwin/citytwin/export/exporttest"
@@ -59,8 +60,7 @@ func exportDemo(t *testing.T) *demoPyramid {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(web.Options{Logger: slog.New(slog.DiscardHandler)})
-	srv.SetCity(city)
+	srv := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Model: citymodel.Fixed(city)})
 	d.server = srv.Handler()
 	// Every tile of zooms 12–14 around the city, a ring of empty ones included.
 	for z := maptile.Zoom(12); z <= 14; z++ {
@@ -259,8 +259,7 @@ func TestServeTilesFileServesTheExportedPyramid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), TileFiles: files})
-	srv.SetCity(city)
+	srv := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), TileFiles: files, Model: citymodel.Fixed(city)})
 	d.server = srv.Handler()
 	for _, name := range []string{"demo-pm", "demo-mb"} {
 		for _, tile := range d.tiles {

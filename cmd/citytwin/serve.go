@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/layers/postgis"
@@ -35,10 +36,59 @@ type serveConfig struct {
 	corsOrigins string // comma-separated origins allowed by CORS; "*": any; "": none
 
 	tileFiles tileFilesFlag // exported tile pyramids served by name (export.go)
+
+	plannerToken string      // a planner token besides the stored ones
+	limits       *limitFlags // body size, timeout and rate limits (limits.go)
+	file         *fileConfig // the --config file: scenario parameters, extra layers (config.go)
 }
 
+// mode names the store the server runs on, for /readyz and the logs.
+func (cfg *serveConfig) mode() string {
+	if cfg.database != "" {
+		return "postgis"
+	}
+	return "memory"
+}
+
+// runServe serves the city: it reads the configuration, opens the stores, wires the live
+// model, the scenario service and the HTTP server, loads the model and follows the
+// database's changes, and serves until ctx ends.
 func runServe(ctx context.Context, args []string) error {
-	var cfg serveConfig
+	cfg, err := parseServeConfig(ctx, args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.logFormat, os.Stderr)
+	if err != nil {
+		return err
+	}
+	store, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	metrics := web.NewMetrics()
+	model := citymodel.New(citymodel.Options{Store: store, Logger: log,
+		Loaded: func(_ *spatial.City, took time.Duration) { metrics.ObserveModelLoad(took) }})
+	scen, err := newScenarioService(cfg, store, model, metrics)
+	if err != nil {
+		return err
+	}
+	opts, closeTileFiles, err := webOptions(ctx, cfg, store, model, scen, metrics, log)
+	if err != nil {
+		return err
+	}
+	defer closeTileFiles()
+	srv := web.New(opts)
+	if pg, ok := store.(*postgis.Store); ok {
+		followDatabase(ctx, pg, model, scen.Engine, metrics, log)
+	}
+	return serveUntilDone(ctx, cfg, srv, model, log)
+}
+
+// parseServeConfig reads serve's flags, their CITYTWIN_* variables and the --config file.
+func parseServeConfig(ctx context.Context, args []string) (*serveConfig, error) {
+	cfg := &serveConfig{}
 	fs := newFlagSet("serve", "serve [flags]")
 	fs.StringVar(&cfg.addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&cfg.database, "database", "", "PostgreSQL/PostGIS URL (also DATABASE_URL); empty: the embedded demo city in memory")
@@ -50,40 +100,42 @@ func runServe(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.tileMaxAge, "tile-max-age", 3600, "how long browsers and CDNs may keep a tile without revalidating, in seconds (Cache-Control max-age)")
 	fs.StringVar(&cfg.corsOrigins, "cors-origins", "*", `origins whose web pages may call the server, comma-separated ("*": any; empty: no CORS headers)`)
 	fs.Var(&cfg.tileFiles, "tiles-file", "NAME=PATH: serve a PMTiles or MBTiles file at /tiles/NAME/{z}/{x}/{y}.mvt (repeatable)")
-	limits := addLimitFlags(fs)
-	plannerToken := fs.String("planner-token", "", "a bearer token of the planner role (the /planner workspace, /api/scenarios), besides those made with \"citytwin token create\"")
+	cfg.limits = addLimitFlags(fs)
+	fs.StringVar(&cfg.plannerToken, "planner-token", "", "a bearer token of the planner role (the /planner workspace, /api/scenarios), besides those made with \"citytwin token create\"")
 	file, err := parseServeFlags(ctx, fs, args) // flags, CITYTWIN_*, --config (config.go)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	log, err := newLogger(cfg.logFormat, os.Stderr)
-	if err != nil {
-		return err
-	}
-
-	mode := "memory"
-	if cfg.database != "" {
-		mode = "postgis"
-	}
-	// Scenarios run on the engine in memory; their store is opened with the layers' below.
-	engine, err := scenarios.NewEngine(file.params)
-	if err != nil {
-		return err
-	}
-	scen := scenarios.NewService(nil, engine, nil)
+	cfg.file = file
 	if cfg.tileCacheMB < 0 || cfg.tileMaxAge < 0 {
-		return fmt.Errorf("--tile-cache-mb and --tile-max-age cannot be negative")
+		return nil, fmt.Errorf("--tile-cache-mb and --tile-max-age cannot be negative")
 	}
-	store, closeStore, err := openStore(ctx, cfg, log)
+	return cfg, nil
+}
+
+// newScenarioService makes the scenario service: the engine with the configured parameters,
+// over the live model, on the scenario store beside the layers' (runs measured).
+func newScenarioService(cfg *serveConfig, store layers.Store, model *citymodel.Model, metrics *web.Metrics) (*scenarios.Service, error) {
+	engine, err := scenarios.NewEngine(cfg.file.params)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer closeStore()
+	st, err := openScenarioStore(cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	return scenarios.NewService(metrics.MeasureRuns(st), engine, model), nil
+}
+
+// webOptions gathers what the HTTP server needs: base-layer tiles made by PostGIS when there
+// is a database (ST_AsMVT), else by the memory source over the model (TileSource nil);
+// tokens, limits, the published extra layers and the tile files served by name. The
+// returned function closes the tile files.
+func webOptions(ctx context.Context, cfg *serveConfig, store layers.Store, model *citymodel.Model, scen *scenarios.Service,
+	metrics *web.Metrics, log *slog.Logger) (web.Options, func(), error) {
 	tokenStore := serverTokens(store, cfg.dataDir)
-	tokens := tokenVerifier(tokenStore, *plannerToken, log)
-	// Base-layer tiles: PostGIS makes them when there is a database (ST_AsMVT); else the
-	// memory source does, over the model (web.Options.TileSource nil).
-	opts := web.Options{Logger: log, Mode: mode, Scenarios: scen, Tokens: tokens, TokenStore: tokenStore,
+	opts := web.Options{Logger: log, Mode: cfg.mode(), Model: model, Metrics: metrics, Scenarios: scen,
+		Tokens: tokenVerifier(tokenStore, cfg.plannerToken, log), TokenStore: tokenStore,
 		TileCache:   tiles.NewCache(int64(cfg.tileCacheMB) << 20),
 		TileMaxAge:  time.Duration(cfg.tileMaxAge) * time.Second,
 		CORSOrigins: splitList(cfg.corsOrigins),
@@ -93,24 +145,33 @@ func runServe(ctx context.Context, args []string) error {
 		opts.TileSource, opts.TileSourceName = pg, "postgis"
 		opts.DatabaseCheck = pg.Ping
 	}
-	if err := limits.apply(&opts); err != nil {
-		return err
+	if err := cfg.limits.apply(&opts); err != nil {
+		return opts, nil, err
 	}
-	if opts.Published, err = publishExtras(ctx, file, pg); err != nil {
-		return err
+	var err error
+	if opts.Published, err = publishExtras(ctx, cfg.file, pg); err != nil {
+		return opts, nil, err
 	}
 	var closeTileFiles func()
 	if opts.TileFiles, closeTileFiles, err = openTileFiles(cfg.tileFiles, opts.Published); err != nil {
-		return err
+		return opts, nil, err
 	}
-	defer closeTileFiles()
-	srv := web.New(opts)
-	scen.City = srv.City
-	if pg != nil {
-		srv.Metrics().RegisterPool(pg.Pool())
-		go watchTileVersions(ctx, pg, srv, modelReloader(ctx, store, srv, log), log)
-		go watchScenarios(ctx, pgstore.New(pg.Pool()), engine, log)
-	}
+	return opts, closeTileFiles, nil
+}
+
+// followDatabase keeps a server on a database in step with the others until ctx ends: the
+// pool's statistics in the metrics, the model reloaded when layers change, the engine's state
+// of scenarios deleted elsewhere forgotten.
+func followDatabase(ctx context.Context, pg *postgis.Store, model *citymodel.Model, engine *scenarios.Engine, metrics *web.Metrics, log *slog.Logger) {
+	metrics.RegisterPool(pg.Pool())
+	go model.FollowChanges(ctx)
+	go watchTileVersions(ctx, pg, model, log)
+	go watchScenarios(ctx, pgstore.New(pg.Pool()), engine, log)
+}
+
+// serveUntilDone loads the model while serving HTTP, and shuts the server down when ctx ends;
+// a model that fails to load, or a listener that fails, ends it with that error.
+func serveUntilDone(ctx context.Context, cfg *serveConfig, srv *web.Server, model *citymodel.Model, log *slog.Logger) error {
 	httpSrv := &http.Server{
 		Addr:              cfg.addr,
 		Handler:           srv.Handler(),
@@ -120,17 +181,12 @@ func runServe(ctx context.Context, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-
-	if scen.Store, err = openScenarioStore(cfg, store); err != nil {
-		return err
-	}
-	scen.Store = srv.Metrics().MeasureRuns(scen.Store)
 	loadErr := make(chan error, 1)
-	go func() { loadErr <- loadModel(ctx, store, srv, log) }()
+	go func() { loadErr <- model.Load(ctx) }()
 
 	serveErr := make(chan error, 1)
 	go func() {
-		log.Info("listening", "addr", cfg.addr, "mode", mode)
+		log.Info("listening", "addr", cfg.addr, "mode", cfg.mode())
 		serveErr <- httpSrv.ListenAndServe()
 	}()
 
@@ -150,8 +206,13 @@ func runServe(ctx context.Context, args []string) error {
 		case <-ctx.Done():
 		}
 	}
-	log.Info("shutting down", "timeout", cfg.shutdown)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdown)
+	return shutdown(httpSrv, cfg.shutdown, log)
+}
+
+// shutdown lets the requests in flight finish within timeout, then cuts those still running.
+func shutdown(httpSrv *http.Server, timeout time.Duration, log *slog.Logger) error {
+	log.Info("shutting down", "timeout", timeout)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := httpSrv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		// Cut the requests still running: their contexts end, so their statements are
@@ -165,7 +226,7 @@ func runServe(ctx context.Context, args []string) error {
 
 // openStore opens the store the server runs on: PostGIS (migrated) when a database is
 // configured, else the memory mode's files.
-func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (layers.Store, func(), error) {
+func openStore(ctx context.Context, cfg *serveConfig, log *slog.Logger) (layers.Store, func(), error) {
 	if cfg.database == "" {
 		return data.NewFileStore(cfg.dataDir), func() {}, nil
 	}
@@ -191,24 +252,9 @@ func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (layers.S
 	}, nil
 }
 
-// loadModel loads every layer into the in-memory index and hands it to the server.
-func loadModel(ctx context.Context, store layers.Store, srv *web.Server, log *slog.Logger) error {
-	modelLoads.Lock()
-	defer modelLoads.Unlock()
-	start := time.Now()
-	city, err := spatial.Load(ctx, store)
-	if err != nil {
-		return err
-	}
-	srv.SetCity(city)
-	srv.Metrics().ObserveModelLoad(time.Since(start))
-	log.Info("model loaded", "seconds", time.Since(start).Seconds(), "features", city.Counts())
-	return nil
-}
-
 // openScenarioStore opens where scenarios, changes and runs live: PostGIS beside the layers,
 // or the scenarios/ directory of the data directory in memory mode.
-func openScenarioStore(cfg serveConfig, store layers.Store) (scenarios.Store, error) {
+func openScenarioStore(cfg *serveConfig, store layers.Store) (scenarios.Store, error) {
 	if pg, ok := store.(*postgis.Store); ok {
 		return pgstore.New(pg.Pool()), nil
 	}
@@ -219,20 +265,19 @@ func openScenarioStore(cfg serveConfig, store layers.Store) (scenarios.Store, er
 	return st, nil
 }
 
-// watchTileVersions invalidates cached tiles and reloads the model whenever a layer changes in
-// the database (an import by this or any other process). While the database is away cached tiles stay: they
-// are still right, and all a client can be served. Once listening again it invalidates them,
-// since a change may have been missed meanwhile.
-func watchTileVersions(ctx context.Context, pg *postgis.Store, srv *web.Server, reload func(), log *slog.Logger) {
+// watchTileVersions tells the model whenever a layer changes in the database (an import by
+// this or any other process): its data version goes up, which invalidates cached tiles, and
+// it reloads. While the database is away cached tiles stay: they are still right, and all a
+// client can be served. Once listening again the model is told too, since a change may have
+// been missed meanwhile.
+func watchTileVersions(ctx context.Context, pg *postgis.Store, model *citymodel.Model, log *slog.Logger) {
 	pg.FollowVersions(ctx, postgis.VersionFollower{
 		Changed: func(versions map[string]int64) {
-			srv.InvalidateTiles()
-			reload()
+			model.Changed()
 			log.Info("layers changed: tile cache invalidated, model reloading", "versions", versions)
 		},
 		Resumed: func() {
-			srv.InvalidateTiles()
-			reload()
+			model.Changed()
 			log.Info("watching layer changes again: tile cache invalidated, model reloading")
 		},
 		Failed: func(err error, retryIn time.Duration) {
