@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // GenerateOptions choose the synthetic city.
@@ -305,8 +306,7 @@ func genPlan(opts GenerateOptions) *genCity {
 		c.center = orb.Point{23.59, 46.77}
 	}
 	// Same local equirectangular projection as spatial.NewProjection.
-	const earthRadius = 6371008.8
-	c.ky = earthRadius * math.Pi / 180
+	c.ky = spatial.MetresPerDegree
 	c.kx = c.ky * math.Cos(c.center[1]*math.Pi/180)
 	c.base = genMix(uint64(opts.Seed) ^ 0x5ca1ab1e0ddba11)
 
@@ -789,7 +789,7 @@ func (c *genCity) placeFacilities() {
 	total := 0.0
 	for bi, b := range c.blocks {
 		if b.residents > 0 && c.zones[b.zone].kind != genIndustrial {
-			order = append(order, keyed{bi, genHilbert(side, bi%c.gx, bi/c.gx)})
+			order = append(order, keyed{bi, int(spatial.Hilbert(uint64(side), uint64(bi%c.gx), uint64(bi/c.gx)))})
 			total += b.residents
 		}
 	}
@@ -912,29 +912,6 @@ func (c *genCity) newFacility(ki int, label string, r genRand) genFacility {
 		f.name = fmt.Sprintf(fk.name, number)
 	}
 	return f
-}
-
-// genHilbert returns the distance of cell (x, y) along the Hilbert curve filling a side × side
-// square (side a power of two).
-func genHilbert(side, x, y int) int {
-	d := 0
-	for s := side / 2; s > 0; s /= 2 {
-		rx, ry := 0, 0
-		if x&s != 0 {
-			rx = 1
-		}
-		if y&s != 0 {
-			ry = 1
-		}
-		d += s * s * ((3 * rx) ^ ry)
-		if ry == 0 {
-			if rx == 1 {
-				x, y = side-1-x, side-1-y
-			}
-			x, y = y, x
-		}
-	}
-	return d
 }
 
 // Districts: a grid of about Parcels/25,000 (at least 4) districts whose edges follow zone

@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb/simplify"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // LayerFeatures are the candidate features of one layer for a tile, in WGS84 as stored:
@@ -268,7 +269,7 @@ func snapPolygons(mp orb.MultiPolygon, round func(float64) float64) (orb.MultiPo
 		m := 0
 		for k, r := range p {
 			r = snapRing(r, round)
-			if len(r) < 4 || ringArea2(r) == 0 {
+			if len(r) < 4 || spatial.RingArea2(r) == 0 {
 				if k == 0 {
 					break // the outer ring collapsed: so did the polygon
 				}
@@ -323,16 +324,6 @@ func onSegment(a, b, p orb.Point) bool {
 		return false
 	}
 	return min(a[0], b[0]) <= p[0] && p[0] <= max(a[0], b[0]) && min(a[1], b[1]) <= p[1] && p[1] <= max(a[1], b[1])
-}
-
-// ringArea2 is twice the signed area of a closed ring (the surveyor's formula): positive for
-// a ring that turns clockwise on screen (y down), as MVT wants outer rings.
-func ringArea2(r orb.Ring) float64 {
-	var s float64
-	for i := 0; i+1 < len(r); i++ {
-		s += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
-	}
-	return s
 }
 
 // clipBox is the buffered tile in pixels.

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // The rules in this file make the memory source drop the same tiny and sliver polygons as
@@ -62,7 +64,7 @@ func float32Up(v float64) float64 {
 // folds onto itself this way and PostGIS drops it, though the rounded ring alone may enclose
 // some area.
 func survivesSnapRounding(r orb.Ring, scratch *orb.Ring) bool {
-	a2 := math.Abs(ringArea2(r))
+	a2 := math.Abs(spatial.RingArea2(r))
 	if a2 < 2 {
 		return false
 	}
@@ -99,7 +101,7 @@ func survivesSnapRounding(r orb.Ring, scratch *orb.Ring) bool {
 	}
 	out = append(out, r[0])
 	*scratch = out
-	return math.Abs(ringArea2(out)) >= 2
+	return math.Abs(spatial.RingArea2(out)) >= 2
 }
 
 // segmentMeetsPixel reports whether the segment a→b meets the closed unit square centred on v

@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // Tile geometry: the usual MVT extent and a buffer of 64 units on each side, so that lines
@@ -24,8 +25,11 @@ const (
 const ThinBelowZoom = layers.ThinBelowZoom
 
 // PixelSize is the side of one tile pixel at zoom z, in metres of Web Mercator: the equator
-// (40075016.69 m) divided into TileExtent·2^z pixels. At zoom 13 it is 1.19 m.
-func PixelSize(z int) float64 { return 40075016.69 / (TileExtent * math.Exp2(float64(z))) }
+// (2·spatial.MercatorHalf = 40075016.69 m) divided into TileExtent·2^z pixels, as the memory
+// source's tiles.PixelSize. At zoom 13 it is 1.19 m.
+func PixelSize(z int) float64 {
+	return 2 * spatial.MercatorHalf / (TileExtent * math.Exp2(float64(z)))
+}
 
 // Tile implements layers.Source: the uncompressed MVT of the given layers in tile t, one MVT
 // layer per requested layer that has a feature in the tile, made by PostGIS in one SQL
