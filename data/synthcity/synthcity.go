@@ -1,4 +1,8 @@
-package data
+// Package synthcity generates a synthetic city: a deterministic, realistic city of any size
+// (districts, zoning, parcels, buildings, facilities, green spaces, noise, flood zones, air
+// stations, broadband) streamed as catalog features, for demonstrations, tests and
+// benchmarks without real data.
+package synthcity
 
 import (
 	"fmt"
@@ -12,8 +16,8 @@ import (
 	"github.com/citytwin/citytwin/spatial"
 )
 
-// GenerateOptions choose the synthetic city.
-type GenerateOptions struct {
+// Options choose the synthetic city.
+type Options struct {
 	// Parcels is the number of parcels (about 0.75 buildings per parcel); 1,000,000 works.
 	Parcels int
 	// Seed selects the city: the same options always give the same features.
@@ -22,8 +26,8 @@ type GenerateOptions struct {
 	Center orb.Point
 }
 
-// genMaxParcels bounds Parcels so a typo cannot ask for a planet-sized city.
-const genMaxParcels = 20_000_000
+// maxParcels bounds Parcels so a typo cannot ask for a planet-sized city.
+const maxParcels = 20_000_000
 
 // Generate streams a realistic, deterministic city to emit, layer by layer (districts, zoning,
 // parcels, buildings, facilities, green_spaces, noise, flood, air_stations, broadband). Same
@@ -43,12 +47,12 @@ const genMaxParcels = 20_000_000
 // memory; parcels and buildings are recomputed block by block from hashes of the seed, so a
 // million parcels need a few tens of megabytes. Every feature carries derived=true; parcel
 // owners (Feature.Restricted) are synthetic ("Owner 123", "CF 100123").
-func Generate(opts GenerateOptions, emit func(layers.Feature) error) error {
+func Generate(opts Options, emit func(layers.Feature) error) error {
 	if opts.Parcels <= 0 {
 		return fmt.Errorf("generate: parcels must be positive, got %d", opts.Parcels)
 	}
-	if opts.Parcels > genMaxParcels {
-		return fmt.Errorf("generate: at most %d parcels, got %d", genMaxParcels, opts.Parcels)
+	if opts.Parcels > maxParcels {
+		return fmt.Errorf("generate: at most %d parcels, got %d", maxParcels, opts.Parcels)
 	}
 	c := genPlan(opts)
 	steps := []func(func(layers.Feature) error) error{
@@ -300,7 +304,7 @@ type genCity struct {
 	facAt      map[int][]int              // block -> indices into facilities sitting on its parcels
 }
 
-func genPlan(opts GenerateOptions) *genCity {
+func genPlan(opts Options) *genCity {
 	c := &genCity{parcels: opts.Parcels, center: opts.Center}
 	if c.center == (orb.Point{}) {
 		c.center = orb.Point{23.59, 46.77}
