@@ -243,7 +243,7 @@ func (f *feature) snap() bool {
 	return len(f.polys) > 0
 }
 
-// unfolded drops the polygons that snap rounding would fold flat (postgis.go) and reports
+// unfolded drops the polygons that snap rounding would fold flat (rounding.go) and reports
 // whether any is left.
 func (f *feature) unfolded(scratch *orb.Ring) bool {
 	n := 0
@@ -332,7 +332,7 @@ var clipBox = orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent 
 // clip cuts a feature to the buffered tile and reports whether anything is left inside, as
 // ST_AsMVTGeom(..., buffer 64, clip true) decides: a point on the edge stays; a polygon that
 // only touches the edge goes. A point must also pass the PostGIS source's index test against
-// the buffered tile (postgis.go), which decides for points within half a pixel of the edge.
+// the buffered tile (rounding.go), which decides for points within half a pixel of the edge.
 func (f *feature) clip(b *builder) bool {
 	p := &b.proj
 	if f.point {

@@ -26,7 +26,7 @@ type projector struct {
 	c, span            float64 // Taylor centre and half-width, radians
 	t0, t1, t2, t3, t4 float64 // py = t0 + d(t1 + d(t2 + d(t3 + d·t4))), d = φ − c
 
-	merc struct{ minX, maxY, size float64 } // the tile's Web Mercator envelope (postgis.go)
+	merc struct{ minX, maxY, size float64 } // the tile's Web Mercator envelope (rounding.go)
 	env  orb.Bound                          // ST_TileEnvelope(z, x, y, margin => 64.0/4096)
 }
 

@@ -8,9 +8,11 @@ import (
 	"github.com/citytwin/citytwin/spatial"
 )
 
-// The rules in this file make the memory source drop the same tiny and sliver polygons as
-// PostGIS's ST_AsMVTGeom (PostGIS 3.3 with its wagyu clipper), so that both sources serve the
-// same features. Polygons of ordinary size never meet them.
+// The rounding PostGIS does where the memory source must do the same: bounding boxes stored
+// as float32 rounded outwards, and wagyu's snap rounding. With them the memory source drops
+// the same tiny and sliver polygons as PostGIS's ST_AsMVTGeom (PostGIS 3.3 with its wagyu
+// clipper), so that both sources serve the same features. Polygons of ordinary size never
+// meet them.
 
 // underHalfPixel reports whether a polygon's envelope is under half a pixel in both
 // dimensions, which ST_AsMVTGeom drops before anything else. PostGIS reads the envelope from
