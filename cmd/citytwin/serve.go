@@ -38,24 +38,11 @@ type serveConfig struct {
 }
 
 func runServe(ctx context.Context, args []string) error {
-	var cfg serveConfig
-	fs := newFlagSet("serve", "serve [flags]")
-	fs.StringVar(&cfg.addr, "addr", ":8080", "address to listen on")
-	fs.StringVar(&cfg.database, "database", "", "PostgreSQL/PostGIS URL (also DATABASE_URL); empty: the embedded demo city in memory")
-	fs.StringVar(&cfg.dataDir, "data-dir", "citytwin-data", "directory of the memory mode's files: imported layers and scenarios")
-	fs.StringVar(&cfg.logFormat, "log-format", "json", "log format: json or text")
-	fs.DurationVar(&cfg.shutdown, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on SIGTERM")
-	fs.DurationVar(&cfg.statementTimeout, "statement-timeout", 0, "how long one SQL statement may run before PostgreSQL cancels it (0: the database URL's statement_timeout, else 30s)")
-	fs.IntVar(&cfg.tileCacheMB, "tile-cache-mb", 256, "memory for cached tiles, in MiB; 0 turns the tile cache off")
-	fs.IntVar(&cfg.tileMaxAge, "tile-max-age", 3600, "how long browsers and CDNs may keep a tile without revalidating, in seconds (Cache-Control max-age)")
-	fs.StringVar(&cfg.corsOrigins, "cors-origins", "*", `origins whose web pages may call the server, comma-separated ("*": any; empty: no CORS headers)`)
-	fs.Var(&cfg.tileFiles, "tiles-file", "NAME=PATH: serve a PMTiles or MBTiles file at /tiles/NAME/{z}/{x}/{y}.mvt (repeatable)")
-	limits := addLimitFlags(fs)
-	plannerToken := fs.String("planner-token", "", "a bearer token of the planner role (the /planner workspace, /api/scenarios), besides those made with \"citytwin token create\"")
-	file, err := parseServeFlags(ctx, fs, args) // flags, CITYTWIN_*, --config (config.go)
+	conf, err := loadServeConfig(args, envValue) // flags, CITYTWIN_*, --config (config.go)
 	if err != nil {
 		return err
 	}
+	cfg := conf.serveConfig
 	log, err := newLogger(cfg.logFormat, os.Stderr)
 	if err != nil {
 		return err
@@ -66,21 +53,18 @@ func runServe(ctx context.Context, args []string) error {
 		mode = "postgis"
 	}
 	// Scenarios run on the engine in memory; their store is opened with the layers' below.
-	engine, err := scenarios.NewEngine(file.params)
+	engine, err := scenarios.NewEngine(conf.params)
 	if err != nil {
 		return err
 	}
 	scen := scenarios.NewService(nil, engine, nil)
-	if cfg.tileCacheMB < 0 || cfg.tileMaxAge < 0 {
-		return fmt.Errorf("--tile-cache-mb and --tile-max-age cannot be negative")
-	}
 	store, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 	tokenStore := serverTokens(store, cfg.dataDir)
-	tokens := tokenVerifier(tokenStore, *plannerToken, log)
+	tokens := tokenVerifier(tokenStore, conf.plannerToken, log)
 	// Base-layer tiles: PostGIS makes them when there is a database (ST_AsMVT); else the
 	// memory source does, over the model (web.Options.TileSource nil).
 	opts := web.Options{Logger: log, Mode: mode, Scenarios: scen, Tokens: tokens, TokenStore: tokenStore,
@@ -93,10 +77,10 @@ func runServe(ctx context.Context, args []string) error {
 		opts.TileSource, opts.TileSourceName = pg, "postgis"
 		opts.DatabaseCheck = pg.Ping
 	}
-	if err := limits.apply(&opts); err != nil {
+	if err := conf.limits.apply(&opts); err != nil {
 		return err
 	}
-	if opts.Published, err = publishExtras(ctx, file, pg); err != nil {
+	if opts.Published, err = publishLayers(ctx, conf, pg); err != nil {
 		return err
 	}
 	var closeTileFiles func()
