@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // grid is a raster of square cells over a metric extent. Cell (i, j) spans
@@ -79,7 +81,7 @@ func (g grid) tracePolygons(b block, in func(i, j int) bool) []orb.Polygon {
 			continue
 		}
 		for _, ring := range splitLoops(followRing(k, edges, out, used)) {
-			switch a := ringArea2(ring); {
+			switch a := spatial.RingArea2(cellRing(ring)); {
 			case a > 0:
 				outers = append(outers, ring)
 			case a < 0:
@@ -204,13 +206,14 @@ func simplifyRing(r []vertex) []vertex {
 	return append(out, out[0])
 }
 
-// ringArea2 is twice the signed area of a closed ring: positive when counter-clockwise.
-func ringArea2(r []vertex) int64 {
-	var a int64
-	for k := 1; k < len(r); k++ {
-		a += int64(r[k-1].i)*int64(r[k].j) - int64(r[k].i)*int64(r[k-1].j)
+// cellRing is ring r in cell units, for the geometry of package spatial: exact, since cell
+// corners are small integers.
+func cellRing(r []vertex) orb.Ring {
+	out := make(orb.Ring, len(r))
+	for k, v := range r {
+		out[k] = orb.Point{float64(v.i), float64(v.j)}
 	}
-	return a
+	return out
 }
 
 // holeOwner returns the smallest outer ring around hole h. It tests a point a quarter cell
@@ -222,25 +225,14 @@ func holeOwner(h []vertex, outers [][]vertex) int {
 	l := math.Hypot(dx, dy)
 	px := (float64(a.i)+float64(b.i))/2 - 0.25*dy/l
 	py := (float64(a.j)+float64(b.j))/2 + 0.25*dx/l
-	best, bestArea := -1, int64(math.MaxInt64)
+	best, bestArea := -1, math.Inf(1)
 	for k, o := range outers {
-		if area := ringArea2(o); area < bestArea && vertexRingContains(o, px, py) {
+		r := cellRing(o)
+		if area := spatial.RingArea2(r); area < bestArea && spatial.RingContains(r, orb.Point{px, py}) {
 			best, bestArea = k, area
 		}
 	}
 	return best
-}
-
-func vertexRingContains(r []vertex, x, y float64) bool {
-	in := false
-	for k := 1; k < len(r); k++ {
-		xi, yi := float64(r[k].i), float64(r[k].j)
-		xj, yj := float64(r[k-1].i), float64(r[k-1].j)
-		if (yi > y) != (yj > y) && x < (xj-xi)*(y-yi)/(yj-yi)+xi {
-			in = !in
-		}
-	}
-	return in
 }
 
 func (g grid) ring(r []vertex) orb.Ring {

@@ -11,11 +11,11 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
-	"github.com/paulmach/orb/planar"
 	"github.com/paulmach/osm"
 	"github.com/paulmach/osm/osmpbf"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // ReadOSM reads an OpenStreetMap PBF extract and returns the city's layers: the ones OSM
@@ -315,8 +315,8 @@ func (d *osmData) closeGap(chain []osm.NodeID) []osm.NodeID {
 func smallestContaining(polys orb.MultiPolygon, p orb.Point) int {
 	best, bestArea := -1, math.Inf(1)
 	for i, poly := range polys {
-		if planar.RingContains(poly[0], p) {
-			if a := math.Abs(planar.Area(poly[0])); a < bestArea {
+		if spatial.RingContains(poly[0], p) {
+			if a := spatial.Area(poly[0]); a < bestArea {
 				best, bestArea = i, a
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/tiles"
 )
 
@@ -251,7 +252,7 @@ func openMBTiles(path string) (*Archive, error) {
 func mbtilesTileJSON(m map[string]string) (tiles.TileJSON, error) {
 	tj := tiles.TileJSON{TileJSON: "3.0.0", Version: "1.0.0", Scheme: "xyz", Name: m["name"],
 		Description: m["description"], Attribution: m["attribution"], MinZoom: 0, MaxZoom: tiles.MaxZoom,
-		Bounds: [4]float64{-180, -85.0511287798066, 180, 85.0511287798066}}
+		Bounds: [4]float64{-180, -spatial.MaxLatitude, 180, spatial.MaxLatitude}}
 	var zooms [2]float64
 	for key, out := range map[string][]float64{
 		"minzoom": zooms[:1], "maxzoom": zooms[1:], "bounds": tj.Bounds[:], "center": tj.Center[:],

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/tiles"
 )
 
@@ -168,7 +169,7 @@ func cover(b orb.Bound, z maptile.Zoom) tileRange {
 	grow := float64(tiles.Buffer+1) / tiles.Extent
 	fx := func(lon float64) float64 { return (lon + 180) / 360 * n }
 	fy := func(lat float64) float64 {
-		lat = math.Max(-85.0511287798066, math.Min(85.0511287798066, lat)) * math.Pi / 180
+		lat = math.Max(-spatial.MaxLatitude, math.Min(spatial.MaxLatitude, lat)) * math.Pi / 180
 		return (1 - math.Log(math.Tan(lat)+1/math.Cos(lat))/math.Pi) / 2 * n
 	}
 	clamp := func(v float64) uint32 { return uint32(math.Max(0, math.Min(n-1, math.Floor(v)))) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/tiles"
 )
 
@@ -60,26 +61,7 @@ type pmEntry struct {
 // the tile's position along the Hilbert curve of its zoom.
 func tileID(t maptile.Tile) uint64 {
 	z := uint64(t.Z)
-	acc := (uint64(1)<<(2*z) - 1) / 3
-	x, y := uint64(t.X), uint64(t.Y)
-	for s := uint64(1) << z >> 1; s > 0; s >>= 1 {
-		rx, ry := uint64(0), uint64(0)
-		if x&s != 0 {
-			rx = 1
-		}
-		if y&s != 0 {
-			ry = 1
-		}
-		acc += s * s * ((3 * rx) ^ ry)
-		// Rotate the quadrant so the curve continues (as in Wikipedia's xy2d).
-		if ry == 0 {
-			if rx == 1 {
-				x, y = s-1-x&(s-1), s-1-y&(s-1)
-			}
-			x, y = y, x
-		}
-	}
-	return acc
+	return (uint64(1)<<(2*z)-1)/3 + spatial.Hilbert(uint64(1)<<z, uint64(t.X), uint64(t.Y))
 }
 
 // pmHeader is the fixed header.

@@ -89,17 +89,41 @@ func (e *Extra) SplitTable() (schema, table string) {
 	return schema, table
 }
 
-// Published is every layer the server publishes as tiles: the catalog's base layers and a
-// city's extra layers. The nil Published publishes the base layers alone.
+// Published is every layer the server publishes as tiles: the catalog's base layers, with the
+// zoom ranges a city's configuration gives some of them, and a city's extra layers. It is a
+// value handed to what serves tiles; the catalog itself never changes. The nil Published
+// publishes the base layers alone, with the catalog's zoom ranges.
 type Published struct {
 	extras []*Extra
 	byName map[string]*Extra
+	zoomed map[string]*Layer // base layers with a configured zoom range: copies of the catalog's
 }
 
-// NewPublished returns the base layers and extras, which must have distinct names that are
-// not base layers' names.
-func NewPublished(extras []*Extra) (*Published, error) {
-	p := &Published{byName: map[string]*Extra{}}
+// ZoomRange is the zoom range a configuration gives a base layer in place of the catalog's.
+type ZoomRange struct {
+	Layer            string
+	MinZoom, MaxZoom int
+}
+
+// NewPublished returns the base layers, with the zoom ranges given (one at most per base
+// layer), and the extras, which must have distinct names that are not base layers' names.
+func NewPublished(extras []*Extra, zooms ...ZoomRange) (*Published, error) {
+	p := &Published{byName: map[string]*Extra{}, zoomed: map[string]*Layer{}}
+	for _, z := range zooms {
+		l, err := Lookup(z.Layer)
+		if err != nil {
+			return nil, err
+		}
+		if z.MinZoom < 0 || z.MaxZoom < z.MinZoom {
+			return nil, fmt.Errorf("layer %s: zoom range %d..%d: want 0 <= minzoom <= maxzoom", z.Layer, z.MinZoom, z.MaxZoom)
+		}
+		if _, dup := p.zoomed[z.Layer]; dup {
+			return nil, fmt.Errorf("layer %s: two zoom ranges", z.Layer)
+		}
+		c := *l
+		c.MinZoom, c.MaxZoom = z.MinZoom, z.MaxZoom
+		p.zoomed[z.Layer] = &c
+	}
 	for i, e := range extras {
 		if err := e.Check(); err != nil {
 			return nil, fmt.Errorf("extra layer %d (%s): %w", i, e.Name, err)
@@ -112,6 +136,34 @@ func NewPublished(extras []*Extra) (*Published, error) {
 	}
 	return p, nil
 }
+
+// Base returns the base layers in catalog order, with their published zoom ranges.
+func (p *Published) Base() []*Layer {
+	out := All()
+	if p == nil {
+		return out
+	}
+	for i, l := range out {
+		if z, ok := p.zoomed[l.Name]; ok {
+			out[i] = z
+		}
+	}
+	return out
+}
+
+// lookupBase returns the named base layer with its published zoom range, or ErrUnknownLayer.
+func (p *Published) lookupBase(name string) (*Layer, error) {
+	if p != nil {
+		if z, ok := p.zoomed[name]; ok {
+			return z, nil
+		}
+	}
+	return Lookup(name)
+}
+
+// ParseBaseList parses a comma-separated list of base layer names (no extra layers), with
+// their published zoom ranges, rejecting unknown and repeated ones.
+func (p *Published) ParseBaseList(s string) ([]*Layer, error) { return parseList(s, p.lookupBase) }
 
 // Extras returns the extra layers in configuration order.
 func (p *Published) Extras() []*Extra {
@@ -134,7 +186,7 @@ func (p *Published) Lookup(name string) (*Layer, error) {
 	if e := p.Extra(name); e != nil {
 		return &e.Layer, nil
 	}
-	l, err := Lookup(name)
+	l, err := p.lookupBase(name)
 	if err != nil && len(p.Extras()) > 0 {
 		names := Names()
 		for _, e := range p.extras {
@@ -167,18 +219,4 @@ func parseList(s string, lookup func(string) (*Layer, error)) ([]*Layer, error) 
 		out = append(out, l)
 	}
 	return out, nil
-}
-
-// SetZoomRange changes the zoom range in which a base layer is in tiles, as a city's
-// configuration may. Call it at start, before anything serves tiles.
-func SetZoomRange(name string, minZoom, maxZoom int) error {
-	l, err := Lookup(name)
-	if err != nil {
-		return err
-	}
-	if minZoom < 0 || maxZoom < minZoom {
-		return fmt.Errorf("layer %s: zoom range %d..%d: want 0 <= minzoom <= maxzoom", name, minZoom, maxZoom)
-	}
-	l.MinZoom, l.MaxZoom = minZoom, maxZoom
-	return nil
 }

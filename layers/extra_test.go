@@ -65,17 +65,49 @@ func TestExtraLayerCheck(t *testing.T) {
 	}
 }
 
-func TestSetZoomRange(t *testing.T) {
-	l, _ := Lookup("noise")
-	lo, hi := l.MinZoom, l.MaxZoom
-	t.Cleanup(func() { l.MinZoom, l.MaxZoom = lo, hi })
-	if err := SetZoomRange("noise", 12, 18); err != nil || l.MinZoom != 12 || l.MaxZoom != 18 {
-		t.Errorf("noise zoom %d..%d, %v; want 12..18", l.MinZoom, l.MaxZoom, err)
+func TestPublishedZoomRangesLeaveTheCatalogAlone(t *testing.T) {
+	catalogNoise, _ := Lookup("noise")
+	lo, hi := catalogNoise.MinZoom, catalogNoise.MaxZoom
+	p, err := NewPublished(nil, ZoomRange{Layer: "noise", MinZoom: 12, MaxZoom: 18})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := SetZoomRange("noise", 18, 12); err == nil {
-		t.Error("an inverted range was accepted")
+	looked, err := p.Lookup("noise")
+	if err != nil || looked.MinZoom != 12 || looked.MaxZoom != 18 {
+		t.Errorf("published noise zoom %d..%d, %v; want 12..18", looked.MinZoom, looked.MaxZoom, err)
 	}
-	if err := SetZoomRange("nowhere", 1, 2); !errors.Is(err, ErrUnknownLayer) {
-		t.Errorf("unknown layer: %v", err)
+	listed, err := p.ParseBaseList("buildings,noise")
+	if err != nil || listed[1].MinZoom != 12 || listed[1].MaxZoom != 18 {
+		t.Errorf("noise in a parsed list: %+v, %v; want zoom 12..18", listed, err)
+	}
+	for _, l := range p.Base() {
+		if l.Name == "noise" && (l.MinZoom != 12 || l.MaxZoom != 18) {
+			t.Errorf("noise among the base layers: zoom %d..%d, want 12..18", l.MinZoom, l.MaxZoom)
+		}
+	}
+	if catalogNoise.MinZoom != lo || catalogNoise.MaxZoom != hi {
+		t.Errorf("the catalog's noise zoom became %d..%d, want it left at %d..%d", catalogNoise.MinZoom, catalogNoise.MaxZoom, lo, hi)
+	}
+	var none *Published
+	if l, _ := none.Lookup("noise"); l != catalogNoise {
+		t.Error("the nil Published does not give the catalog's layer")
+	}
+}
+
+func TestPublishedZoomRangesAreChecked(t *testing.T) {
+	cases := []struct {
+		name  string
+		zooms []ZoomRange
+		want  string
+	}{
+		{"an inverted range is refused", []ZoomRange{{"noise", 18, 12}}, "want 0 <= minzoom <= maxzoom"},
+		{"a negative zoom is refused", []ZoomRange{{"noise", -1, 12}}, "want 0 <= minzoom <= maxzoom"},
+		{"an unknown layer is refused", []ZoomRange{{"nowhere", 1, 2}}, "unknown layer"},
+		{"two ranges for one layer are refused", []ZoomRange{{"noise", 1, 2}, {"noise", 3, 4}}, "two zoom ranges"},
+	}
+	for _, c := range cases {
+		if _, err := NewPublished(nil, c.zooms...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.want)
+		}
 	}
 }

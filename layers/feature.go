@@ -49,7 +49,7 @@ func (l *Layer) Normalize(raw map[string]any) (public, restricted map[string]any
 		if v == nil {
 			continue
 		}
-		tv, err := f.typed(v)
+		tv, err := f.Convert(v)
 		if err != nil {
 			return nil, nil, &FieldError{"properties." + name, err.Error()}
 		}
@@ -65,8 +65,12 @@ func (l *Layer) Normalize(raw map[string]any) (public, restricted map[string]any
 	return public, restricted, nil
 }
 
-// typed converts a JSON-decoded value to the field's Go type and checks its range.
-func (f Field) typed(v any) (any, error) {
+// Convert converts a value to the field's Go type (string, float64, int64, bool or []string)
+// and checks it against the field's rules: enum, range, finite and whole numbers. It accepts
+// what JSON decoding gives (float64 numbers, []any lists) and Go's own types (int64, int,
+// int32, []string), so that every store checks values by the same rules. A nil value is the
+// caller's to handle (an absent property).
+func (f Field) Convert(v any) (any, error) {
 	switch f.Type {
 	case String:
 		s, ok := v.(string)
@@ -91,6 +95,8 @@ func (f Field) typed(v any) (any, error) {
 		case int64:
 			x = float64(n)
 		case int:
+			x = float64(n)
+		case int32:
 			x = float64(n)
 		default:
 			return nil, fmt.Errorf("want a number, got %T", v)

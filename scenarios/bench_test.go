@@ -12,19 +12,19 @@ import (
 
 	"github.com/paulmach/orb"
 
-	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/data/synthcity"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
 
-// BenchParcels is the size of the benchmark city: data.Generate with 270,000 parcels makes
+// BenchParcels is the size of the benchmark city: synthcity.Generate with 270,000 parcels makes
 // about 200,000 buildings (the "generated 200k-building city").
 const BenchParcels = 270_000
 
 // benchFeaturesOf generates the benchmark city with the project's generator.
 func benchFeaturesOf() []layers.Feature {
 	var fs []layers.Feature
-	if err := data.Generate(data.GenerateOptions{Parcels: BenchParcels, Seed: 1}, func(f layers.Feature) error {
+	if err := synthcity.Generate(synthcity.Options{Parcels: BenchParcels, Seed: 1}, func(f layers.Feature) error {
 		fs = append(fs, f)
 		return nil
 	}); err != nil {

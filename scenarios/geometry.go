@@ -6,6 +6,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // checkSimplePolygon reports the first place where a polygon's rings cross, touch or fold
@@ -23,7 +24,7 @@ func checkSimplePolygon(p orb.Polygon, field string) error {
 	var edges []edge
 	for ri, r := range p {
 		pts := dedupe(r)
-		if len(pts) < 4 || ringArea2(pts) == 0 {
+		if len(pts) < 4 || spatial.RingArea2(pts) == 0 {
 			return &layers.FieldError{Field: fmt.Sprintf("%s[%d]", field, ri), Message: "ring has zero area"}
 		}
 		for i := 1; i < len(pts); i++ {
@@ -75,8 +76,8 @@ func checkSimplePolygon(p orb.Polygon, field string) error {
 
 // dedupe drops consecutive repeated positions (harmless in GeoJSON, but zero-length edges
 // would confuse the crossing test).
-func dedupe(r orb.Ring) []orb.Point {
-	out := make([]orb.Point, 0, len(r))
+func dedupe(r orb.Ring) orb.Ring {
+	out := make(orb.Ring, 0, len(r))
 	for i, q := range r {
 		if i > 0 && q == r[i-1] {
 			continue
@@ -84,14 +85,6 @@ func dedupe(r orb.Ring) []orb.Point {
 		out = append(out, q)
 	}
 	return out
-}
-
-func ringArea2(pts []orb.Point) float64 {
-	s := 0.0
-	for i := 1; i < len(pts); i++ {
-		s += pts[i-1][0]*pts[i][1] - pts[i][0]*pts[i-1][1]
-	}
-	return s
 }
 
 func boxesMeet(a, b, c, d orb.Point) bool {

@@ -240,45 +240,9 @@ func (g *polyGrid) first(lv *LayerView, over []*spatial.Item, p orb.Point) *spat
 	return best
 }
 
-// polygonContains is point-in-polygon on an item's metric geometry by the even-odd rule,
-// after a test of its bound. A point on an edge shared by two polygons falls in exactly
-// one of them, so no building is counted in two districts.
+// polygonContains is point-in-polygon on an item's metric geometry (spatial.Contains), after
+// a test of its bound. A point on an edge shared by two polygons falls in exactly one of
+// them, so no building is counted in two districts.
 func polygonContains(it *spatial.Item, p orb.Point) bool {
-	if !it.Bound.Contains(p) {
-		return false
-	}
-	switch g := it.Geom.(type) {
-	case orb.Polygon:
-		return polyContains(g, p)
-	case orb.MultiPolygon:
-		for _, poly := range g {
-			if polyContains(poly, p) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func polyContains(poly orb.Polygon, p orb.Point) bool {
-	if len(poly) == 0 || !ringContains(poly[0], p) {
-		return false
-	}
-	for _, hole := range poly[1:] {
-		if ringContains(hole, p) {
-			return false
-		}
-	}
-	return true
-}
-
-func ringContains(r orb.Ring, p orb.Point) bool {
-	in := false
-	for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
-		a, b := r[i], r[j]
-		if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0]-a[0])*(p[1]-a[1])/(b[1]-a[1])+a[0] {
-			in = !in
-		}
-	}
-	return in
+	return it.Bound.Contains(p) && spatial.Contains(it.Geom, p)
 }

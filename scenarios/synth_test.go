@@ -15,7 +15,7 @@ import (
 // synthCity builds a deterministic grid city of about n buildings for tests and benchmarks:
 // square blocks of 4 × 4 parcels (40 m, 75 % built), 2 × 2 districts, a zone per block group,
 // facilities of every kind, green spaces of all sizes, noise, flood, air stations and
-// broadband. It stands in for data.Generate where the tests must not depend on it.
+// broadband. It stands in for synthcity.Generate where the tests must not depend on it.
 func synthCity(n int, seed int64) []layers.Feature {
 	rng := rand.New(rand.NewSource(seed))
 	p := spatial.NewProjection(orb.Point{23.59, 46.77})

@@ -10,8 +10,23 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// earthRadius is the mean Earth radius in metres (IUGG).
-const earthRadius = 6371008.8
+// The constants of the projections, in one place for every package that projects.
+const (
+	// EarthRadius is the mean Earth radius in metres (IUGG), the sphere of the local
+	// projection.
+	EarthRadius = 6371008.8
+	// MetresPerDegree is the length of one degree of latitude on that sphere (about
+	// 111,195 m); a degree of longitude is this times cos(latitude).
+	MetresPerDegree = EarthRadius * math.Pi / 180
+	// MercatorRadius is the WGS84 semi-major axis, the sphere of Web Mercator (EPSG:3857).
+	MercatorRadius = 6378137.0
+	// MercatorHalf is half the width of the Web Mercator world, π·MercatorRadius
+	// (20037508.342789244 m): x and y run from −MercatorHalf to +MercatorHalf.
+	MercatorHalf = math.Pi * MercatorRadius
+	// MaxLatitude is the latitude at which Web Mercator's y reaches MercatorHalf, so that the
+	// world is a square: atan(sinh(π)) in degrees. Web Mercator clamps latitudes to ±MaxLatitude.
+	MaxLatitude = 85.0511287798066
+)
 
 // Projection is a local equirectangular projection centred on a city: x and y are metres east
 // and north of the origin. Within a few tens of kilometres of the origin, distances and areas
@@ -24,8 +39,7 @@ type Projection struct {
 
 // NewProjection returns the local projection centred on origin (lon, lat).
 func NewProjection(origin orb.Point) Projection {
-	ky := earthRadius * math.Pi / 180
-	return Projection{Origin: origin, kx: ky * math.Cos(origin[1]*math.Pi/180), ky: ky}
+	return Projection{Origin: origin, kx: MetresPerDegree * math.Cos(origin[1]*math.Pi/180), ky: MetresPerDegree}
 }
 
 // ToMetric projects a WGS84 point to local metres.
@@ -103,7 +117,7 @@ func mapPoints(g orb.Geometry, f func(orb.Point) orb.Point) orb.Geometry {
 
 // Mercator converts WGS84 to Web Mercator (EPSG:3857) metres.
 func Mercator(q orb.Point) orb.Point {
-	const r = 6378137.0
-	lat := math.Max(math.Min(q[1], 85.05112878), -85.05112878)
+	const r = MercatorRadius
+	lat := math.Max(math.Min(q[1], MaxLatitude), -MaxLatitude)
 	return orb.Point{r * q[0] * math.Pi / 180, r * math.Log(math.Tan(math.Pi/4+lat*math.Pi/360))}
 }

@@ -44,7 +44,7 @@ func postgisStore(t *testing.T) *postgis.Store {
 //
 // Besides the demo city it runs on random cities full of awkward features (slivers, polygons
 // of a pixel or less, points on the buffer's edge): on them the two sources agree only
-// because the memory source follows ST_AsMVTGeom's rules to the letter (postgis.go).
+// because the memory source follows ST_AsMVTGeom's rules to the letter (rounding.go).
 func TestMemoryAndPostGISTilesHaveTheSameFeatures(t *testing.T) {
 	cities := append(testCities(t), testCity{"random city 2", randomCity(2)}, testCity{"random city 3", randomCity(3)},
 		testCity{"generated city", generatedCity(t, 20000)})

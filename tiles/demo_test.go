@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/data/synthcity"
 	"github.com/citytwin/citytwin/layers"
 )
 
@@ -20,12 +21,12 @@ func demoFeatures(t testing.TB) []layers.Feature {
 	return fs
 }
 
-// generatedCity is a deterministic synthetic city of data.Generate with about 0.75 buildings
+// generatedCity is a deterministic synthetic city of synthcity.Generate with about 0.75 buildings
 // per parcel.
 func generatedCity(t testing.TB, parcels int) []layers.Feature {
 	t.Helper()
 	var fs []layers.Feature
-	err := data.Generate(data.GenerateOptions{Parcels: parcels, Seed: 1}, func(f layers.Feature) error {
+	err := synthcity.Generate(synthcity.Options{Parcels: parcels, Seed: 1}, func(f layers.Feature) error {
 		fs = append(fs, f)
 		return nil
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb/simplify"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // LayerFeatures are the candidate features of one layer for a tile, in WGS84 as stored:
@@ -242,7 +243,7 @@ func (f *feature) snap() bool {
 	return len(f.polys) > 0
 }
 
-// unfolded drops the polygons that snap rounding would fold flat (postgis.go) and reports
+// unfolded drops the polygons that snap rounding would fold flat (rounding.go) and reports
 // whether any is left.
 func (f *feature) unfolded(scratch *orb.Ring) bool {
 	n := 0
@@ -268,7 +269,7 @@ func snapPolygons(mp orb.MultiPolygon, round func(float64) float64) (orb.MultiPo
 		m := 0
 		for k, r := range p {
 			r = snapRing(r, round)
-			if len(r) < 4 || ringArea2(r) == 0 {
+			if len(r) < 4 || spatial.RingArea2(r) == 0 {
 				if k == 0 {
 					break // the outer ring collapsed: so did the polygon
 				}
@@ -325,23 +326,13 @@ func onSegment(a, b, p orb.Point) bool {
 	return min(a[0], b[0]) <= p[0] && p[0] <= max(a[0], b[0]) && min(a[1], b[1]) <= p[1] && p[1] <= max(a[1], b[1])
 }
 
-// ringArea2 is twice the signed area of a closed ring (the surveyor's formula): positive for
-// a ring that turns clockwise on screen (y down), as MVT wants outer rings.
-func ringArea2(r orb.Ring) float64 {
-	var s float64
-	for i := 0; i+1 < len(r); i++ {
-		s += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
-	}
-	return s
-}
-
 // clipBox is the buffered tile in pixels.
 var clipBox = orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}}
 
 // clip cuts a feature to the buffered tile and reports whether anything is left inside, as
 // ST_AsMVTGeom(..., buffer 64, clip true) decides: a point on the edge stays; a polygon that
 // only touches the edge goes. A point must also pass the PostGIS source's index test against
-// the buffered tile (postgis.go), which decides for points within half a pixel of the edge.
+// the buffered tile (rounding.go), which decides for points within half a pixel of the edge.
 func (f *feature) clip(b *builder) bool {
 	p := &b.proj
 	if f.point {

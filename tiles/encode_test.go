@@ -14,6 +14,7 @@ import (
 
 	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 func mustLayer(t testing.TB, name string) *layers.Layer {
@@ -211,14 +212,14 @@ func TestRingsAreOrientedForMVT(t *testing.T) {
 	if len(rings) != 2 {
 		t.Fatalf("%d rings, want 2", len(rings))
 	}
-	if a := ringArea2(rings[0]); a <= 0 {
+	if a := spatial.RingArea2(rings[0]); a <= 0 {
 		t.Errorf("outer ring area %v, want > 0", a)
 	}
-	if a := ringArea2(rings[1]); a >= 0 {
+	if a := spatial.RingArea2(rings[1]); a >= 0 {
 		t.Errorf("hole area %v, want < 0", a)
 	}
 	// 200 × 200 px outer ring: twice its area is 80000.
-	if a := ringArea2(rings[0]); a != 80000 {
+	if a := spatial.RingArea2(rings[0]); a != 80000 {
 		t.Errorf("outer ring twice-area %v, want 80000", a)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // The marshal step writes the Mapbox Vector Tile protobuf (vector-tile-spec 2.1) straight
@@ -270,7 +271,7 @@ func (e *encoder) polygons(mp orb.MultiPolygon) {
 	for _, p := range mp {
 		for k, r := range p {
 			// r is closed with at least 4 points; the closing point is implied by ClosePath.
-			reverse := (ringArea2(r) > 0) != (k == 0)
+			reverse := (spatial.RingArea2(r) > 0) != (k == 0)
 			n := len(r) - 1
 			at := func(i int) orb.Point {
 				if reverse {

@@ -11,7 +11,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/citymodel"
-	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/data/synthcity"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
@@ -158,7 +158,7 @@ func testCities(t testing.TB) []testCity {
 // the city of the tile-server comparison (scripts/bench/tiles.sh).
 var benchCity = sync.OnceValue(func() *spatial.City {
 	var fs []layers.Feature
-	err := data.Generate(data.GenerateOptions{Parcels: 200000, Seed: 1}, func(f layers.Feature) error {
+	err := synthcity.Generate(synthcity.Options{Parcels: 200000, Seed: 1}, func(f layers.Feature) error {
 		fs = append(fs, f)
 		return nil
 	})

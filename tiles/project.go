@@ -5,6 +5,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
+
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // projector maps WGS84 longitude/latitude to the pixel coordinates of one tile: origin at the
@@ -24,7 +26,7 @@ type projector struct {
 	c, span            float64 // Taylor centre and half-width, radians
 	t0, t1, t2, t3, t4 float64 // py = t0 + d(t1 + d(t2 + d(t3 + d·t4))), d = φ − c
 
-	merc struct{ minX, maxY, size float64 } // the tile's Web Mercator envelope (postgis.go)
+	merc struct{ minX, maxY, size float64 } // the tile's Web Mercator envelope (rounding.go)
 	env  orb.Bound                          // ST_TileEnvelope(z, x, y, margin => 64.0/4096)
 }
 
@@ -70,14 +72,14 @@ func newProjector(t maptile.Tile) projector {
 // the tile grown by the buffer on every side, within the bounds of the world.
 func bufferedEnvelope(t maptile.Tile) orb.Bound {
 	const margin = float64(Buffer) / Extent
-	size := 2 * mercatorHalf / float64(uint64(1)<<t.Z)
+	size := 2 * spatial.MercatorHalf / float64(uint64(1)<<t.Z)
 	x, y := float64(t.X), float64(t.Y)
 	b := orb.Bound{
-		Min: orb.Point{-mercatorHalf + size*(x-margin), mercatorHalf - size*(y+1+margin)},
-		Max: orb.Point{-mercatorHalf + size*(x+1+margin), mercatorHalf - size*(y-margin)},
+		Min: orb.Point{-spatial.MercatorHalf + size*(x-margin), spatial.MercatorHalf - size*(y+1+margin)},
+		Max: orb.Point{-spatial.MercatorHalf + size*(x+1+margin), spatial.MercatorHalf - size*(y-margin)},
 	}
-	b.Min[0], b.Min[1] = max(b.Min[0], -mercatorHalf), max(b.Min[1], -mercatorHalf)
-	b.Max[0], b.Max[1] = min(b.Max[0], mercatorHalf), min(b.Max[1], mercatorHalf)
+	b.Min[0], b.Min[1] = max(b.Min[0], -spatial.MercatorHalf), max(b.Min[1], -spatial.MercatorHalf)
+	b.Max[0], b.Max[1] = min(b.Max[0], spatial.MercatorHalf), min(b.Max[1], spatial.MercatorHalf)
 	return b
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 const (
@@ -41,8 +42,6 @@ const (
 	MaxZoom = 24
 	// SimplifyBelowZoom is the first zoom at which polygons are neither simplified nor thinned.
 	SimplifyBelowZoom = layers.ThinBelowZoom
-	// mercatorHalf is half the circumference of the Web Mercator world, in metres.
-	mercatorHalf = 20037508.342789244
 )
 
 // ErrBadTile marks tile coordinates that are malformed or out of range.
@@ -140,14 +139,14 @@ func tileLat(y, n float64) float64 {
 // MercatorBound is the Web Mercator (EPSG:3857) envelope of tile t, as PostGIS's
 // ST_TileEnvelope(z, x, y) computes it.
 func MercatorBound(t maptile.Tile) orb.Bound {
-	size := 2 * mercatorHalf / float64(uint64(1)<<t.Z)
-	minX := -mercatorHalf + float64(t.X)*size
-	maxY := mercatorHalf - float64(t.Y)*size
+	size := 2 * spatial.MercatorHalf / float64(uint64(1)<<t.Z)
+	minX := -spatial.MercatorHalf + float64(t.X)*size
+	maxY := spatial.MercatorHalf - float64(t.Y)*size
 	return orb.Bound{Min: orb.Point{minX, maxY - size}, Max: orb.Point{minX + size, maxY}}
 }
 
 // PixelSize is the size of one tile pixel (1/Extent of a tile) at zoom z, in Web Mercator
 // metres: the simplification tolerance below SimplifyBelowZoom.
 func PixelSize(z maptile.Zoom) float64 {
-	return 2 * mercatorHalf / (Extent * float64(uint64(1)<<z))
+	return 2 * spatial.MercatorHalf / (Extent * float64(uint64(1)<<z))
 }

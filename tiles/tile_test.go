@@ -8,6 +8,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
+
+	"github.com/citytwin/citytwin/spatial"
 )
 
 func TestParseTile(t *testing.T) {
@@ -97,7 +99,7 @@ func TestQueryBoundHoldsTheBufferedTile(t *testing.T) {
 func TestMercatorBoundAndPixelSize(t *testing.T) {
 	// ST_TileEnvelope(1, 1, 0) = the north-east quarter of the world.
 	b := MercatorBound(maptile.New(1, 0, 1))
-	if b.Min[0] != 0 || b.Min[1] != 0 || b.Max[0] != mercatorHalf || b.Max[1] != mercatorHalf {
+	if b.Min[0] != 0 || b.Min[1] != 0 || b.Max[0] != spatial.MercatorHalf || b.Max[1] != spatial.MercatorHalf {
 		t.Fatalf("z1 x1 y0 envelope = %v", b)
 	}
 	// One pixel at z13: 40075016.69 / (4096 · 8192) = 1.1943 m.

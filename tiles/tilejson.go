@@ -6,6 +6,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // TileJSON is a TileJSON 3.0.0 document (https://github.com/mapbox/tilejson-spec).
@@ -35,7 +36,7 @@ type VectorLayer struct {
 }
 
 // world is the extent of Web Mercator tiles.
-var world = orb.Bound{Min: orb.Point{-180, -85.0511287798066}, Max: orb.Point{180, 85.0511287798066}}
+var world = orb.Bound{Min: orb.Point{-180, -spatial.MaxLatitude}, Max: orb.Point{180, spatial.MaxLatitude}}
 
 // NewTileJSON describes the tiles of ls served at tilesURL (a template with {z}, {x}, {y}),
 // whose data covers bound (WGS84; an empty or zero bound means the whole world).

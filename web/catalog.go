@@ -94,7 +94,7 @@ func (s *Server) catalogMeta() *catalogMeta {
 func (s *Server) catalog(w http.ResponseWriter, r *http.Request) {
 	base := requestBaseURL(r)
 	m := s.catalogMeta()
-	all := layers.All()
+	all := s.opts.Published.Base()
 	ans := catalogAnswer{
 		Attribution: layers.Attribution,
 		TileJSON:    base + "/tiles/" + layerNames(all) + ".json",

@@ -25,7 +25,7 @@ func (s *Server) style(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, http.StatusNotFound, "unknown_style", "no style "+name+" (known: city)", "name")
 		return
 	}
-	all := layers.All()
+	all := s.opts.Published.Base()
 	b := s.cityBound()
 	minZoom, maxZoom := 0, 22
 	zoom := 13

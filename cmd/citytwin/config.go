@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -21,7 +23,114 @@ import (
 	"github.com/citytwin/citytwin/layers/postgis"
 	"github.com/citytwin/citytwin/scenarios"
 	"github.com/citytwin/citytwin/tiles"
+	"github.com/citytwin/citytwin/web"
 )
+
+// Config is the configuration of `citytwin serve`: the settings of its flags and what only its
+// configuration file sets (layers' zoom ranges, the indicators' parameters, extra layers). A
+// setting is taken from, first to last: the command line, the environment (CITYTWIN_*), the
+// file, the default. It is a value: what needs a setting is handed it (the zoom ranges and
+// extra layers reach the tile sources as a layers.Published); nothing is written into another
+// package's variables.
+type Config struct {
+	serveConfig              // the settings with a flag (serve.go)
+	limits       *limitFlags // request limits (limits.go)
+	plannerToken string
+	file         string // --config: the file's path; "": none
+
+	zooms  []layers.ZoomRange   // [layers.NAME]
+	params scenarios.Parameters // [indicators] over the defaults
+	extras []*layers.Extra      // [[extra_layers]], not yet resolved against the database
+}
+
+// envLookup is where a flag not on the command line takes its value: envValue reads the
+// process's environment; noEnv nothing.
+type envLookup func(flagName string) (string, bool)
+
+func noEnv(string) (string, bool) { return "", false }
+
+// flags declares the serve command's flags on a new flag set, with c's fields as targets.
+func (c *Config) flags() *flag.FlagSet {
+	fs := newFlagSet("serve", "serve [flags]")
+	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.database, "database", "", "PostgreSQL/PostGIS URL (also DATABASE_URL); empty: the embedded demo city in memory")
+	fs.StringVar(&c.dataDir, "data-dir", "citytwin-data", "directory of the memory mode's files: imported layers and scenarios")
+	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")
+	fs.DurationVar(&c.shutdown, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	fs.DurationVar(&c.statementTimeout, "statement-timeout", 0, "how long one SQL statement may run before PostgreSQL cancels it (0: the database URL's statement_timeout, else 30s)")
+	fs.IntVar(&c.tileCacheMB, "tile-cache-mb", 256, "memory for cached tiles, in MiB; 0 turns the tile cache off")
+	fs.IntVar(&c.tileMaxAge, "tile-max-age", 3600, "how long browsers and CDNs may keep a tile without revalidating, in seconds (Cache-Control max-age)")
+	fs.StringVar(&c.corsOrigins, "cors-origins", "*", `origins whose web pages may call the server, comma-separated ("*": any; empty: no CORS headers)`)
+	fs.Var(&c.tileFiles, "tiles-file", "NAME=PATH: serve a PMTiles or MBTiles file at /tiles/NAME/{z}/{x}/{y}.mvt (repeatable)")
+	c.limits = addLimitFlags(fs)
+	fs.StringVar(&c.plannerToken, "planner-token", "", "a bearer token of the planner role (the /planner workspace, /api/scenarios), besides those made with \"citytwin token create\"")
+	fs.StringVar(&c.file, "config", "", "configuration file (TOML; see docs/citytwin.example.toml). Command-line flags and CITYTWIN_* variables override it")
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(fs.Output(), `
+Each setting is taken from, first to last: the command line; the environment variable
+CITYTWIN_<FLAG> (upper case, dashes as underscores; --database also reads DATABASE_URL); the
+[serve] table of the --config file, whose keys are the flags' names with dashes as underscores
+(tile_cache_mb = 512); the default. The file also sets layers' zoom ranges, the indicators'
+parameters and extra layers published from the city's own PostGIS tables: see
+docs/operating.md, and check a file with "citytwin config check FILE".
+`)
+	}
+	return fs
+}
+
+// loadServeConfig builds the serve command's configuration from args, then env for the flags
+// args does not give, then the --config file for the flags neither gives, then the defaults,
+// and validates it.
+func loadServeConfig(args []string, env envLookup) (*Config, error) {
+	c := &Config{params: scenarios.DefaultParameters()}
+	fs := c.flags()
+	if err := parseFlagsEnv(fs, args, env); err != nil {
+		return nil, err
+	}
+	if c.file != "" {
+		f, err := loadConfig(c.file, fs)
+		if err != nil {
+			return nil, err
+		}
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		p := &configProblems{c: f}
+		f.checkServe(p, fs, func(name string) bool {
+			_, inEnv := env(name)
+			return !given[name] && !inEnv
+		})
+		if err := p.err(); err != nil {
+			return nil, err
+		}
+		c.zooms, c.params, c.extras = f.zoomRanges(), f.params, f.extras()
+	}
+	return c, c.Validate()
+}
+
+// Validate reports the first setting that is wrong, as far as can be told without the
+// database (extra layers' tables are checked against it when the server starts).
+func (c *Config) Validate() error {
+	if _, err := newLogger(c.logFormat, io.Discard); err != nil {
+		return err
+	}
+	if c.tileCacheMB < 0 || c.tileMaxAge < 0 {
+		return fmt.Errorf("--tile-cache-mb and --tile-max-age cannot be negative")
+	}
+	if c.limits != nil {
+		if err := c.limits.apply(&web.Options{}); err != nil {
+			return err
+		}
+	}
+	if err := c.params.Validate(); err != nil {
+		return fmt.Errorf("indicators: %w", err)
+	}
+	if _, err := layers.NewPublished(c.extras, c.zooms...); err != nil {
+		return fmt.Errorf("layers: %w", err)
+	}
+	return nil
+}
 
 // The configuration file of `citytwin serve --config FILE` (TOML). Its [serve] table sets
 // the serve command's flags by name (dashes as underscores); the other tables set what has no
@@ -303,19 +412,19 @@ func checkZoom(p *configProblems, path string, minZoom, maxZoom int) {
 	}
 }
 
-// applyZooms sets the base layers' zoom ranges the file gives.
-func (c *fileConfig) applyZooms() error {
+// zoomRanges returns the base layers' zoom ranges the file gives (checked by checkLayers),
+// each bound it leaves out being the catalog's.
+func (c *fileConfig) zoomRanges() []layers.ZoomRange {
+	var out []layers.ZoomRange
 	for _, name := range sortedKeys(c.Layers) {
 		l, err := layers.Lookup(name)
 		if err != nil {
-			return err
+			continue
 		}
 		z := c.Layers[name]
-		if err := layers.SetZoomRange(name, deref(z.MinZoom, l.MinZoom), deref(z.MaxZoom, l.MaxZoom)); err != nil {
-			return err
-		}
+		out = append(out, layers.ZoomRange{Layer: name, MinZoom: deref(z.MinZoom, l.MinZoom), MaxZoom: deref(z.MaxZoom, l.MaxZoom)})
 	}
-	return nil
+	return out
 }
 
 // checkIndicators decodes [indicators] over the default parameters, by their names in runs'
@@ -509,62 +618,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// checkingConfig marks a context in which runServe only checks its configuration file.
-type checkingConfig struct{}
-
-// errConfigChecked is how runServe reports, when checking, that the file is sound.
-var errConfigChecked = errors.New("configuration checked")
-
-// parseServeFlags defines --config on the serve command's flags fs, parses args and the
-// environment (parseFlags), then reads the configuration file, if any, into the flags that
-// neither gave. It applies the file's layer zoom ranges and returns the file (empty without
-// one). Under `citytwin config check` it only checks the file and returns errConfigChecked.
-func parseServeFlags(ctx context.Context, fs *flag.FlagSet, args []string) (*fileConfig, error) {
-	path := fs.String("config", "", "configuration file (TOML; see docs/citytwin.example.toml). Command-line flags and CITYTWIN_* variables override it")
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		fmt.Fprint(fs.Output(), `
-Each setting is taken from, first to last: the command line; the environment variable
-CITYTWIN_<FLAG> (upper case, dashes as underscores; --database also reads DATABASE_URL); the
-[serve] table of the --config file, whose keys are the flags' names with dashes as underscores
-(tile_cache_mb = 512); the default. The file also sets layers' zoom ranges, the indicators'
-parameters and extra layers published from the city's own PostGIS tables: see
-docs/operating.md, and check a file with "citytwin config check FILE".
-`)
-	}
-	if ctx.Value(checkingConfig{}) != nil {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if _, err := loadConfig(*path, fs); err != nil {
-			return nil, err
-		}
-		return nil, errConfigChecked
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if *path == "" {
-		return &fileConfig{params: scenarios.DefaultParameters()}, nil
-	}
-	c, err := loadConfig(*path, fs)
-	if err != nil {
-		return nil, err
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	p := &configProblems{c: c}
-	c.checkServe(p, fs, func(name string) bool {
-		_, inEnv := envValue(name)
-		return !given[name] && !inEnv
-	})
-	if err := p.err(); err != nil {
-		return nil, err
-	}
-	return c, c.applyZooms()
-}
-
 // runConfig is `citytwin config check FILE`.
 func runConfig(ctx context.Context, args []string) error {
 	fs := newFlagSet("config", "config check FILE")
@@ -585,30 +638,29 @@ with status 1 when there is any. docs/citytwin.example.toml is a complete exampl
 		fs.Usage()
 		return fmt.Errorf("usage: citytwin config check FILE")
 	}
-	err := runServe(context.WithValue(ctx, checkingConfig{}, true), []string{"--config", fs.Arg(1)})
-	if !errors.Is(err, errConfigChecked) {
-		if err == nil {
-			err = errors.New("configuration was not checked")
-		}
+	// The file alone, over the flags' defaults: the environment of this shell need not be the
+	// server's.
+	if _, err := loadServeConfig([]string{"--config", fs.Arg(1)}, noEnv); err != nil {
 		return err
 	}
 	fmt.Printf("%s: ok\n", fs.Arg(1))
 	return nil
 }
 
-// publishExtras resolves the file's extra layers against the database and returns the
-// layers to publish; nil when the file has none. Extra layers are PostGIS tables: without a
-// database they are an error.
-func publishExtras(ctx context.Context, c *fileConfig, pg *postgis.Store) (*layers.Published, error) {
-	extras := c.extras()
-	if len(extras) == 0 {
+// publishLayers returns the layers to publish as tiles: the base layers with the file's zoom
+// ranges, and its extra layers resolved against the database; nil when the file sets
+// neither. Extra layers are PostGIS tables: without a database they are an error.
+func publishLayers(ctx context.Context, c *Config, pg *postgis.Store) (*layers.Published, error) {
+	if len(c.extras) == 0 && len(c.zooms) == 0 {
 		return nil, nil
 	}
-	if pg == nil {
-		return nil, fmt.Errorf("%s: extra_layers are tables of a PostGIS database: give --database", c.path)
+	if len(c.extras) > 0 {
+		if pg == nil {
+			return nil, fmt.Errorf("%s: extra_layers are tables of a PostGIS database: give --database", c.file)
+		}
+		if err := pg.ResolveExtras(ctx, c.extras); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.file, err)
+		}
 	}
-	if err := pg.ResolveExtras(ctx, extras); err != nil {
-		return nil, fmt.Errorf("%s: %w", c.path, err)
-	}
-	return layers.NewPublished(extras)
+	return layers.NewPublished(c.extras, c.zooms...)
 }

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/citytwin/citytwin/layers"
 )
@@ -79,19 +78,6 @@ func TestConfigCheckNamesLineKeyAndProblem(t *testing.T) {
 	}
 }
 
-// serveFlagsFor defines a few of serve's flags and parses args, the environment and the file
-// as runServe does.
-func serveFlagsFor(t *testing.T, args ...string) (*flag.FlagSet, *fileConfig, error) {
-	t.Helper()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.String("addr", ":8080", "")
-	fs.Int("tile-cache-mb", 256, "")
-	fs.String("cors-origins", "*", "")
-	fs.Duration("shutdown-timeout", 20*time.Second, "")
-	c, err := parseServeFlags(context.Background(), fs, args)
-	return fs, c, err
-}
-
 func TestSettingsPrecedenceFlagEnvFileDefault(t *testing.T) {
 	p := writeConfig(t, `
 [serve]
@@ -106,19 +92,19 @@ persons_per_dwelling = 2.7
 office = 18
 `)
 	t.Setenv("CITYTWIN_TILE_CACHE_MB", "128")
-	fs, c, err := serveFlagsFor(t, "--config", p, "--addr", ":9000")
+	c, err := loadServeConfig([]string{"--config", p, "--addr", ":9000"}, envValue)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{
-		"addr":             ":9000",                               // flag beats file
-		"tile-cache-mb":    "128",                                 // env beats file
-		"cors-origins":     "https://a.example,https://b.example", // file beats default
-		"shutdown-timeout": "20s",                                 // default
+	cases := []struct{ name, got, want string }{
+		{"a flag beats the file", c.addr, ":9000"},
+		{"the environment beats the file", strconv.Itoa(c.tileCacheMB), "128"},
+		{"the file beats the default", c.corsOrigins, "https://a.example,https://b.example"},
+		{"the default stands when nothing sets it", c.shutdown.String(), "20s"},
 	}
-	for name, v := range want {
-		if got := fs.Lookup(name).Value.String(); got != v {
-			t.Errorf("%s = %q, want %q", name, got, v)
+	for _, cs := range cases {
+		if cs.got != cs.want {
+			t.Errorf("%s: got %q, want %q", cs.name, cs.got, cs.want)
 		}
 	}
 	if c.params.PersonsPerDwelling != 2.7 || c.params.M2PerJob["office"] != 18 || c.params.M2PerJob["industrial"] != 80 {
@@ -127,12 +113,11 @@ office = 18
 }
 
 func TestConfigSetsZoomRangesAndExtraLayers(t *testing.T) {
-	l, err := layers.Lookup("air_stations")
+	catalogAir, err := layers.Lookup("air_stations")
 	if err != nil {
 		t.Fatal(err)
 	}
-	minZoom, maxZoom := l.MinZoom, l.MaxZoom
-	t.Cleanup(func() { _ = layers.SetZoomRange("air_stations", minZoom, maxZoom) })
+	minZoom, maxZoom := catalogAir.MinZoom, catalogAir.MaxZoom
 	p := writeConfig(t, `
 [layers.air_stations]
 minzoom = 11
@@ -144,26 +129,57 @@ geometry_column = "geom"
 fields = ["species"]
 maxzoom = 20
 `)
-	_, c, err := serveFlagsFor(t, "--config", p)
+	c, err := loadServeConfig([]string{"--config", p}, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.MinZoom != 11 || l.MaxZoom != maxZoom {
-		t.Errorf("air_stations zoom %d..%d, want 11..%d", l.MinZoom, l.MaxZoom, maxZoom)
+	if want := []layers.ZoomRange{{Layer: "air_stations", MinZoom: 11, MaxZoom: maxZoom}}; !reflect.DeepEqual(c.zooms, want) {
+		t.Errorf("zoom ranges %+v, want %+v", c.zooms, want)
 	}
-	ex := c.extras()
+	if catalogAir.MinZoom != minZoom || catalogAir.MaxZoom != maxZoom {
+		t.Errorf("the catalog's air_stations zoom became %d..%d, want it left at %d..%d", catalogAir.MinZoom, catalogAir.MaxZoom, minZoom, maxZoom)
+	}
+	ex := c.extras
 	if len(ex) != 1 || ex[0].Name != "trees" || ex[0].MinZoom != extraMinZoom || ex[0].MaxZoom != 20 || ex[0].Title != "trees" {
 		t.Errorf("extras %+v", ex)
 	}
-	if _, err := publishExtras(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), "--database") {
+	if _, err := publishLayers(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), "--database") {
 		t.Errorf("extra layers without a database: %v, want an error asking for --database", err)
+	}
+	// Without extra layers, the zoom range reaches the tile sources through the published
+	// layers.
+	c.extras = nil
+	pub, err := publishLayers(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := pub.Lookup("air_stations"); err != nil || l.MinZoom != 11 || l.MaxZoom != maxZoom {
+		t.Errorf("published air_stations: %+v, %v; want zoom 11..%d", l, err, maxZoom)
 	}
 }
 
 func TestServeRefusesABadFileBeforeStarting(t *testing.T) {
 	p := writeConfig(t, "[serve]\nadr = \":1\"\n")
 	err := runServe(context.Background(), []string{"--config", p})
-	if err == nil || errors.Is(err, errConfigChecked) || !strings.Contains(err.Error(), ":2: serve.adr: unknown key") {
+	if err == nil || !strings.Contains(err.Error(), ":2: serve.adr: unknown key") {
 		t.Fatalf("serve with a bad file: %v", err)
+	}
+}
+
+func TestConfigCheckValidatesTheSettingsAsTheServerWould(t *testing.T) {
+	cases := []struct {
+		name, text, want string
+	}{
+		{"a negative tile cache", "[serve]\ntile_cache_mb = -1\n", "--tile-cache-mb and --tile-max-age cannot be negative"},
+		{"an unknown log format", "[serve]\nlog_format = \"xml\"\n", `--log-format "xml": want json or text`},
+		{"a rate limit without a burst", "[serve]\nrate_limit = 5\nrate_burst = 0\n", "--rate-burst and --tile-rate-burst must be at least 1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := checkConfig(writeConfig(t, c.text))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("config check: %v, want an error saying %q", err, c.want)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/data/synthcity"
 	"github.com/citytwin/citytwin/layers"
 )
 
@@ -33,7 +34,7 @@ func runGenerate(ctx context.Context, args []string) error {
 		// would otherwise send a city meant for a file into the database.
 		return fmt.Errorf("--out %s and --database (or DATABASE_URL) are both set: write to one of them", *out)
 	}
-	opts := data.GenerateOptions{Parcels: *parcels, Seed: *seed}
+	opts := synthcity.Options{Parcels: *parcels, Seed: *seed}
 	start := time.Now()
 	if *database != "" {
 		return generateIntoDatabase(ctx, opts, *database, start)
@@ -41,9 +42,9 @@ func runGenerate(ctx context.Context, args []string) error {
 	return generateToFile(opts, *out, start)
 }
 
-func generateIntoDatabase(ctx context.Context, opts data.GenerateOptions, database string, start time.Time) error {
+func generateIntoDatabase(ctx context.Context, opts synthcity.Options, database string, start time.Time) error {
 	var fs []layers.Feature
-	if err := data.Generate(opts, func(f layers.Feature) error {
+	if err := synthcity.Generate(opts, func(f layers.Feature) error {
 		fs = append(fs, f)
 		return nil
 	}); err != nil {
@@ -64,7 +65,7 @@ func generateIntoDatabase(ctx context.Context, opts data.GenerateOptions, databa
 	return nil
 }
 
-func generateToFile(opts data.GenerateOptions, out string, start time.Time) error {
+func generateToFile(opts synthcity.Options, out string, start time.Time) error {
 	var w io.Writer = os.Stdout
 	var f *os.File
 	if out != "-" {
@@ -85,7 +86,7 @@ func generateToFile(opts data.GenerateOptions, out string, start time.Time) erro
 	gw := data.NewGeoJSONWriter(dst)
 	counts := layers.Counts{}
 	n := 0
-	err := data.Generate(opts, func(feat layers.Feature) error {
+	err := synthcity.Generate(opts, func(feat layers.Feature) error {
 		counts[feat.Layer]++
 		n++
 		if n%100000 == 0 {

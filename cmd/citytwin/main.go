@@ -88,7 +88,11 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 
 // parseFlags parses args, taking a flag's value from its environment variable
 // (CITYTWIN_<NAME>) when the flag is not given on the command line.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+func parseFlags(fs *flag.FlagSet, args []string) error { return parseFlagsEnv(fs, args, envValue) }
+
+// parseFlagsEnv parses args, taking a flag's value from env when the flag is not given on the
+// command line.
+func parseFlagsEnv(fs *flag.FlagSet, args []string, env envLookup) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,7 +103,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if given[f.Name] || err != nil {
 			return
 		}
-		if v, ok := envValue(f.Name); ok {
+		if v, ok := env(f.Name); ok {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
 			}

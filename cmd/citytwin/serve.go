@@ -36,10 +36,6 @@ type serveConfig struct {
 	corsOrigins string // comma-separated origins allowed by CORS; "*": any; "": none
 
 	tileFiles tileFilesFlag // exported tile pyramids served by name (export.go)
-
-	plannerToken string      // a planner token besides the stored ones
-	limits       *limitFlags // body size, timeout and rate limits (limits.go)
-	file         *fileConfig // the --config file: scenario parameters, extra layers (config.go)
 }
 
 // mode names the store the server runs on, for /readyz and the logs.
@@ -54,7 +50,7 @@ func (cfg *serveConfig) mode() string {
 // model, the scenario service and the HTTP server, loads the model and follows the
 // database's changes, and serves until ctx ends.
 func runServe(ctx context.Context, args []string) error {
-	cfg, err := parseServeConfig(ctx, args)
+	cfg, err := loadServeConfig(args, envValue) // flags, CITYTWIN_*, --config (config.go)
 	if err != nil {
 		return err
 	}
@@ -62,7 +58,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(ctx, cfg, log)
+	store, closeStore, err := openStore(ctx, &cfg.serveConfig, log)
 	if err != nil {
 		return err
 	}
@@ -86,41 +82,14 @@ func runServe(ctx context.Context, args []string) error {
 	return serveUntilDone(ctx, cfg, srv, model, log)
 }
 
-// parseServeConfig reads serve's flags, their CITYTWIN_* variables and the --config file.
-func parseServeConfig(ctx context.Context, args []string) (*serveConfig, error) {
-	cfg := &serveConfig{}
-	fs := newFlagSet("serve", "serve [flags]")
-	fs.StringVar(&cfg.addr, "addr", ":8080", "address to listen on")
-	fs.StringVar(&cfg.database, "database", "", "PostgreSQL/PostGIS URL (also DATABASE_URL); empty: the embedded demo city in memory")
-	fs.StringVar(&cfg.dataDir, "data-dir", "citytwin-data", "directory of the memory mode's files: imported layers and scenarios")
-	fs.StringVar(&cfg.logFormat, "log-format", "json", "log format: json or text")
-	fs.DurationVar(&cfg.shutdown, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on SIGTERM")
-	fs.DurationVar(&cfg.statementTimeout, "statement-timeout", 0, "how long one SQL statement may run before PostgreSQL cancels it (0: the database URL's statement_timeout, else 30s)")
-	fs.IntVar(&cfg.tileCacheMB, "tile-cache-mb", 256, "memory for cached tiles, in MiB; 0 turns the tile cache off")
-	fs.IntVar(&cfg.tileMaxAge, "tile-max-age", 3600, "how long browsers and CDNs may keep a tile without revalidating, in seconds (Cache-Control max-age)")
-	fs.StringVar(&cfg.corsOrigins, "cors-origins", "*", `origins whose web pages may call the server, comma-separated ("*": any; empty: no CORS headers)`)
-	fs.Var(&cfg.tileFiles, "tiles-file", "NAME=PATH: serve a PMTiles or MBTiles file at /tiles/NAME/{z}/{x}/{y}.mvt (repeatable)")
-	cfg.limits = addLimitFlags(fs)
-	fs.StringVar(&cfg.plannerToken, "planner-token", "", "a bearer token of the planner role (the /planner workspace, /api/scenarios), besides those made with \"citytwin token create\"")
-	file, err := parseServeFlags(ctx, fs, args) // flags, CITYTWIN_*, --config (config.go)
-	if err != nil {
-		return nil, err
-	}
-	cfg.file = file
-	if cfg.tileCacheMB < 0 || cfg.tileMaxAge < 0 {
-		return nil, fmt.Errorf("--tile-cache-mb and --tile-max-age cannot be negative")
-	}
-	return cfg, nil
-}
-
 // newScenarioService makes the scenario service: the engine with the configured parameters,
 // over the live model, on the scenario store beside the layers' (runs measured).
-func newScenarioService(cfg *serveConfig, store layers.Store, model *citymodel.Model, metrics *web.Metrics) (*scenarios.Service, error) {
-	engine, err := scenarios.NewEngine(cfg.file.params)
+func newScenarioService(cfg *Config, store layers.Store, model *citymodel.Model, metrics *web.Metrics) (*scenarios.Service, error) {
+	engine, err := scenarios.NewEngine(cfg.params)
 	if err != nil {
 		return nil, err
 	}
-	st, err := openScenarioStore(cfg, store)
+	st, err := openScenarioStore(&cfg.serveConfig, store)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +100,7 @@ func newScenarioService(cfg *serveConfig, store layers.Store, model *citymodel.M
 // is a database (ST_AsMVT), else by the memory source over the model (TileSource nil);
 // tokens, limits, the published extra layers and the tile files served by name. The
 // returned function closes the tile files.
-func webOptions(ctx context.Context, cfg *serveConfig, store layers.Store, model *citymodel.Model, scen *scenarios.Service,
+func webOptions(ctx context.Context, cfg *Config, store layers.Store, model *citymodel.Model, scen *scenarios.Service,
 	metrics *web.Metrics, log *slog.Logger) (web.Options, func(), error) {
 	tokenStore := serverTokens(store, cfg.dataDir)
 	opts := web.Options{Logger: log, Mode: cfg.mode(), Model: model, Metrics: metrics, Scenarios: scen,
@@ -149,7 +118,7 @@ func webOptions(ctx context.Context, cfg *serveConfig, store layers.Store, model
 		return opts, nil, err
 	}
 	var err error
-	if opts.Published, err = publishExtras(ctx, cfg.file, pg); err != nil {
+	if opts.Published, err = publishLayers(ctx, cfg, pg); err != nil {
 		return opts, nil, err
 	}
 	var closeTileFiles func()
@@ -171,7 +140,7 @@ func followDatabase(ctx context.Context, pg *postgis.Store, model *citymodel.Mod
 
 // serveUntilDone loads the model while serving HTTP, and shuts the server down when ctx ends;
 // a model that fails to load, or a listener that fails, ends it with that error.
-func serveUntilDone(ctx context.Context, cfg *serveConfig, srv *web.Server, model *citymodel.Model, log *slog.Logger) error {
+func serveUntilDone(ctx context.Context, cfg *Config, srv *web.Server, model *citymodel.Model, log *slog.Logger) error {
 	httpSrv := &http.Server{
 		Addr:              cfg.addr,
 		Handler:           srv.Handler(),

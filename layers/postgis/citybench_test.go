@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/data/synthcity"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
@@ -17,7 +17,7 @@ import (
 func BenchmarkGeneratedCity(b *testing.B) {
 	parcels := benchSize("CITYTWIN_BENCH_CITY_PARCELS", 266_000)
 	var fs []layers.Feature
-	if err := data.Generate(data.GenerateOptions{Parcels: parcels, Seed: 1}, func(f layers.Feature) error {
+	if err := synthcity.Generate(synthcity.Options{Parcels: parcels, Seed: 1}, func(f layers.Feature) error {
 		fs = append(fs, f)
 		return nil
 	}); err != nil {

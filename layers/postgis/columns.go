@@ -2,7 +2,6 @@ package postgis
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -78,86 +77,22 @@ func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // columnValue converts a property to the Go value pgx encodes into the field's column,
-// checking it against the catalog like layers.Normalize: Integer accepts int64, int or a
-// whole float64; Number accepts float64, int64 or int; ranges and enums are enforced. nil
+// checked by the catalog's own rules (layers.Field.Convert, as layers.Normalize checks). nil
 // means NULL.
 func columnValue(f layers.Field, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	switch f.Type {
-	case layers.String:
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("want a string, got %T", v)
-		}
-		if len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
-			return nil, fmt.Errorf("%q is not one of %v", s, f.Enum)
-		}
-		return s, nil
-	case layers.Boolean:
-		b, ok := v.(bool)
-		if !ok {
-			return nil, fmt.Errorf("want true or false, got %T", v)
-		}
-		return b, nil
-	case layers.Number, layers.Integer:
-		var x float64
-		switch n := v.(type) {
-		case float64:
-			x = n
-		case int64:
-			x = float64(n)
-		case int:
-			x = float64(n)
-		case int32:
-			x = float64(n)
-		default:
-			return nil, fmt.Errorf("want a number, got %T", v)
-		}
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("want a finite number")
-		}
-		if f.Max > f.Min && (x < f.Min || x > f.Max) {
-			return nil, fmt.Errorf("%v is outside %v..%v", x, f.Min, f.Max)
-		}
-		if f.Type == layers.Integer {
-			if x != math.Trunc(x) {
-				return nil, fmt.Errorf("want a whole number, got %v", x)
-			}
-			return int64(x), nil
-		}
-		return x, nil
-	case layers.List:
-		var l []string
-		switch t := v.(type) {
-		case []string:
-			l = t
-		case []any:
-			l = make([]string, len(t))
-			for i, e := range t {
-				s, ok := e.(string)
-				if !ok {
-					return nil, fmt.Errorf("want a list of strings, found %T", e)
-				}
-				l[i] = s
-			}
-		default:
-			return nil, fmt.Errorf("want a list of strings, got %T", v)
-		}
-		for _, s := range l {
-			if len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
-				return nil, fmt.Errorf("%q is not one of %v", s, f.Enum)
-			}
-		}
-		if l == nil {
-			// A present but empty list is an empty array, not NULL (which pgx makes of a
-			// nil slice): NULL means the property is absent.
-			l = []string{}
-		}
-		return l, nil
+	tv, err := f.Convert(v)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("field type %s is not supported", f.Type)
+	if l, ok := tv.([]string); ok && l == nil {
+		// A present but empty list is an empty array, not NULL (which pgx makes of a nil
+		// slice): NULL means the property is absent.
+		return []string{}, nil
+	}
+	return tv, nil
 }
 
 // scanner receives one column of a Load row and puts its value, typed as layers.Normalize

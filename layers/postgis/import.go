@@ -16,6 +16,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // ErrDuplicateID marks an import with a feature id that is repeated in the import or already
@@ -429,33 +430,10 @@ func sortHilbert(fs []*layers.Feature) {
 	for i, f := range fs {
 		x := uint32(math.Max(0, math.Min(side-1, (centres[i][0]-ext.Min[0])*sx)))
 		y := uint32(math.Max(0, math.Min(side-1, (centres[i][1]-ext.Min[1])*sy)))
-		ks[i] = keyed{hilbert(side, x, y), f}
+		ks[i] = keyed{spatial.Hilbert(side, uint64(x), uint64(y)), f}
 	}
 	sort.SliceStable(ks, func(i, j int) bool { return ks[i].key < ks[j].key })
 	for i := range ks {
 		fs[i] = ks[i].f
 	}
-}
-
-// hilbert returns the distance of (x, y) along the Hilbert curve filling an n×n grid (n a
-// power of two).
-func hilbert(n, x, y uint32) uint64 {
-	var d uint64
-	for s := n / 2; s > 0; s /= 2 {
-		var rx, ry uint32
-		if x&s != 0 {
-			rx = 1
-		}
-		if y&s != 0 {
-			ry = 1
-		}
-		d += uint64(s) * uint64(s) * uint64((3*rx)^ry)
-		if ry == 0 {
-			if rx == 1 {
-				x, y = s-1-x, s-1-y
-			}
-			x, y = y, x
-		}
-	}
-	return d
 }

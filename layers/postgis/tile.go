@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // Tile geometry: the usual MVT extent and a buffer of 64 units on each side, so that lines
@@ -24,14 +25,18 @@ const (
 const ThinBelowZoom = layers.ThinBelowZoom
 
 // PixelSize is the side of one tile pixel at zoom z, in metres of Web Mercator: the equator
-// (40075016.69 m) divided into TileExtent·2^z pixels. At zoom 13 it is 1.19 m.
-func PixelSize(z int) float64 { return 40075016.69 / (TileExtent * math.Exp2(float64(z))) }
+// (2·spatial.MercatorHalf = 40075016.69 m) divided into TileExtent·2^z pixels, as the memory
+// source's tiles.PixelSize. At zoom 13 it is 1.19 m.
+func PixelSize(z int) float64 {
+	return 2 * spatial.MercatorHalf / (TileExtent * math.Exp2(float64(z)))
+}
 
 // Tile implements layers.Source: the uncompressed MVT of the given layers in tile t, one MVT
 // layer per requested layer that has a feature in the tile, made by PostGIS in one SQL
-// statement. A layer is left out at a zoom outside its MinZoom..MaxZoom. Features carry
-// their id as the MVT feature id and the layer's public fields as properties (List fields
-// comma-joined); restricted fields are in another table the statement never names.
+// statement. A layer is left out at a zoom outside its MinZoom..MaxZoom as given in ls.
+// Features carry their id as the MVT feature id and the layer's public fields as properties
+// (List fields comma-joined); restricted fields are in another table the statement never
+// names.
 //
 // Thinning, below zoom ThinBelowZoom, on polygon layers only, with tol = PixelSize(z)
 // (= 40075016.69 / (4096·2^z) metres of Web Mercator):
@@ -59,8 +64,9 @@ func (s *Store) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([
 		if err != nil {
 			return nil, err
 		}
-		// The zoom range is the catalog's, whatever the caller's copy of the layer says.
-		if z < tb.layer.MinZoom || z > tb.layer.MaxZoom || seen[tb] {
+		// The zoom range is the caller's: the catalog's, or the one a city's configuration
+		// gives the layer (layers.Published), as the memory source reads it.
+		if z < l.MinZoom || z > l.MaxZoom || seen[tb] {
 			continue
 		}
 		seen[tb] = true

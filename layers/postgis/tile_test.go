@@ -117,6 +117,37 @@ func TestTile(t *testing.T) {
 		})
 	}
 
+	t.Run("a configured zoom range is obeyed, not the catalog's", func(t *testing.T) {
+		// The catalog has zoning at 10..22 and buildings at 13..22 (both in the zoom 16 tile
+		// above); the configuration gives zoning 17..22 and buildings 13..15, so the zoom 16
+		// tile has neither and the zoom 15 tile the buildings alone.
+		pub, err := layers.NewPublished(nil,
+			layers.ZoomRange{Layer: "zoning", MinZoom: 17, MaxZoom: 22},
+			layers.ZoomRange{Layer: "buildings", MinZoom: 13, MaxZoom: 15})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls, err := pub.ParseBaseList("buildings,zoning")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			z    maptile.Zoom
+			want map[string][]int64
+		}{
+			{16, map[string][]int64{}},
+			{15, map[string][]int64{"buildings": {10, 11, 12}}},
+		} {
+			b, err := s.Tile(ctx, tile(c.z), ls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := decodedIDs(t, b); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("zoom %d: got %v, want %v", c.z, got, c.want)
+			}
+		}
+	})
+
 	t.Run("features carry public fields only, typed", func(t *testing.T) {
 		b, err := s.Tile(ctx, tile(16), catalogLayers(t, "parcels", "buildings", "zoning"))
 		if err != nil {

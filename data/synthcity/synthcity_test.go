@@ -1,4 +1,4 @@
-package data
+package synthcity
 
 import (
 	"crypto/sha256"
@@ -21,7 +21,7 @@ import (
 
 var genCenter = orb.Point{23.59, 46.77}
 
-func genGenerateAll(t testing.TB, opts GenerateOptions) []layers.Feature {
+func genGenerateAll(t testing.TB, opts Options) []layers.Feature {
 	t.Helper()
 	var fs []layers.Feature
 	if err := Generate(opts, func(f layers.Feature) error {
@@ -43,7 +43,7 @@ func genByLayer(fs []layers.Feature) map[string][]layers.Feature {
 
 // genDigest hashes the features as JSON (map keys sorted), the closest thing to the bytes a
 // writer would produce.
-func genDigest(t *testing.T, opts GenerateOptions) [32]byte {
+func genDigest(t *testing.T, opts Options) [32]byte {
 	t.Helper()
 	h := sha256.New()
 	enc := json.NewEncoder(h)
@@ -56,20 +56,20 @@ func genDigest(t *testing.T, opts GenerateOptions) [32]byte {
 }
 
 func TestGenerateIsDeterministic(t *testing.T) {
-	a := genDigest(t, GenerateOptions{Parcels: 3000, Seed: 7})
-	if b := genDigest(t, GenerateOptions{Parcels: 3000, Seed: 7}); a != b {
+	a := genDigest(t, Options{Parcels: 3000, Seed: 7})
+	if b := genDigest(t, Options{Parcels: 3000, Seed: 7}); a != b {
 		t.Error("two runs with the same options differ")
 	}
-	if b := genDigest(t, GenerateOptions{Parcels: 3000, Seed: 8}); a == b {
+	if b := genDigest(t, Options{Parcels: 3000, Seed: 8}); a == b {
 		t.Error("a different seed gives the same city")
 	}
-	if b := genDigest(t, GenerateOptions{Parcels: 3000, Seed: 7, Center: orb.Point{26.1, 44.43}}); a == b {
+	if b := genDigest(t, Options{Parcels: 3000, Seed: 7, Center: orb.Point{26.1, 44.43}}); a == b {
 		t.Error("a different centre gives the same city")
 	}
 }
 
 func TestGenerateRejectsNoParcels(t *testing.T) {
-	if err := Generate(GenerateOptions{}, func(layers.Feature) error { return nil }); err == nil {
+	if err := Generate(Options{}, func(layers.Feature) error { return nil }); err == nil {
 		t.Error("zero parcels accepted")
 	}
 }
@@ -77,7 +77,7 @@ func TestGenerateRejectsNoParcels(t *testing.T) {
 func TestGenerateStopsOnEmitError(t *testing.T) {
 	stop := errors.New("stop")
 	n := 0
-	err := Generate(GenerateOptions{Parcels: 1000}, func(layers.Feature) error {
+	err := Generate(Options{Parcels: 1000}, func(layers.Feature) error {
 		n++
 		if n == 10 {
 			return stop
@@ -90,7 +90,7 @@ func TestGenerateStopsOnEmitError(t *testing.T) {
 }
 
 func TestGenerateFollowsTheCatalog(t *testing.T) {
-	fs := genGenerateAll(t, GenerateOptions{Parcels: 5000, Seed: 3})
+	fs := genGenerateAll(t, Options{Parcels: 5000, Seed: 3})
 	wantOrder := []string{"districts", "zoning", "parcels", "buildings", "facilities", "green_spaces", "noise", "flood", "air_stations", "broadband"}
 	var order []string
 	lastID := map[string]int64{}
@@ -159,7 +159,7 @@ func TestGenerateFollowsTheCatalog(t *testing.T) {
 }
 
 func TestGenerateBuildingsSitInsideTheirParcels(t *testing.T) {
-	ls := genByLayer(genGenerateAll(t, GenerateOptions{Parcels: 3000, Seed: 5}))
+	ls := genByLayer(genGenerateAll(t, Options{Parcels: 3000, Seed: 5}))
 	p := spatial.NewProjection(genCenter)
 	parcels := map[string]orb.Polygon{}
 	for _, f := range ls["parcels"] {
@@ -235,7 +235,7 @@ func TestGenerateScalesWithParcels(t *testing.T) {
 			}
 			counts := map[string]int{}
 			residents, schools := 0.0, 0
-			if err := Generate(GenerateOptions{Parcels: tc.parcels, Seed: 1}, func(f layers.Feature) error {
+			if err := Generate(Options{Parcels: tc.parcels, Seed: 1}, func(f layers.Feature) error {
 				counts[f.Layer]++
 				if f.Layer == "buildings" {
 					residents += float64(f.Props["dwellings"].(int64)) * 2.5
@@ -271,7 +271,7 @@ func TestGenerateScalesWithParcels(t *testing.T) {
 }
 
 func TestGenerateBreaksSomeZoneLimits(t *testing.T) {
-	ls := genByLayer(genGenerateAll(t, GenerateOptions{Parcels: 10000, Seed: 2}))
+	ls := genByLayer(genGenerateAll(t, Options{Parcels: 10000, Seed: 2}))
 	p := spatial.NewProjection(genCenter)
 	parcelArea := map[string]float64{}
 	for _, f := range ls["parcels"] {
@@ -335,7 +335,7 @@ func BenchmarkGenerate(b *testing.B) {
 			features := 0
 			for b.Loop() {
 				features = 0
-				if err := Generate(GenerateOptions{Parcels: n, Seed: 1}, func(layers.Feature) error {
+				if err := Generate(Options{Parcels: n, Seed: 1}, func(layers.Feature) error {
 					features++
 					return nil
 				}); err != nil {

@@ -4,11 +4,15 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/spatial"
 )
 
-// The rules in this file make the memory source drop the same tiny and sliver polygons as
-// PostGIS's ST_AsMVTGeom (PostGIS 3.3 with its wagyu clipper), so that both sources serve the
-// same features. Polygons of ordinary size never meet them.
+// The rounding PostGIS does where the memory source must do the same: bounding boxes stored
+// as float32 rounded outwards, and wagyu's snap rounding. With them the memory source drops
+// the same tiny and sliver polygons as PostGIS's ST_AsMVTGeom (PostGIS 3.3 with its wagyu
+// clipper), so that both sources serve the same features. Polygons of ordinary size never
+// meet them.
 
 // underHalfPixel reports whether a polygon's envelope is under half a pixel in both
 // dimensions, which ST_AsMVTGeom drops before anything else. PostGIS reads the envelope from
@@ -62,7 +66,7 @@ func float32Up(v float64) float64 {
 // folds onto itself this way and PostGIS drops it, though the rounded ring alone may enclose
 // some area.
 func survivesSnapRounding(r orb.Ring, scratch *orb.Ring) bool {
-	a2 := math.Abs(ringArea2(r))
+	a2 := math.Abs(spatial.RingArea2(r))
 	if a2 < 2 {
 		return false
 	}
@@ -99,7 +103,7 @@ func survivesSnapRounding(r orb.Ring, scratch *orb.Ring) bool {
 	}
 	out = append(out, r[0])
 	*scratch = out
-	return math.Abs(ringArea2(out)) >= 2
+	return math.Abs(spatial.RingArea2(out)) >= 2
 }
 
 // segmentMeetsPixel reports whether the segment a→b meets the closed unit square centred on v

@@ -1,4 +1,8 @@
-package data
+// Package synthcity generates a synthetic city: a deterministic, realistic city of any size
+// (districts, zoning, parcels, buildings, facilities, green spaces, noise, flood zones, air
+// stations, broadband) streamed as catalog features, for demonstrations, tests and
+// benchmarks without real data.
+package synthcity
 
 import (
 	"fmt"
@@ -9,10 +13,11 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
-// GenerateOptions choose the synthetic city.
-type GenerateOptions struct {
+// Options choose the synthetic city.
+type Options struct {
 	// Parcels is the number of parcels (about 0.75 buildings per parcel); 1,000,000 works.
 	Parcels int
 	// Seed selects the city: the same options always give the same features.
@@ -21,8 +26,8 @@ type GenerateOptions struct {
 	Center orb.Point
 }
 
-// genMaxParcels bounds Parcels so a typo cannot ask for a planet-sized city.
-const genMaxParcels = 20_000_000
+// maxParcels bounds Parcels so a typo cannot ask for a planet-sized city.
+const maxParcels = 20_000_000
 
 // Generate streams a realistic, deterministic city to emit, layer by layer (districts, zoning,
 // parcels, buildings, facilities, green_spaces, noise, flood, air_stations, broadband). Same
@@ -42,12 +47,12 @@ const genMaxParcels = 20_000_000
 // memory; parcels and buildings are recomputed block by block from hashes of the seed, so a
 // million parcels need a few tens of megabytes. Every feature carries derived=true; parcel
 // owners (Feature.Restricted) are synthetic ("Owner 123", "CF 100123").
-func Generate(opts GenerateOptions, emit func(layers.Feature) error) error {
+func Generate(opts Options, emit func(layers.Feature) error) error {
 	if opts.Parcels <= 0 {
 		return fmt.Errorf("generate: parcels must be positive, got %d", opts.Parcels)
 	}
-	if opts.Parcels > genMaxParcels {
-		return fmt.Errorf("generate: at most %d parcels, got %d", genMaxParcels, opts.Parcels)
+	if opts.Parcels > maxParcels {
+		return fmt.Errorf("generate: at most %d parcels, got %d", maxParcels, opts.Parcels)
 	}
 	c := genPlan(opts)
 	steps := []func(func(layers.Feature) error) error{
@@ -299,14 +304,13 @@ type genCity struct {
 	facAt      map[int][]int              // block -> indices into facilities sitting on its parcels
 }
 
-func genPlan(opts GenerateOptions) *genCity {
+func genPlan(opts Options) *genCity {
 	c := &genCity{parcels: opts.Parcels, center: opts.Center}
 	if c.center == (orb.Point{}) {
 		c.center = orb.Point{23.59, 46.77}
 	}
 	// Same local equirectangular projection as spatial.NewProjection.
-	const earthRadius = 6371008.8
-	c.ky = earthRadius * math.Pi / 180
+	c.ky = spatial.MetresPerDegree
 	c.kx = c.ky * math.Cos(c.center[1]*math.Pi/180)
 	c.base = genMix(uint64(opts.Seed) ^ 0x5ca1ab1e0ddba11)
 
@@ -789,7 +793,7 @@ func (c *genCity) placeFacilities() {
 	total := 0.0
 	for bi, b := range c.blocks {
 		if b.residents > 0 && c.zones[b.zone].kind != genIndustrial {
-			order = append(order, keyed{bi, genHilbert(side, bi%c.gx, bi/c.gx)})
+			order = append(order, keyed{bi, int(spatial.Hilbert(uint64(side), uint64(bi%c.gx), uint64(bi/c.gx)))})
 			total += b.residents
 		}
 	}
@@ -912,29 +916,6 @@ func (c *genCity) newFacility(ki int, label string, r genRand) genFacility {
 		f.name = fmt.Sprintf(fk.name, number)
 	}
 	return f
-}
-
-// genHilbert returns the distance of cell (x, y) along the Hilbert curve filling a side × side
-// square (side a power of two).
-func genHilbert(side, x, y int) int {
-	d := 0
-	for s := side / 2; s > 0; s /= 2 {
-		rx, ry := 0, 0
-		if x&s != 0 {
-			rx = 1
-		}
-		if y&s != 0 {
-			ry = 1
-		}
-		d += s * s * ((3 * rx) ^ ry)
-		if ry == 0 {
-			if rx == 1 {
-				x, y = side-1-x, side-1-y
-			}
-			x, y = y, x
-		}
-	}
-	return d
 }
 
 // Districts: a grid of about Parcels/25,000 (at least 4) districts whose edges follow zone

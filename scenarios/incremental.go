@@ -1,0 +1,323 @@
+package scenarios
+
+import (
+	"context"
+	"slices"
+	"sort"
+
+	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/spatial"
+)
+
+// incremental moves st from its changes to cur, recomputing only what the difference can
+// reach:
+//   - a building added, modified or demolished: that building, and the parcels under its old
+//     and new centroid;
+//   - a facility or public green space added or removed: the buildings whose nearest one of
+//     that kind it was or now is (found by a pass over the cached records comparing the
+//     recorded nearest distance: this covers the walking radii of indicators 5, 6, 8 and 14
+//     and the nearest-school and nearest-kindergarten assignments of indicator 7); a
+//     capacity change moves no building, only the loads summed afterwards;
+//   - a zone or broadband polygon: the buildings and parcels within its old and new extent.
+//
+// Everything is then re-aggregated from the records in canonical order, so an incremental
+// run gives bit-for-bit the numbers of a full one. It returns the number of buildings
+// recomputed.
+func (e *Engine) incremental(ctx context.Context, b *baseline, st *state, cur []Change, v *Variant) (int, error) {
+	gone, added := diffChanges(st.changes, cur)
+	en := e.newEnv(b, v)
+	r := e.reachOf(st.en, v, append(gone, added...))
+	r.markInExtents(en)
+	r.markNearest(b, st)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := e.recomputeBuildings(ctx, b, st, en, r)
+	if err != nil {
+		return 0, err
+	}
+	e.recomputeParcels(b, st, en, r.parcels)
+	st.changes = cur
+	st.index(b)
+	return n, nil
+}
+
+// reach is what a difference of changes can reach: the buildings and parcels to recompute,
+// and the criteria that find more of them (facilities and green spaces whose nearness moved,
+// zone and broadband extents).
+type reach struct {
+	buildings  map[int64]bool
+	parcels    map[int64]bool
+	facs       []facCrit
+	greens     []greenCrit
+	bounds     []orb.Bound // zone and broadband extents: the buildings inside are dirty
+	zoneBounds []orb.Bound // zone extents: the parcels inside are dirty too
+}
+
+// facCrit is a facility of a near kind that was removed (byID: the buildings that recorded
+// it as their nearest) or placed at point (the buildings it is now nearer to).
+type facCrit struct {
+	k     int
+	id    int64
+	point orb.Point
+	byID  bool
+}
+
+// greenCrit is a green space that was removed (byID) or is now public at it (large: it
+// counts as a large one too).
+type greenCrit struct {
+	id    int64
+	it    *spatial.Item
+	byID  bool
+	large bool
+}
+
+// reachOf classifies each feature the changes touch by its layer, comparing it in the
+// previous variant (old) and in the new one (v). A feature touched by several changes is
+// looked at once.
+func (e *Engine) reachOf(old *env, v *Variant, changes []Change) *reach {
+	r := &reach{buildings: map[int64]bool{}, parcels: map[int64]bool{}}
+	seen := map[featureKey]bool{}
+	for _, c := range changes {
+		fk := touched(&c)
+		if seen[fk] {
+			continue
+		}
+		seen[fk] = true
+		o, okO := old.v.Layer(fk.layer).Get(fk.id)
+		n, okN := v.Layer(fk.layer).Get(fk.id)
+		switch fk.layer {
+		case "buildings":
+			r.buildings[fk.id] = true
+		case "facilities":
+			r.addFacility(e, fk.id, o, okO, n, okN)
+		case "green_spaces":
+			if okO {
+				r.greens = append(r.greens, greenCrit{id: fk.id, byID: true})
+			}
+			if okN && e.isPublic(n.Feature) {
+				r.greens = append(r.greens, greenCrit{id: fk.id, it: n, large: e.isLargePublic(n)})
+			}
+		case "zoning", "broadband":
+			for _, it := range []*spatial.Item{o, n} {
+				if it != nil {
+					r.bounds = append(r.bounds, it.Bound)
+					if fk.layer == "zoning" {
+						r.zoneBounds = append(r.zoneBounds, it.Bound)
+					}
+				}
+			}
+		}
+	}
+	return r
+}
+
+// addFacility records a facility's old (o) and new (n) versions as criteria, unless only
+// its capacity or name changed: that moves no building's nearest facility, only the loads,
+// which are summed afresh on every run.
+func (r *reach) addFacility(e *Engine, id int64, o *spatial.Item, okO bool, n *spatial.Item, okN bool) {
+	if okO && okN && orb.Equal(o.Geom, n.Geom) && str(o.Feature.Props, "kind") == str(n.Feature.Props, "kind") {
+		return
+	}
+	if okO {
+		if k := slices.Index(e.nearKinds, str(o.Feature.Props, "kind")); k >= 0 {
+			r.facs = append(r.facs, facCrit{k: k, id: id, byID: true})
+		}
+	}
+	if okN {
+		if k := slices.Index(e.nearKinds, str(n.Feature.Props, "kind")); k >= 0 {
+			r.facs = append(r.facs, facCrit{k: k, id: id, point: n.Centroid})
+		}
+	}
+}
+
+// markInExtents marks the buildings within zone and broadband extents, and the parcels
+// within zone extents, by their centroid, as the indicators assign them.
+func (r *reach) markInExtents(en *env) {
+	for _, bd := range r.bounds {
+		en.buildings.Search(bd, func(it *spatial.Item) bool {
+			if bd.Contains(it.Centroid) {
+				r.buildings[it.Feature.ID] = true
+			}
+			return true
+		})
+	}
+	for _, bd := range r.zoneBounds {
+		en.parcels.Search(bd, func(it *spatial.Item) bool {
+			if bd.Contains(it.Centroid) {
+				r.parcels[it.Feature.ID] = true
+			}
+			return true
+		})
+	}
+}
+
+// markNearest marks, in one pass over the records as the last run left them (st still holds
+// the old variant), the buildings whose nearest facility or green space a change may move.
+// Buildings the new variant lost are dirty anyway, and new ones have no record yet.
+func (r *reach) markNearest(b *baseline, st *state) {
+	if len(r.facs) == 0 && len(r.greens) == 0 {
+		return
+	}
+	st.each(b, func(rec *bRec) {
+		if rec != nil && !r.buildings[rec.id] && r.movesNearest(rec) {
+			r.buildings[rec.id] = true
+		}
+	})
+}
+
+// movesNearest reports whether one of the criteria can change a building's recorded nearest
+// facility or green space: a removed one it recorded, or a new one at most as far as what it
+// recorded.
+func (r *reach) movesNearest(rec *bRec) bool {
+	for _, f := range r.facs {
+		nr := rec.near[f.k]
+		if f.byID && nr.id == f.id || !f.byID && spatial.Distance(f.point, rec.c) <= nr.d {
+			return true
+		}
+	}
+	for _, g := range r.greens {
+		if g.byID {
+			if rec.green.id == g.id || rec.greenLarge.id == g.id {
+				return true
+			}
+			continue
+		}
+		lim := rec.green.d
+		if g.large {
+			lim = max(lim, rec.greenLarge.d)
+		}
+		if boxDist(g.it.Bound, rec.c) > lim {
+			continue // its box is farther than both records: the exact distance is too
+		}
+		d := spatial.Distance(g.it.Geom, rec.c)
+		if d <= rec.green.d || g.large && d <= rec.greenLarge.d {
+			return true
+		}
+	}
+	return false
+}
+
+// recomputeBuildings recomputes the reached buildings against the new variant (en) and moves
+// st to it, keeping in st.recs only the records that differ from the baseline's. The parcels
+// a building left or joined, or whose sums it changes, are added to r.parcels. It returns the
+// number of buildings recomputed.
+func (e *Engine) recomputeBuildings(ctx context.Context, b *baseline, st *state, en *env, r *reach) (int, error) {
+	items, oldRecs := e.dirtyBuildings(b, st, en, r)
+	recs, err := e.records(ctx, en, items)
+	if err != nil {
+		return 0, err
+	}
+	st.en, st.v = en, en.v // from here on st.rec reads the new variant's hidden set
+	for i := range recs {
+		rec, o := &recs[i], oldRecs[i]
+		if o == nil || o.parcel != rec.parcel || o.hasParcel != rec.hasParcel || o.footprint != rec.footprint || o.gfa != rec.gfa {
+			if o != nil && o.hasParcel {
+				r.parcels[o.parcel] = true
+			}
+			if rec.hasParcel {
+				r.parcels[rec.parcel] = true
+			}
+		}
+		if !en.buildings.inOver(rec.id) {
+			if bi, ok := b.bIdx[rec.id]; ok && recEqual(rec, &b.recs[bi]) {
+				delete(st.recs, rec.id) // back to the baseline's record
+				continue
+			}
+		}
+		st.recs[rec.id] = rec.clone()
+	}
+	// Buildings that left the variant (demolished, or an added one whose change was removed).
+	for id := range st.recs {
+		if _, ok := en.buildings.Get(id); !ok {
+			delete(st.recs, id)
+		}
+	}
+	return len(items), nil
+}
+
+// dirtyBuildings returns the reached buildings still in the new variant, in id order, with
+// their records from the last run (nil for a new building). A reached building the new
+// variant no longer has loses its record, and its parcel is reached.
+func (e *Engine) dirtyBuildings(b *baseline, st *state, en *env, r *reach) (items []*spatial.Item, oldRecs []*bRec) {
+	ids := make([]int64, 0, len(r.buildings))
+	for id := range r.buildings {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	items = make([]*spatial.Item, 0, len(ids))
+	oldRecs = make([]*bRec, 0, len(ids))
+	var goneIDs []int64
+	for _, id := range ids {
+		it, ok := en.buildings.Get(id)
+		if !ok {
+			goneIDs = append(goneIDs, id)
+			continue
+		}
+		items = append(items, it)
+		oldRecs = append(oldRecs, st.rec(b, id))
+	}
+	for _, id := range goneIDs {
+		if rec := st.rec(b, id); rec != nil && rec.hasParcel {
+			r.parcels[rec.parcel] = true
+		}
+		delete(st.recs, id)
+	}
+	return items, oldRecs
+}
+
+// recomputeParcels recomputes the dirty parcels from the buildings on them, keeping in
+// st.precs only the records that differ from the baseline's.
+func (e *Engine) recomputeParcels(b *baseline, st *state, en *env, dirty map[int64]bool) {
+	for pid := range dirty {
+		pi, ok := b.pIdx[pid]
+		if !ok {
+			continue
+		}
+		pit := b.parcels[pi]
+		fp, gfa := parcelSums(b, st, en, pit)
+		pr := e.parcelRecord(en, pit, fp, gfa)
+		if pRecEqual(&pr, &b.precs[pi]) {
+			delete(st.precs, pid)
+		} else {
+			st.precs[pid] = &pr
+		}
+	}
+}
+
+// parcelSums returns the footprint and floor area of the buildings on parcel pit, summed in
+// canonical order (baseline buildings by index, then the overlay's by id) so that the sums
+// are bit-for-bit those of a full run, whatever order the index search returns them in.
+func parcelSums(b *baseline, st *state, en *env, pit *spatial.Item) (fp, gfa float64) {
+	pid := pit.Feature.ID
+	type part struct {
+		over    bool
+		key     int64
+		fp, gfa float64
+	}
+	var parts []part
+	en.buildings.Search(pit.Bound, func(it *spatial.Item) bool {
+		r := st.rec(b, it.Feature.ID)
+		if r == nil || !r.hasParcel || r.parcel != pid {
+			return true
+		}
+		if en.buildings.inOver(it.Feature.ID) {
+			parts = append(parts, part{true, it.Feature.ID, r.footprint, r.gfa})
+		} else {
+			parts = append(parts, part{false, int64(b.bIdx[it.Feature.ID]), r.footprint, r.gfa})
+		}
+		return true
+	})
+	sort.Slice(parts, func(i, j int) bool {
+		if parts[i].over != parts[j].over {
+			return !parts[i].over
+		}
+		return parts[i].key < parts[j].key
+	})
+	for _, p := range parts {
+		fp += p.fp
+		gfa += p.gfa
+	}
+	return fp, gfa
+}
