@@ -1,6 +1,7 @@
 // Shared setup of the browser tests: the server under test (CITYTWIN_URL), the planner token
-// (CITYTWIN_PLANNER_TOKEN), Debian's Chromium through playwright-core (never a downloaded
-// browser), console-error collection and axe-core.
+// (CITYTWIN_PLANNER_TOKEN), where screenshots go (CITYTWIN_E2E_SCREENSHOTS), Debian's Chromium
+// through playwright-core (never a downloaded browser), console-error collection, axe-core and
+// a CSV reader.
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,9 @@ const require = createRequire(import.meta.url);
 
 export const BASE = (process.env.CITYTWIN_URL || '').replace(/\/+$/, '');
 export const TOKEN = process.env.CITYTWIN_PLANNER_TOKEN || '';
-export const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots', import.meta.url));
+// Screenshots go to docs/screenshots (the README's pictures) unless CITYTWIN_E2E_SCREENSHOTS
+// names another folder, as the run against PostGIS does.
+export const SCREENSHOTS = process.env.CITYTWIN_E2E_SCREENSHOTS || fileURLToPath(new URL('../docs/screenshots', import.meta.url));
 mkdirSync(SCREENSHOTS, { recursive: true });
 
 if (!BASE) {
@@ -96,4 +99,30 @@ export async function api(pathname, { method = 'GET', body, token = TOKEN } = {}
   const data = text ? JSON.parse(text) : null;
   if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${text.slice(0, 300)}`);
   return data;
+}
+
+// parseCSV reads RFC 4180 CSV: fields in double quotes may hold commas, line breaks and
+// doubled quotes (""); lines end in LF or CRLF. Returns the rows as arrays of strings.
+export function parseCSV(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (quoted) throw new Error('parseCSV: a quoted field is not closed');
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
 }

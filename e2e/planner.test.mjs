@@ -1,11 +1,13 @@
 // The planner's workspace: sign in with the planner token, create a scenario, see an API
-// validation message beside its field, draw a residential building on the map, run, and see
-// the residents increase in the dashboard by dwellings × 2.5; the variant's tiles show the
-// building as added; compare with a clone; export CSV. Writes
-// docs/screenshots/planner-dashboard.png.
+// validation message beside its field, draw a residential building taller than the zone allows
+// on the map, run, and see the residents increase in the dashboard by dwellings × 2.5 and the
+// building's height violation listed; the variant's tiles show the building as added; the
+// exported CSV holds the run's values; a clone compares side by side with the values of the
+// API. Writes docs/screenshots/planner-dashboard.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, TOKEN, launch, newPage, waitReady, waitIdle, axe, screenshotPath, api } from './helpers.mjs';
+import { readFile } from 'node:fs/promises';
+import { BASE, TOKEN, launch, newPage, waitReady, waitIdle, axe, screenshotPath, api, parseCSV } from './helpers.mjs';
 
 let browser;
 const created = [];
@@ -72,14 +74,25 @@ test('a planner adds a building, runs the scenario and sees residents increase',
   const corners = (await page.inputValue('#coords')).trim().split('\n');
   assert.equal(corners.length, 4, 'four corners in the coordinates field');
 
-  await page.fill('#prop-height_m', '19.5');
+  // 40 floors and 120 m: more than any zone of the demo city allows (at most 15 floors and 50 m),
+  // so the run must report the building.
+  await page.fill('#prop-floors', '40');
+  await page.fill('#prop-height_m', '120');
   await page.fill('#prop-dwellings', '40');
   await page.click('#change-submit');
   await page.locator('#change-list li[data-kind="add_building"]').waitFor();
   assert.equal(await page.locator('#form-error').innerText(), '');
+  const { changes } = await api(`/api/scenarios/${id}/changes`);
+  const added = changes.find((c) => c.kind === 'add_building');
+  assert.ok(added?.feature_id, `no added building among the changes: ${JSON.stringify(changes)}`);
+  const feature = `buildings/${added.feature_id}`;
 
   // Run: residents rise by 40 dwellings × 2.5 persons = 100.
+  const ran = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/scenarios/${id}/run`));
   await page.click('#run');
+  const runId = (await (await ran).json()).id;
+  assert.ok(runId, 'the run answered no id');
+  const run = await api(`/api/scenarios/${id}/runs/${runId}`);
   const kpi = page.locator('.kpi[data-indicator="residents"]');
   await kpi.waitFor({ timeout: 30000 });
   const diff = Number(await kpi.getAttribute('data-diff'));
@@ -88,6 +101,7 @@ test('a planner adds a building, runs the scenario and sees residents increase',
   assert.ok(diff > 0, `residents did not increase: ${diff}`);
   assert.equal(diff, 100, 'residents + 40 dwellings × 2.5');
   assert.equal(variant - base, diff);
+  assert.deepEqual({ baseline: base, variant, diff }, run.indicators.residents, 'the dashboard shows other residents than the run');
   assert.match(await kpi.innerText(), /▲\s*\+100/);
   assert.ok(await page.locator('.bars li[data-indicator="access_school"]').count() === 1, 'no access bars');
 
@@ -100,17 +114,23 @@ test('a planner adds a building, runs the scenario and sees residents increase',
   const violations = await axe(page);
   assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
 
-  // A violation's row zooms the map to its feature and outlines it.
-  const firstViolation = page.locator('table.violations tbody button').first();
-  if (await firstViolation.count()) {
-    await firstViolation.click();
-    await page.waitForFunction(() => document.querySelector('#map').dataset.highlight && !window.map.isMoving(), null, { timeout: 10000 });
-    assert.ok(await page.evaluate(() => window.map.getZoom()) >= 15, 'the map did not zoom to the violation');
-  }
+  // The run reports the building's height as a new violation, and the dashboard lists it.
+  const height = run.violations.find((v) => v.feature === feature && v.rule === 'max_height_m');
+  assert.ok(height, `the run reports no height violation of ${feature}: ${JSON.stringify(run.violations.filter((v) => v.new))}`);
+  assert.equal(height.value, 120);
+  assert.ok(height.limit < 120 && height.new === true, JSON.stringify(height));
+  const rows = page.locator(`table.violations tbody tr[data-feature="${feature}"]`);
+  assert.ok(await rows.count() >= 1, `the dashboard lists no violation of ${feature}`);
+  // Its row zooms the map to the building and outlines it.
+  await page.evaluate(() => window.map.jumpTo({ zoom: 12 }));
+  await rows.first().locator('button').click();
+  await page.waitForFunction((f) => document.querySelector('#map').dataset.highlight === f && !window.map.isMoving(), feature, { timeout: 10000 });
+  assert.ok(await page.evaluate(() => window.map.getZoom()) >= 15, 'the map did not zoom to the violation');
 
-  // Export the run as CSV.
+  // Export the run as CSV: the file holds the run's values.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="csv"]')]);
-  assert.match(download.suggestedFilename(), /\.csv$/);
+  assert.equal(download.suggestedFilename(), `run-${runId}.csv`);
+  checkRunCSV(parseCSV(await readFile(await download.path(), 'utf8')), run, feature);
 
   // Clone it and compare the two side by side.
   await page.locator(`#scenario-list li[data-id="${id}"] button`, { hasText: 'Clone' }).click();
@@ -127,7 +147,101 @@ test('a planner adds a building, runs the scenario and sees residents increase',
   const cmp = page.locator('#compare-body table');
   await cmp.waitFor();
   assert.equal(await cmp.locator('thead th').count(), 4, 'indicator, baseline and two scenarios');
+  // The table shows the API's comparison, and the comparison agrees with the run: the clone
+  // has the same building.
+  const answer = await api(`/api/scenarios/compare?ids=${id},${cloneId}`);
+  for (const sc of [id, cloneId]) {
+    assert.equal(answer.indicators.residents[sc], run.indicators.residents.variant, `compared residents of ${sc}`);
+  }
+  assert.equal(answer.indicators.residents.baseline, run.indicators.residents.baseline);
+  await checkComparison(page, cmp, answer);
 
   assert.deepEqual(page.errors.filter((e) => !/422|400/.test(e)), []);
   await page.context().close();
 });
+
+// checkRunCSV compares the rows of a run's CSV export with the run's JSON: every indicator of
+// the city and of each district (baseline, variant, difference), and the violations.
+function checkRunCSV(rows, run, feature) {
+  assert.deepEqual(rows[0], ['section', 'area', 'indicator', 'baseline', 'variant', 'diff']);
+  const indicators = new Map(rows.filter((r) => r[0] === 'indicator').map((r) => [`${r[1]}/${r[2]}`, r.slice(3).map(Number)]));
+  const residents = indicators.get('city/residents');
+  assert.ok(residents, 'the CSV has no residents row for the city');
+  assert.deepEqual(residents, [run.indicators.residents.baseline, run.indicators.residents.variant, run.indicators.residents.diff], 'residents in the CSV');
+  const want = [
+    ...Object.entries(run.indicators).map(([k, v]) => [`city/${k}`, v]),
+    ...(run.districts || []).flatMap((d) => Object.entries(d.indicators).map(([k, v]) => [`${d.name}/${k}`, v])),
+  ];
+  for (const [key, v] of want) {
+    assert.deepEqual(indicators.get(key), [v.baseline, v.variant, v.diff], `CSV row ${key}`);
+  }
+  assert.equal(indicators.size, want.length, 'the CSV has indicator rows the run has not');
+
+  const head = rows.findIndex((r) => r[0] === 'section' && r[1] === 'feature');
+  assert.deepEqual(rows[head], ['section', 'feature', 'rule', 'value', 'limit', 'new'], 'the violations header');
+  const violations = rows.slice(head + 1).filter((r) => r.length > 1);
+  assert.equal(violations.length, run.violations.length, 'violation rows');
+  const height = violations.find((r) => r[1] === feature && r[2] === 'max_height_m');
+  assert.ok(height, `the CSV lists no height violation of ${feature}`);
+  const v = run.violations.find((x) => x.feature === feature && x.rule === 'max_height_m');
+  assert.deepEqual(height.slice(3).map((x, i) => (i < 2 ? Number(x) : x)), [v.value, v.limit, String(v.new)]);
+}
+
+// checkComparison reads the comparison table as text and checks every number against the API's
+// answer: the baseline and each scenario's value with its difference from the baseline, as shown
+// (rounded to the digits the cell shows; shares in %, their differences in percentage points),
+// and each scenario's violations.
+async function checkComparison(page, table, answer) {
+  const keys = Object.keys(answer.indicators);
+  // The row labels and units in the page's language, from its own dictionary.
+  const words = await page.evaluate(async (ks) => {
+    const app = document.querySelector('script[type=module][src$="/planner.js"]').src;
+    const { t, has } = await import(app.replace(/planner\.js$/, 'i18n.js'));
+    return {
+      labels: Object.fromEntries(ks.map((k) => [has(`ind.${k}`) ? t(`ind.${k}`) : k.replace(/_/g, ' '), k])),
+      pct: t('unit.pct', { v: '' }).trim(),
+      pp: t('unit.pp', { v: '' }).trim(),
+      violations: t('dash.violations'),
+    };
+  }, keys);
+  const scenarios = answer.scenarios.map((sc) => sc.id);
+  assert.deepEqual(await table.locator('thead th').allInnerTexts().then((h) => h.slice(2)), answer.scenarios.map((sc) => sc.name || sc.id));
+
+  // number reads an en-GB number ("71,260", "−1.5", "45.3 %") and how far rounding may have
+  // moved it: half a unit of its last digit.
+  const number = (text) => {
+    const m = /([+−-]?)(\d[\d,]*)(?:\.(\d+))?/.exec(text);
+    assert.ok(m, `no number in ${JSON.stringify(text)}`);
+    const sign = m[1] === '−' || m[1] === '-' ? -1 : 1;
+    const digits = m[3] ? m[3].length : 0;
+    return { n: sign * Number(`${m[2].replace(/,/g, '')}.${m[3] || 0}`), slack: 0.5 * 10 ** -digits + 1e-9 };
+  };
+  const near = (text, want, scale, what) => {
+    const { n, slack } = number(text);
+    assert.ok(Math.abs(n - want * scale) <= slack, `${what}: the table shows ${JSON.stringify(text)}, the API ${want}`);
+  };
+
+  const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th').innerText, ...[...tr.querySelectorAll('td')].map((td) => td.innerText)]));
+  const seen = new Set();
+  for (const [label, base, ...cells] of rows) {
+    if (label === words.violations) {
+      cells.forEach((c, i) => assert.equal(number(c).n, answer.scenarios[i].violations, `violations of ${scenarios[i]}`));
+      seen.add('violations');
+      continue;
+    }
+    const key = words.labels[label];
+    assert.ok(key, `row ${label} is no indicator of the API's answer`);
+    seen.add(key);
+    const row = answer.indicators[key];
+    const share = base.includes(words.pct);
+    near(base, row.baseline, share ? 100 : 1, `${key} baseline`);
+    cells.forEach((cell, i) => {
+      const [, value, diff] = /^(.*)\((.*)\)$/.exec(cell) || [];
+      assert.ok(value, `${key}: cell ${JSON.stringify(cell)} has no difference in brackets`);
+      near(value, row[scenarios[i]], share ? 100 : 1, `${key} of ${scenarios[i]}`);
+      if (share) assert.ok(diff.trim() === '0' || diff.includes(words.pp), `${key}: difference ${diff} is not in percentage points`);
+      near(diff, row[scenarios[i]] - row.baseline, share ? 100 : 1, `${key} difference of ${scenarios[i]}`);
+    });
+  }
+  for (const k of ['residents', 'dwellings', 'violations']) assert.ok(seen.has(k), `the comparison has no ${k} row`);
+}

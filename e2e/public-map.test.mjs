@@ -2,10 +2,12 @@
 // right attributes, the language switch works and is remembered, the keyboard reaches the layer
 // panel, 3D works, "what is near here" answers in text, a phone's 320 px fit, and the first
 // view stays under 1 MB besides the tiles. Writes docs/screenshots/map-2d.png, map-3d.png and
-// map-phone.png.
+// map-phone.png. The colours test reads the map's pixels: buildings, a park and a facility
+// must show in their layers' colours, flat and extruded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, launch, newPage, waitReady, waitIdle, screenshotPath, api } from './helpers.mjs';
+import { decodePNG, medianRGB, hexRGB, cssRGB, blend, distance, hsv, hueGap, rgbText, drawnAt, bareAt } from './pixels.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -48,6 +50,150 @@ test('the public map loads, draws the city, and the first view is under 1 MB bes
   assert.ok(tiles > 0, 'no tile was requested');
 
   assert.deepEqual(page.errors, [], 'console errors on the public map');
+  await page.context().close();
+});
+
+// Tolerances of the pixel checks, in Euclidean RGB distance (0–255 a channel):
+// - FLAT_TOLERANCE: a flat fill or a circle is its style colour blended at its opacity over
+//   what is under it, give or take the rounding of 8-bit blending in software WebGL (measured:
+//   under 1); 12 leaves room and still tells legend colours apart (the closest two building
+//   colours, commercial and health, blended at 0.9 over the background, are 30.6 apart).
+// - VISIBLE: whatever the style says, a drawn feature must differ from what is under it by at
+//   least this much; opacity 0, or a colour lost in the background, falls under it (the
+//   faintest legend colour, private green #b5dca6 at 0.7 over the background, is 66.5 away).
+// - HUE_TOLERANCE: in 3D the light shades roofs and walls (it scales the colour, keeping its
+//   hue) and the extrusion lets 10 % of what is behind it through, so a pixel of an extruded
+//   building keeps its colour's hue to within a few degrees (measured: at most 1°). Some uses'
+//   hues are closer than that (residential 36°, culture 30°): which colour a building has is
+//   checked on the style against the legend, the pixels check that it is drawn in it.
+const FLAT_TOLERANCE = 12;
+const VISIBLE = 40;
+const HUE_TOLERANCE = 15;
+
+// mapPixels photographs the map's canvas as the user sees it and decodes the PNG.
+async function mapPixels(page) {
+  return decodePNG(await page.locator('#map canvas').screenshot());
+}
+
+// legendColours are the swatch colours the layer panel shows for a layer.
+async function legendColours(page, name) {
+  const css = await page.locator(`#layer-${name}-legend .swatch`).evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  return css.map(cssRGB);
+}
+
+// useColours are the buildings legend's colours of the given uses, found by the legend's
+// labels in the page's language (a use the legend does not name is left out).
+async function useColours(page, uses) {
+  const css = await page.evaluate(async (wanted) => {
+    const app = document.querySelector('script[type=module][src$="/app.js"]').src;
+    const { t } = await import(app.replace(/app\.js$/, 'i18n.js'));
+    const byLabel = Object.fromEntries([...document.querySelectorAll('#layer-buildings-legend li')]
+      .map((li) => [li.textContent.trim(), getComputedStyle(li.querySelector('.swatch')).backgroundColor]));
+    return Object.fromEntries(wanted.filter((u) => byLabel[t(`val.use.${u}`)]).map((u) => [u, byLabel[t(`val.use.${u}`)]]));
+  }, uses);
+  return Object.fromEntries(Object.entries(css).map(([u, c]) => [u, cssRGB(c)]));
+}
+
+// checkUseColour: a building of a use the legend lists has that use's colour in the style.
+// Says whether the legend lists the building's use.
+function checkUseColour(what, sm, byUse) {
+  const want = byUse[sm.props?.use];
+  if (!want) return false;
+  assert.ok(distance(want, sm.colour) < 1, `${what}: use ${sm.props.use} is drawn ${rgbText(sm.colour)}, the legend says ${rgbText(want)}`);
+  return true;
+}
+
+test('the map draws buildings, a park and a facility in their layers\' colours, flat and in 3D', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+  // Close enough that buildings are tens of pixels wide.
+  await page.evaluate(() => window.map.jumpTo({ zoom: 17 }));
+  await waitIdle(page);
+
+  // The background the map draws on is the one of the city's style.
+  const style = await api('/styles/city.json', { token: '' });
+  const bgLayer = style.layers.find((l) => l.type === 'background');
+  assert.ok(bgLayer, '/styles/city.json has no background layer');
+  const bg = hexRGB(bgLayer.paint['background-color']);
+
+  // The features, from the API, in view.
+  const bbox = (await page.evaluate(() => window.map.getBounds().toArray().flat())).join(',');
+  const features = async (layer) => (await api(`/api/features/${layer}?bbox=${bbox}&limit=1000`, { token: '' })).features;
+  const [buildings, parks, facilities] = await Promise.all([features('buildings'), features('green_spaces'), features('facilities')]);
+
+  const flat = {
+    buildings: await page.evaluate(drawnAt, { features: buildings, layer: 'ct-buildings', colourProp: 'fill-color', opacityProp: 'fill-opacity' }),
+    green_spaces: await page.evaluate(drawnAt, { features: parks, layer: 'ct-green', colourProp: 'fill-color', opacityProp: 'fill-opacity', max: 2 }),
+    facilities: await page.evaluate(drawnAt, { features: facilities, layer: 'ct-facilities', colourProp: 'circle-color', opacityProp: 'circle-opacity', max: 4 }),
+  };
+  const bare = await page.evaluate(bareAt, { max: 3 });
+  assert.ok(flat.buildings.length >= 3, `only ${flat.buildings.length} buildings of ${buildings.length} can be sampled`);
+  assert.ok(flat.green_spaces.length >= 1, `no green space of ${parks.length} can be sampled`);
+  assert.ok(flat.facilities.length >= 1, `no facility of ${facilities.length} can be sampled`);
+  assert.ok(bare.length >= 1, 'no bare background in view');
+
+  const img = await mapPixels(page);
+  for (const p of bare) {
+    const got = medianRGB(img, p.x, p.y);
+    assert.ok(distance(got, bg) <= FLAT_TOLERANCE, `background at (${p.x}, ${p.y}) is ${rgbText(got)}, the style's is ${rgbText(bg)}`);
+  }
+  const uses = [...new Set(buildings.map((f) => f.properties.use).filter(Boolean))];
+  const byUse = await useColours(page, uses);
+  assert.ok(Object.keys(byUse).length >= 3, `the buildings legend names only ${Object.keys(byUse)} of the uses in view, ${uses}`);
+  const report = [];
+  const checked = {};
+  for (const [name, samples] of Object.entries(flat)) {
+    const legend = await legendColours(page, name);
+    for (const sm of samples) {
+      const what = `${name} ${sm.id} at (${sm.x.toFixed(0)}, ${sm.y.toFixed(0)})`;
+      // The style's colour is one the legend shows.
+      assert.ok(legend.some((c) => distance(c, sm.colour) < 1), `${what}: style colour ${rgbText(sm.colour)} is not in the legend`);
+      if (name === 'buildings' && checkUseColour(what, sm, byUse)) checked.use = (checked.use || 0) + 1;
+      const got = medianRGB(img, sm.x, sm.y);
+      // What the feature is drawn over: the bare background for polygons (drawnAt sees to it);
+      // for a circle, what shows just outside it, the same all round.
+      let under = bg;
+      if (sm.radius !== undefined) {
+        const r = sm.radius + 4;
+        const around = [[r, 0], [-r, 0], [0, r], [0, -r]].map(([dx, dy]) => medianRGB(img, sm.x + dx, sm.y + dy));
+        if (around.some((c) => distance(c, around[0]) > FLAT_TOLERANCE)) continue; // on an edge of what is under it
+        under = [0, 1, 2].map((i) => around.reduce((a, c) => a + c[i], 0) / around.length);
+      }
+      const want = blend(sm.colour, sm.opacity, under);
+      report.push(`${what}: ${rgbText(got)}, expected ${rgbText(want)} (${rgbText(sm.colour)} at ${sm.opacity} over ${rgbText(under)}), ${distance(got, want).toFixed(1)} apart`);
+      checked[name] = (checked[name] || 0) + 1;
+      assert.ok(distance(got, under) >= VISIBLE, `${what} is not drawn: ${rgbText(got)} is what is under it, ${rgbText(under)}`);
+      assert.ok(distance(got, want) <= FLAT_TOLERANCE, `${what} is ${rgbText(got)}, expected ${rgbText(want)}`);
+    }
+  }
+  assert.ok(checked.facilities >= 1, 'no facility sits on a uniform ground');
+  assert.ok(checked.use >= 1, 'no sampled building has a use the legend names');
+
+  // 3D: the extruded buildings, in the colours of their use, lit.
+  await page.check('#toggle-3d');
+  await page.waitForFunction(() => window.map.getPitch() > 55 && !window.map.isMoving(), null, { timeout: 10000 });
+  await waitIdle(page);
+  const lifted = (await page.evaluate(drawnAt, {
+    features: buildings, layer: 'ct-buildings-3d', colourProp: 'fill-extrusion-color', opacityProp: 'fill-extrusion-opacity', extruded: true, max: 12,
+  })).filter((sm) => hsv(sm.colour)[1] >= 0.35).slice(0, 5); // hue is meaningful for saturated colours only
+  assert.ok(lifted.length >= 3, `only ${lifted.length} extruded buildings of a saturated colour can be sampled`);
+  const img3d = await mapPixels(page);
+  const legend = await legendColours(page, 'buildings');
+  for (const sm of lifted) {
+    const what = `extruded building ${sm.id} at (${sm.x.toFixed(0)}, ${sm.y.toFixed(0)})`;
+    assert.ok(legend.some((c) => distance(c, sm.colour) < 1), `${what}: style colour ${rgbText(sm.colour)} is not in the legend`);
+    checkUseColour(what, sm, byUse);
+    const got = medianRGB(img3d, sm.x, sm.y);
+    const [hueGot, satGot] = hsv(got);
+    const [hueWant, satWant] = hsv(sm.colour);
+    report.push(`${what}: ${rgbText(got)}, colour ${rgbText(sm.colour)} at ${sm.opacity}, hue ${hueGot.toFixed(0)}° vs ${hueWant.toFixed(0)}°, saturation ${satGot.toFixed(2)} vs ${satWant.toFixed(2)}`);
+    assert.ok(distance(got, bg) >= VISIBLE, `${what} is not drawn: ${rgbText(got)} is the background ${rgbText(bg)}`);
+    assert.ok(hueGap(hueGot, hueWant) <= HUE_TOLERANCE, `${what} is ${rgbText(got)}, hue ${hueGot.toFixed(0)}°; its colour ${rgbText(sm.colour)} has hue ${hueWant.toFixed(0)}°`);
+    assert.ok(satGot >= satWant / 2, `${what} is ${rgbText(got)}, washed out: saturation ${satGot.toFixed(2)}, its colour's ${satWant.toFixed(2)}`);
+  }
+  console.log(report.join('\n'));
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });
 
@@ -213,10 +359,12 @@ test('on a 320 px phone the pages fit and the map draws', async () => {
   assert.ok(fit.map.width >= 300 && fit.map.height >= 250, `map is ${fit.map.width}×${fit.map.height}`);
   assert.ok(await page.evaluate(() => window.map.queryRenderedFeatures().length) > 0);
   await page.screenshot({ path: screenshotPath('map-phone.png'), fullPage: false });
-  // The other pages fit too.
+  // The other pages fit too. Each is left only once its requests are done: leaving earlier
+  // aborts a module still loading, which Chromium reports as a console error.
+  await page.waitForLoadState('networkidle');
   for (const p of ['/planner', '/docs']) {
     await page.goto(BASE + p);
-    await page.waitForLoadState('load');
+    await page.waitForLoadState('networkidle');
     const w = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(w <= 320, `${p} is ${w} px wide`);
   }
