@@ -3,7 +3,7 @@
 // engine that computes the indicators of docs/domain.md for baseline and variant (with an
 // incremental re-run), the run results and their exports, and the Store interface that keeps
 // scenarios, changes and runs (a directory store lives here; the PostGIS one in
-// layers/postgis).
+// scenarios/pgstore).
 package scenarios
 
 import (
