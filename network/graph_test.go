@@ -147,7 +147,7 @@ func TestEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offNetwork, off, err := g.WithLine(ls(150, 103, 150, 197), 102, 5)
+	offNetwork, off, err := g.WithLine(ls(140, 103, 160, 197), 102, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +155,11 @@ func TestEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A graph with a block of the south street closed, then one derived from it with the
+	// bridge closed too: the first must keep its bridge.
+	southBlock := attach(t, g, 50, 0).Edge
+	oneClosed := g.WithoutEdges(southBlock)
+	_ = oneClosed.WithoutSource(13)
 	for _, tc := range []struct {
 		name  string
 		g     *Graph
@@ -168,10 +173,14 @@ func TestEdits(t *testing.T) {
 		// out, 4 in, plus the bridge): 21 - 2 + 4 + 1 = 24 edges.
 		// stub 30, 100 east to x = 150, footbridge 100, 100 west, stub 30: 360.
 		{"a footbridge ending inside two blocks splits them", midEdge, 24, 30 + 100 + 100 + 100 + 30},
-		// Ends 3 m short of either street join them by 3 m stubs: 3 + 94 + 3 = 100, so 360 again.
-		{"a footbridge ending short of the streets is joined by stubs", offNetwork, 24, 30 + 100 + 3 + 94 + 3 + 100 + 30},
+		// A slanting footbridge from (140,103) to (160,197), 3 m short of either street, joined
+		// by 3 m stubs square to the streets: stub 30, 90 east, 3 + √(20² + 94²) + 3, 110 west,
+		// stub 30 = 362.104.
+		{"a footbridge ending short of the streets is joined by stubs", offNetwork, 24, 30 + 90 + 3 + math.Hypot(20, 94) + 3 + 110 + 30},
 		// Bridge at x=300 instead of x=200: 250 east, 100, 250 west, stubs: 30 + 250 + 100 + 250 + 30.
 		{"a new bridge on a graph with the old one closed is the way over", both, 21, 30 + 250 + 100 + 250 + 30},
+		// Closing (0,0)–(100,0) does not touch the walk over the bridge.
+		{"a graph keeps its bridge when a graph derived from it closes it", oneClosed, 20, 30 + 150 + 100 + 150 + 30},
 		// The edits above derived graphs from g; g itself still has its 21 edges and one bridge.
 		{"the original graph is unchanged by the edits made from it", g, 21, 30 + 150 + 100 + 150 + 30},
 	} {
@@ -187,8 +196,8 @@ func TestEdits(t *testing.T) {
 	if l := midEdge.Edge(mid).Length; !near(l, 100) {
 		t.Errorf("the footbridge between the streets is %.6f m long, want 100", l)
 	}
-	if l := offNetwork.Edge(off).Length; !near(l, 100) { // 3 + 94 + 3
-		t.Errorf("the footbridge with its stubs is %.6f m long, want 100", l)
+	if l, want := offNetwork.Edge(off).Length, 3+math.Hypot(20, 94)+3; !near(l, want) { // 102.104
+		t.Errorf("the footbridge with its stubs is %.6f m long, want %.6f", l, want)
 	}
 }
 
@@ -249,6 +258,17 @@ func TestSnapping(t *testing.T) {
 			}
 		})
 	}
+	t.Run("lines passing through a shared vertex meet there", func(t *testing.T) {
+		g := build(t, ls(0, 0, 50, 0, 100, 0), ls(50, -50, 50, 0, 50, 50))
+		// 4 ends and the shared vertex; each line cut in two.
+		if g.NumNodes() != 5 || g.NumEdges() != 4 {
+			t.Fatalf("%d nodes and %d edges, want 5 and 4", g.NumNodes(), g.NumEdges())
+		}
+		// 50 east to the crossing, 50 north.
+		if d, ok := g.Distances([]Attachment{g.AtNode(node(t, g, 0, 0))}, math.Inf(1)).Node(node(t, g, 50, 50)); !ok || !near(d, 50+50) {
+			t.Errorf("walk = %.6f (%v), want 100", d, ok)
+		}
+	})
 	t.Run("lines crossing without a shared vertex do not meet", func(t *testing.T) {
 		g := build(t, ls(0, 0, 100, 0), ls(50, -50, 50, 50))
 		if g.NumNodes() != 4 || g.NumEdges() != 2 {
