@@ -2,7 +2,7 @@
 # Installs with Debian's apt what a command of this repository needs and the machine lacks, once:
 # a machine that already has everything hears nothing.
 #
-#   scripts/install-deps.sh postgis   # PostgreSQL 15 with PostGIS 3 (scripts/with-postgis.sh)
+#   scripts/install-deps.sh postgis   # PostgreSQL 15 with PostGIS 3 and pgRouting (scripts/with-postgis.sh)
 #   scripts/install-deps.sh test      # everything scripts/test.sh needs (the default)
 #
 # As root it installs; otherwise it names the packages to install and fails.
@@ -21,6 +21,8 @@ want() {
 want_postgis() {
   want '[ -x /usr/lib/postgresql/15/bin/initdb ] && [ -f /usr/share/postgresql/15/extension/postgis.control ]' \
     postgresql-15-postgis-3 "PostGIS for the database tests"
+  want '[ -f /usr/share/postgresql/15/extension/pgrouting.control ]' \
+    postgresql-15-pgrouting "pgRouting, the walking network's reference in its tests"
 }
 
 want_test() {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs a command against a throwaway PostgreSQL + PostGIS cluster on loopback.
 # Usage: scripts/with-postgis.sh COMMAND [ARG...]
-# Installs postgresql-15-postgis-3 with apt when it is missing (scripts/install-deps.sh), creates the cluster in
-# a temporary directory on a free port, exports DATABASE_URL to COMMAND, and removes the
-# cluster afterwards whatever COMMAND's outcome.
+# Installs postgresql-15-postgis-3 and postgresql-15-pgrouting with apt when they are missing
+# (scripts/install-deps.sh), creates the cluster in a temporary directory on a free port, exports
+# DATABASE_URL to COMMAND, and removes the cluster afterwards whatever COMMAND's outcome.
 set -euo pipefail
 
 pgbin=/usr/lib/postgresql/15/bin
@@ -46,7 +46,7 @@ CONF
 "${runas[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U citytwin citytwin
 # Installed once here: test packages run in parallel, and two CREATE EXTENSION racing each
 # other fail on the catalog's unique index.
-"${runas[@]}" "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U citytwin -d citytwin -c "CREATE EXTENSION postgis" >/dev/null
+"${runas[@]}" "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U citytwin -d citytwin -c "CREATE EXTENSION postgis" -c "CREATE EXTENSION pgrouting" >/dev/null
 export DATABASE_URL="postgres://citytwin@127.0.0.1:$port/citytwin?sslmode=disable"
 export CITYTWIN_PG_DIR="$dir/data" CITYTWIN_PG_BIN="$pgbin" CITYTWIN_PG_RUNAS="${runas[*]}"
 echo "with-postgis: PostGIS on 127.0.0.1:$port ($dir)" >&2

@@ -1,0 +1,157 @@
+package network
+
+import (
+	"math"
+	"sort"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+	"github.com/twpayne/go-geom"
+	"github.com/twpayne/go-geom/xy"
+)
+
+// Isochrone is the part of the network within a walking distance of one point.
+//
+// Lines is the authoritative answer: every stretch of network within Limit, whole edges and
+// the reachable ends of partly reached edges, plus the source's stub. Hull is only a display
+// outline: the convex hull of Lines, which also covers gaps the walker cannot cross (a river
+// with no bridge nearby); no buffer or union of the lines is computed.
+type Isochrone struct {
+	Source Attachment
+	Limit  float64             // metres
+	Lines  orb.MultiLineString // lon/lat
+	Hull   orb.Polygon         // lon/lat; nil when Lines spans no area
+	Nodes  []NodeID            // the nodes within Limit, nearest first
+	Length float64             // metres of network in Lines, the stub excluded
+}
+
+// Isochrone returns what a walker at source reaches within limit metres.
+func (g *Graph) Isochrone(source Attachment, limit float64) *Isochrone {
+	iso := &Isochrone{Source: source, Limit: limit}
+	if source.Stub > limit {
+		return iso
+	}
+	d := g.Distances([]Attachment{source}, limit)
+	iso.Nodes = d.Reached()
+	if source.Stub > 0 {
+		iso.Lines = append(iso.Lines, orb.LineString{source.Point, source.At})
+	}
+	seen := map[EdgeID]bool{}
+	add := func(e EdgeID) {
+		if seen[e] {
+			return
+		}
+		seen[e] = true
+		for _, piece := range d.reach(e) {
+			iso.Length += piece[1] - piece[0]
+			iso.Lines = append(iso.Lines, g.lonLatPart(e, piece[0], piece[1]))
+		}
+	}
+	if source.Edge != NoEdge {
+		add(source.Edge)
+	}
+	for _, n := range iso.Nodes {
+		g.Edges(n, func(e EdgeID) bool { add(e); return true })
+	}
+	iso.Hull = hull(iso.Lines)
+	return iso
+}
+
+// reach returns the stretches of edge e, in metres along it from its From node, within the
+// radius: from each end reached, and around the sources attached to it; merged, in order.
+func (d *Distances) reach(e EdgeID) [][2]float64 {
+	ed := d.g.Edge(e)
+	l := ed.Length
+	var iv [][2]float64
+	if du := d.dist[ed.From]; d.within(du) {
+		iv = append(iv, [2]float64{0, math.Min(l, d.radius-du)})
+	}
+	if dv := d.dist[ed.To]; d.within(dv) {
+		iv = append(iv, [2]float64{math.Max(0, l-(d.radius-dv)), l})
+	}
+	for _, s := range d.onEdge[e] {
+		if r := d.radius - s.stub; r >= 0 {
+			iv = append(iv, [2]float64{math.Max(0, s.along-r), math.Min(l, s.along+r)})
+		}
+	}
+	sort.Slice(iv, func(i, j int) bool { return iv[i][0] < iv[j][0] })
+	var out [][2]float64
+	for _, v := range iv {
+		if n := len(out); n > 0 && v[0] <= out[n-1][1] {
+			out[n-1][1] = math.Max(out[n-1][1], v[1])
+			continue
+		}
+		out = append(out, v)
+	}
+	// A node reached at exactly the radius leaves a stretch of no length.
+	kept := out[:0]
+	for _, v := range out {
+		if v[1] > v[0] {
+			kept = append(kept, v)
+		}
+	}
+	return kept
+}
+
+// lonLatPart returns the stretch of edge e from lo to hi metres along it, in lon/lat, with
+// the edge's own coordinates at its ends when the stretch reaches them.
+func (g *Graph) lonLatPart(e EdgeID, lo, hi float64) orb.LineString {
+	ed := g.Edge(e)
+	if lo <= 0 && hi >= ed.Length {
+		return ed.LonLat()
+	}
+	part := g.proj.GeometryToWGS84(cut(ed.Line(), lo, hi)).(orb.LineString)
+	if lo <= 0 {
+		part[0] = g.Node(ed.From).Point
+	}
+	if hi >= ed.Length {
+		part[len(part)-1] = g.Node(ed.To).Point
+	}
+	return part
+}
+
+// hull returns the convex hull of the lines' points, or nil when they span no area. Lon/lat
+// and the local metric projection differ by an affine map, which keeps convex hulls.
+func hull(lines orb.MultiLineString) orb.Polygon {
+	var flat []float64
+	for _, l := range lines {
+		for _, p := range l {
+			flat = append(flat, p[0], p[1])
+		}
+	}
+	if len(flat) < 6 {
+		return nil
+	}
+	poly, ok := xy.ConvexHullFlat(geom.XY, flat).(*geom.Polygon)
+	if !ok || poly.NumLinearRings() == 0 {
+		return nil
+	}
+	ring := poly.LinearRing(0)
+	out := make(orb.Ring, ring.NumCoords())
+	for i := range out {
+		c := ring.Coord(i)
+		out[i] = orb.Point{c[0], c[1]}
+	}
+	return orb.Polygon{out}
+}
+
+// FeatureCollection returns the isochrone as GeoJSON: a "reach" feature with Lines and, when
+// there is one, a "hull" feature with Hull; both carry the limit and source in properties.
+func (iso *Isochrone) FeatureCollection() *geojson.FeatureCollection {
+	fc := geojson.NewFeatureCollection()
+	props := func(kind string) geojson.Properties {
+		return geojson.Properties{
+			"kind": kind, "limit_m": iso.Limit, "length_m": iso.Length, "nodes": len(iso.Nodes),
+			"source": []float64{iso.Source.Point[0], iso.Source.Point[1]},
+		}
+	}
+	reach := geojson.NewFeature(iso.Lines)
+	reach.Properties = props("reach")
+	fc.Append(reach)
+	if iso.Hull != nil {
+		h := geojson.NewFeature(iso.Hull)
+		h.Properties = props("hull")
+		fc.Append(h)
+	}
+	return fc
+}
