@@ -1,6 +1,6 @@
 // Package data owns the importers (GeoJSON, OpenStreetMap PBF with the rules that derive the
-// layers OSM lacks), the GeoJSON writer the data files are made with, the deterministic
-// synthetic city generator and the embedded demo city.
+// layers OSM lacks), the GeoJSON writer the data files are made with and the embedded demo
+// city; the deterministic synthetic city generator is data/synthcity.
 package data
 
 import (
