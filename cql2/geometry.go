@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/citytwin/citytwin/spatial"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
@@ -145,7 +146,7 @@ func (s *shape) covers(p orb.Point) bool {
 		}
 	}
 	for _, sg := range s.segments {
-		if orient(sg[0], sg[1], p) == 0 && onSegment(sg[0], sg[1], p) {
+		if spatial.Orient(sg[0], sg[1], p) == 0 && spatial.OnSegment(sg[0], sg[1], p) {
 			return true
 		}
 	}
@@ -183,39 +184,10 @@ func intersects(a, b orb.Geometry) bool {
 	}
 	for _, x := range sa.segments {
 		for _, y := range sb.segments {
-			if segmentsIntersect(x[0], x[1], y[0], y[1]) {
+			if spatial.SegmentsIntersect(x[0], x[1], y[0], y[1]) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// orient is the sign of the cross product (b-a)×(c-a): >0 counter-clockwise, <0 clockwise,
-// 0 collinear.
-func orient(a, b, c orb.Point) int {
-	v := (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
-}
-
-// onSegment reports whether c, collinear with a-b, lies within the segment's box.
-func onSegment(a, b, c orb.Point) bool {
-	return min(a[0], b[0]) <= c[0] && c[0] <= max(a[0], b[0]) && min(a[1], b[1]) <= c[1] && c[1] <= max(a[1], b[1])
-}
-
-// segmentsIntersect reports whether segments a-b and c-d share any point, touching
-// included.
-func segmentsIntersect(a, b, c, d orb.Point) bool {
-	o1, o2, o3, o4 := orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b)
-	if o1 != o2 && o3 != o4 {
-		return true
-	}
-	return (o1 == 0 && onSegment(a, b, c)) || (o2 == 0 && onSegment(a, b, d)) ||
-		(o3 == 0 && onSegment(c, d, a)) || (o4 == 0 && onSegment(c, d, b))
 }
