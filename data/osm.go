@@ -134,11 +134,11 @@ func keepRelation(t osm.Tags) bool {
 
 func keepWay(t osm.Tags) bool {
 	return anyKey(t, "building", "landuse", "leisure", "natural", "amenity", "healthcare", "office",
-		"highway", "railway", "waterway", "water", "internet_access")
+		"shop", "tourism", "highway", "railway", "waterway", "water", "internet_access")
 }
 
 func keepNode(t osm.Tags) bool {
-	return anyKey(t, "amenity", "healthcare", "office", "leisure", "internet_access")
+	return anyKey(t, "amenity", "healthcare", "office", "leisure", "internet_access", "shop", "tourism", "craft")
 }
 
 func anyKey(t osm.Tags, keys ...string) bool {

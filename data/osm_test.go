@@ -292,14 +292,15 @@ func TestBuildingUse(t *testing.T) {
 		{"yes with a shop is commercial", tags("building", "yes", "shop", "bakery"), "", "commercial"},
 		{"yes with an office is office", tags("building", "yes", "office", "company"), "", "office"},
 		{"yes with a hospital is health", tags("building", "yes", "amenity", "hospital"), "", "health"},
-		{"yes in a retail area is mixed", tags("building", "yes"), "retail", "mixed"},
+		{"yes in a retail area is commercial", tags("building", "yes"), "retail", "commercial"},
+		{"yes in a commercial area is office", tags("building", "yes"), "commercial", "office"},
 		{"yes in an industrial area is industrial", tags("building", "yes"), "industrial", "industrial"},
 		{"plain yes is residential", tags("building", "yes"), "residential", "residential"},
 		{"building type wins over other tags", tags("building", "church", "amenity", "school"), "", "culture"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := buildingUse(tt.tags, tt.landuse); got != tt.want {
+			if got := buildingUse(tt.tags, useEvidence{landuse: tt.landuse}); got != tt.want {
 				t.Fatalf("got %s, want %s", got, tt.want)
 			}
 		})
