@@ -18,7 +18,6 @@ const (
 	dwellingSizeM2    = 70.0 // gross floor area of one dwelling
 	dwellingNetShare  = 0.8  // share of residential GFA that is dwellings (the rest: walls, stairs)
 	mixedResidential  = 0.5  // share of a mixed building's GFA that is residential
-	parcelMarginM     = 4.0  // a derived parcel is the footprint's bounding box grown by this much
 	defaultFloorsElse = 3
 )
 
@@ -402,34 +401,6 @@ func (c *city) cadastrePrefix() string {
 		}
 	}
 	return best
-}
-
-// deriveParcels makes one modelled parcel per building: its metric bounding box grown by
-// 4 m on each side.
-func (c *city) deriveParcels() {
-	for _, b := range c.buildings {
-		box := orb.Bound{
-			Min: orb.Point{b.bound.Min[0] - parcelMarginM, b.bound.Min[1] - parcelMarginM},
-			Max: orb.Point{b.bound.Max[0] + parcelMarginM, b.bound.Max[1] + parcelMarginM},
-		}
-		b.parcelArea = (box.Max[0] - box.Min[0]) * (box.Max[1] - box.Min[1])
-		props := map[string]any{
-			"cad_number": b.cadNumber,
-			"area_m2":    round1(b.parcelArea),
-			"land_use":   parcelLandUse(b),
-			"intravilan": true,
-			"ownership":  ownership(b),
-			"derived":    true,
-		}
-		if a := address(b.e.tags); a != "" {
-			props["address"] = a
-		}
-		restricted := map[string]any{
-			"owner_name": fmt.Sprintf("Owner %d", 1+int64(hash01("owner", b.parcelID)*99999)),
-			"land_book":  fmt.Sprintf("LB-%06d", b.parcelID),
-		}
-		c.emit("parcels", b.parcelID, c.wgs84(rectangle(box)), props, restricted)
-	}
 }
 
 // parcelLandUse is the land-use area's landuse=* value, else the building's use.
