@@ -126,8 +126,8 @@ func keepRelation(t osm.Tags) bool {
 	case "multipolygon":
 		return anyKey(t, "building", "landuse", "leisure", "natural", "amenity", "healthcare", "water", "waterway")
 	case "boundary":
-		lvl := t.Find("admin_level")
-		return t.Find("boundary") == "administrative" && (lvl == "9" || lvl == "10")
+		_, ok := adminLevel(t)
+		return t.Find("boundary") == "administrative" && ok
 	}
 	return false
 }
