@@ -2,8 +2,12 @@ package data
 
 import (
 	"fmt"
+	"slices"
+	"sort"
+	"strconv"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/osm"
 )
 
 // Grid sizes of the areas made where OSM has none (docs/import-rules.md).
@@ -24,26 +28,105 @@ type district struct {
 	derived    bool
 }
 
-// adminLevels are the boundary levels read as districts, the first present wins: 10 holds
-// the quarters of many cities (Monaco's quartiers), 9 the sectors or boroughs of others.
-var adminLevels = []string{"10", "9"}
+// adminLevel reads admin_level (1 to 12), false when it is missing or not a level.
+func adminLevel(t osm.Tags) (int, bool) {
+	n, err := strconv.Atoi(t.Find("admin_level"))
+	return n, err == nil && n >= 1 && n <= 12
+}
 
+// primaryLevelShare: the finest administrative level whose boundaries hold at least this
+// share of the buildings that the best-covering level holds is the city's district level.
+const primaryLevelShare = 0.5
+
+// mapDistricts reads the administrative boundaries as districts. The district level is the
+// finest level with at least two boundaries holding buildings that covers at least half as
+// many buildings as the level covering the most (Monaco's quartiers at 10, parishes at 7,
+// boroughs at 9); all its boundaries become districts. Buildings outside them take the
+// boundaries of the other levels (coarser ones first, nearest the district level first)
+// that hold only such buildings, so no two districts overlap; grid squares cover the rest.
 func (c *city) mapDistricts() {
-	index := newAreaIndex(c.proj)
-	for _, lvl := range adminLevels {
-		for _, e := range c.elems {
-			if e.area == nil || e.tags.Find("boundary") != "administrative" || e.tags.Find("admin_level") != lvl {
-				continue
-			}
-			d := &district{id: e.id, name: e.tags.Find("name"), code: districtCode(e, len(c.districts)+1), wgs: e.areaGeom()}
-			if d.name == "" {
-				d.name = d.code
-			}
-			d.metric = index.add(d.wgs).Geom
-			c.districts = append(c.districts, d)
+	byLevel := map[int][]*element{}
+	var levels []int
+	for _, e := range c.elems {
+		lvl, ok := adminLevel(e.tags)
+		if e.area == nil || e.tags.Find("boundary") != "administrative" || !ok {
+			continue
 		}
-		if len(c.districts) > 0 {
-			break
+		if byLevel[lvl] == nil {
+			levels = append(levels, lvl)
+		}
+		byLevel[lvl] = append(byLevel[lvl], e)
+	}
+	sort.Ints(levels)
+	// Which boundaries of each level hold which buildings (by centroid).
+	holds := map[*element][]int{}
+	covered := map[int]int{}
+	for _, lvl := range levels {
+		ix := newAreaIndex(c.proj)
+		for _, e := range byLevel[lvl] {
+			ix.add(e.areaGeom())
+		}
+		nonEmpty := 0
+		for bi, b := range c.buildings {
+			if in := ix.containing(b.centroid); len(in) > 0 {
+				covered[lvl]++
+				for _, k := range in {
+					e := byLevel[lvl][k]
+					if len(holds[e]) == 0 {
+						nonEmpty++
+					}
+					holds[e] = append(holds[e], bi)
+				}
+			}
+		}
+		if nonEmpty < 2 {
+			delete(covered, lvl) // one boundary (the city itself) is no set of districts
+		}
+	}
+	most := 0
+	for _, n := range covered {
+		most = max(most, n)
+	}
+	primary := 0
+	for _, lvl := range levels {
+		if covered[lvl] > 0 && float64(covered[lvl]) >= primaryLevelShare*float64(most) {
+			primary = lvl // levels ascend: the last that qualifies is the finest
+		}
+	}
+	index := newAreaIndex(c.proj)
+	inDistrict := make([]bool, len(c.buildings))
+	add := func(e *element) {
+		d := &district{id: e.id, name: e.tags.Find("name"), code: districtCode(e, len(c.districts)+1), wgs: e.areaGeom()}
+		if d.name == "" {
+			d.name = d.code
+		}
+		d.metric = index.add(d.wgs).Geom
+		c.districts = append(c.districts, d)
+		for _, bi := range holds[e] {
+			inDistrict[bi] = true
+		}
+	}
+	if primary > 0 {
+		for _, e := range byLevel[primary] {
+			add(e)
+		}
+		var others []int
+		for i := len(levels) - 1; i >= 0; i-- {
+			if levels[i] < primary {
+				others = append(others, levels[i])
+			}
+		}
+		for _, lvl := range levels {
+			if lvl > primary {
+				others = append(others, lvl)
+			}
+		}
+		for _, lvl := range others {
+			for _, e := range byLevel[lvl] {
+				if len(holds[e]) > 0 && !slices.ContainsFunc(holds[e], func(bi int) bool { return inDistrict[bi] }) {
+					add(e)
+				}
+			}
 		}
 	}
 	c.fillDistricts(index)

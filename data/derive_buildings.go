@@ -18,7 +18,6 @@ const (
 	dwellingSizeM2    = 70.0 // gross floor area of one dwelling
 	dwellingNetShare  = 0.8  // share of residential GFA that is dwellings (the rest: walls, stairs)
 	mixedResidential  = 0.5  // share of a mixed building's GFA that is residential
-	parcelMarginM     = 4.0  // a derived parcel is the footprint's bounding box grown by this much
 	defaultFloorsElse = 3
 )
 
@@ -69,6 +68,7 @@ type building struct {
 	dwellings  int64
 	year       int64
 	landuse    string // landuse=* of the land-use area the centroid lies in, "" when none
+	evidence   useEvidence
 	cadNumber  string
 	parcelID   int64
 	parcelArea float64
@@ -117,12 +117,16 @@ func (c *city) mapBuildings() {
 		b.centroid = spatial.Centroid(b.metric)
 		b.footprint = spatial.Area(b.metric)
 		b.landuse = c.landUseAt(b.centroid)
-		b.use = buildingUse(e.tags, b.landuse)
 		b.floors, b.heightM = floorsAndHeight(e.tags)
+		c.buildings = append(c.buildings, b)
+	}
+	pois := c.poisOnBuildings()
+	for i, b := range c.buildings {
+		b.evidence = useEvidence{landuse: b.landuse, pois: pois[i], footprint: b.footprint, floors: b.floors}
+		b.use = buildingUse(b.e.tags, b.evidence)
 		b.gfa = b.footprint * float64(b.floors)
 		b.dwellings = estimateDwellings(b.use, b.gfa)
-		b.year = yearBuilt(e.tags.Find("start_date"))
-		c.buildings = append(c.buildings, b)
+		b.year = yearBuilt(b.e.tags.Find("start_date"))
 	}
 	// Parcels are numbered in building id order (ways, then relations).
 	sort.Slice(c.buildings, func(i, j int) bool { return c.buildings[i].e.id < c.buildings[j].e.id })
@@ -143,9 +147,75 @@ func (c *city) mapBuildings() {
 	}
 }
 
+// Evidence thresholds for buildings whose tags name no use (docs/import-rules.md,
+// "Buildings"), measured on the buildings of the Monaco extract that do name one.
+const (
+	poiReachM        = 2.0    // a point of interest this close to a footprint is on it
+	largeFootprintM2 = 2500.0 // a building=yes this large is a hall, mall or garage, not housing
+	smallFootprintM2 = 50.0   // a building=yes this small is a shed, kiosk or technical room
+	mixedMinFloors   = 2      // shops on a building of this many floors make it mixed
+	housingMinFloors = 3      // ...and from this many, housing above ground-floor shops
+)
+
+// useEvidence is what a building's surroundings say about its use when its own tags do not:
+// the land-use area it stands in, the points of interest on it, its size.
+type useEvidence struct {
+	landuse   string     // landuse=* of the smallest land-use area holding the centroid
+	pois      []osm.Tags // tags of the points of interest inside or on the footprint
+	footprint float64    // m²
+	floors    int64
+}
+
+// useByLanduse is the use of an untagged building standing in a land-use area of this kind.
+var useByLanduse = map[string]string{
+	"retail": "commercial", "commercial": "office", "industrial": "industrial", "port": "industrial",
+	"railway": "other", "garages": "other", "military": "office", "institutional": "office",
+	"education": "education", "religious": "culture", "cemetery": "other", "farmyard": "other",
+	"allotments": "other", "residential": "residential",
+}
+
+// isPOI: a point of interest that tells what a building is used for.
+func isPOI(t osm.Tags) bool {
+	return anyKey(t, "shop", "office", "tourism", "amenity", "healthcare", "craft")
+}
+
+// poisOnBuildings lists, for each building (in c.buildings order), the tags of the points of
+// interest on it: the nodes inside its footprint or within poiReachM of it (a node beside
+// several buildings goes to the nearest), and the areas that are not buildings themselves
+// (a hotel's grounds) holding its centroid.
+func (c *city) poisOnBuildings() [][]osm.Tags {
+	out := make([][]osm.Tags, len(c.buildings))
+	index := newAreaIndex(c.proj)
+	for _, b := range c.buildings {
+		index.add(b.geom)
+	}
+	areas := newAreaIndex(c.proj)
+	var areaTags []osm.Tags
+	for _, e := range c.elems {
+		switch {
+		case !isPOI(e.tags) || isBuilding(e):
+		case e.isNode():
+			if hits := index.ix.Within(c.proj.ToMetric(e.pt), poiReachM, nil); len(hits) > 0 {
+				i := hits[0].Feature.ID - 1
+				out[i] = append(out[i], e.tags)
+			}
+		case e.area != nil:
+			areas.add(e.areaGeom())
+			areaTags = append(areaTags, e.tags)
+		}
+	}
+	for i, b := range c.buildings {
+		for _, k := range areas.containing(b.centroid) {
+			out[i] = append(out[i], areaTags[k])
+		}
+	}
+	return out
+}
+
 // buildingUse decides a building's use from its building=* value, else from the other tags
-// on it, else from the land-use area it stands in.
-func buildingUse(t osm.Tags, landuse string) string {
+// on it, else (for building=yes) from the evidence around it: the points of interest on it,
+// the land-use area it stands in, its size; housing only when nothing says otherwise.
+func buildingUse(t osm.Tags, ev useEvidence) string {
 	if u, ok := useByBuildingTag[t.Find("building")]; ok {
 		return u
 	}
@@ -155,13 +225,53 @@ func buildingUse(t osm.Tags, landuse string) string {
 	if t.Find("building") != "yes" {
 		return "other" // garages, sheds, roofs, stadiums, hangars, ruins...
 	}
-	switch landuse {
-	case "commercial", "retail":
-		return "mixed"
-	case "industrial":
-		return "industrial"
+	if u := useFromPOIs(ev.pois, ev.floors); u != "" {
+		return u
+	}
+	if u, ok := useByLanduse[ev.landuse]; ok {
+		return u
+	}
+	switch {
+	case ev.footprint >= largeFootprintM2:
+		return "other"
+	case ev.footprint > 0 && ev.footprint < smallFootprintM2:
+		return "other"
 	}
 	return "residential"
+}
+
+// useFromPOIs reads a building's use from the points of interest on it: a hotel makes it
+// commercial; otherwise the use most of them name (education, health, culture, office) when
+// they outnumber the shops and restaurants; shops and restaurants alone make it mixed (shops
+// below, housing above), or commercial when it has a single floor. "" when none says anything.
+func useFromPOIs(pois []osm.Tags, floors int64) string {
+	votes := map[string]int{}
+	for _, p := range pois {
+		switch p.Find("tourism") {
+		case "hotel", "hostel", "motel":
+			return "commercial"
+		}
+		if u := useFromTags(p); u != "" {
+			votes[u]++
+		}
+	}
+	best := ""
+	for _, u := range []string{"education", "health", "culture", "office"} {
+		if votes[u] > votes[best] {
+			best = u
+		}
+	}
+	switch {
+	case best != "" && votes[best] >= votes["commercial"]:
+		return best
+	case votes["commercial"] == 0:
+		return ""
+	case floors < mixedMinFloors:
+		return "commercial"
+	case floors < housingMinFloors:
+		return "mixed"
+	}
+	return ""
 }
 
 // useFromTags reads a use from amenity, healthcare, office, shop and tourism tags.
@@ -291,34 +401,6 @@ func (c *city) cadastrePrefix() string {
 		}
 	}
 	return best
-}
-
-// deriveParcels makes one modelled parcel per building: its metric bounding box grown by
-// 4 m on each side.
-func (c *city) deriveParcels() {
-	for _, b := range c.buildings {
-		box := orb.Bound{
-			Min: orb.Point{b.bound.Min[0] - parcelMarginM, b.bound.Min[1] - parcelMarginM},
-			Max: orb.Point{b.bound.Max[0] + parcelMarginM, b.bound.Max[1] + parcelMarginM},
-		}
-		b.parcelArea = (box.Max[0] - box.Min[0]) * (box.Max[1] - box.Min[1])
-		props := map[string]any{
-			"cad_number": b.cadNumber,
-			"area_m2":    round1(b.parcelArea),
-			"land_use":   parcelLandUse(b),
-			"intravilan": true,
-			"ownership":  ownership(b),
-			"derived":    true,
-		}
-		if a := address(b.e.tags); a != "" {
-			props["address"] = a
-		}
-		restricted := map[string]any{
-			"owner_name": fmt.Sprintf("Owner %d", 1+int64(hash01("owner", b.parcelID)*99999)),
-			"land_book":  fmt.Sprintf("LB-%06d", b.parcelID),
-		}
-		c.emit("parcels", b.parcelID, c.wgs84(rectangle(box)), props, restricted)
-	}
 }
 
 // parcelLandUse is the land-use area's landuse=* value, else the building's use.

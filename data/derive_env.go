@@ -34,9 +34,15 @@ var (
 
 var noiseBands = [5]float64{75, 70, 65, 60, 55}
 
+// inTunnel: the way runs in a tunnel (tunnel=* present and not "no").
+func inTunnel(t osm.Tags) bool {
+	tun := t.Find("tunnel")
+	return tun != "" && tun != "no"
+}
+
 // noiseClassOf classifies a way as a noise source; ways in tunnels make no noise outside.
 func noiseClassOf(t osm.Tags) (noiseClass, bool) {
-	if tun := t.Find("tunnel"); tun != "" && tun != "no" {
+	if inTunnel(t) {
 		return noiseClass{}, false
 	}
 	switch t.Find("highway") {

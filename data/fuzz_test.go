@@ -65,7 +65,7 @@ func FuzzOSMTagMapping(f *testing.F) {
 			{Key: "landuse", Value: landuse}, {Key: "start_date", Value: startDate}, {Key: "isced:level", Value: isced}, {Key: "name", Value: name}}
 		floors, heightM := floorsAndHeight(tags)
 		buildings, _ := layers.Lookup("buildings")
-		props := map[string]any{"use": buildingUse(tags, around), "floors": floors, "height_m": round1(heightM),
+		props := map[string]any{"use": buildingUse(tags, useEvidence{landuse: around, pois: []osm.Tags{tags}, footprint: float64(len(name)), floors: floors}), "floors": floors, "height_m": round1(heightM),
 			"year_built": yearBuilt(startDate), "dwellings": int64(0)}
 		if _, _, err := buildings.Normalize(props); err != nil {
 			t.Fatalf("tags %v make a building the catalog refuses: %v (%v)", tags, err, props)

@@ -126,19 +126,19 @@ func keepRelation(t osm.Tags) bool {
 	case "multipolygon":
 		return anyKey(t, "building", "landuse", "leisure", "natural", "amenity", "healthcare", "water", "waterway")
 	case "boundary":
-		lvl := t.Find("admin_level")
-		return t.Find("boundary") == "administrative" && (lvl == "9" || lvl == "10")
+		_, ok := adminLevel(t)
+		return t.Find("boundary") == "administrative" && ok
 	}
 	return false
 }
 
 func keepWay(t osm.Tags) bool {
 	return anyKey(t, "building", "landuse", "leisure", "natural", "amenity", "healthcare", "office",
-		"highway", "railway", "waterway", "water", "internet_access")
+		"shop", "tourism", "highway", "railway", "waterway", "water", "internet_access")
 }
 
 func keepNode(t osm.Tags) bool {
-	return anyKey(t, "amenity", "healthcare", "office", "leisure", "internet_access")
+	return anyKey(t, "amenity", "healthcare", "office", "leisure", "internet_access", "shop", "tourism", "craft")
 }
 
 func anyKey(t osm.Tags, keys ...string) bool {

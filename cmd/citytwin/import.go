@@ -78,6 +78,12 @@ func importFile(ctx context.Context, store layers.Store, path string) error {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
 	read := time.Since(start)
+	if o := data.ParcelOverlaps(features); len(o) > 0 {
+		fmt.Fprintf(os.Stderr, "%s: data issue: %d pairs of parcels overlap (kept as imported)\n", path, len(o))
+		for _, p := range o[:min(len(o), 20)] {
+			fmt.Fprintf(os.Stderr, "  parcels %d and %d overlap by %.1f m²\n", p.A, p.B, p.AreaM2)
+		}
+	}
 	counts, err := store.Import(ctx, features)
 	if err != nil {
 		return fmt.Errorf("import %s: %w (nothing from this file was written)", path, err)
