@@ -41,9 +41,9 @@ type csvSource struct {
 	decimal     bool     // numbers may have a decimal comma (';'-separated files)
 }
 
-func openCSV(path string, opt OpenOptions) (s *csvSource, err error) {
+func openCSV(path string, opt OpenOptions) (_ *csvSource, err error) {
 	base := filepath.Base(path)
-	s = &csvSource{path: path, name: strings.TrimSuffix(base, filepath.Ext(base)), wkt: -1, x: -1, y: -1}
+	s := &csvSource{path: path, name: strings.TrimSuffix(base, filepath.Ext(base)), wkt: -1, x: -1, y: -1}
 	if s.f, err = os.Open(path); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}

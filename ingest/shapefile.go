@@ -75,9 +75,9 @@ func sibling(path, ext string) (string, bool) {
 	return "", false
 }
 
-func openShapefile(path, encoding string) (s *shapefile, err error) {
+func openShapefile(path, encoding string) (_ *shapefile, err error) {
 	base := filepath.Base(path)
-	s = &shapefile{path: path, name: strings.TrimSuffix(base, filepath.Ext(base))}
+	s := &shapefile{path: path, name: strings.TrimSuffix(base, filepath.Ext(base))}
 	defer func() {
 		if err != nil {
 			s.Close()

@@ -44,6 +44,9 @@ func unzip(archive, dir string, lim UnzipLimits) ([]string, error) {
 		lim.MaxRatio = defaultMaxRatio
 	}
 	zr, err := zip.OpenReader(archive)
+	if errors.Is(err, zip.ErrInsecurePath) { // with GODEBUG=zipinsecurepath=0
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnsafeZip, archive, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, archive, err)
 	}
