@@ -27,6 +27,7 @@ type transformer struct {
 	pj       *proj.PJ
 	identity bool   // source already lon/lat WGS 84: coordinates are left as they are
 	name     string // the CRS as reported: "EPSG:3844 (Pulkovo 1942(58) / Stereo70)"
+	def      string // the CRS as given to PROJ
 }
 
 // crsSource names where a source's CRS came from, for messages.
@@ -62,20 +63,38 @@ func newTransformer(src crsSource, srid int, what string) (*transformer, string,
 	}
 	name += " from " + from
 	if isWGS84(def) {
-		return &transformer{identity: true, name: name}, note, nil
+		return &transformer{identity: true, name: name, def: def}, note, nil
 	}
-	pj, err := proj.NewCRSToCRS(def, "EPSG:4326", nil)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %s: no transformation from %s to WGS 84: %v", ErrCRS, what, name, err)
-	}
-	if pj.HasBallparkTransformation() {
-		return nil, "", fmt.Errorf("%w: %s: PROJ knows no datum transformation from %s to WGS 84 (only a ballpark one, up to 100 m off); name the CRS with --srid (EPSG:3844 for Stereo 70)", ErrCRS, what, name)
-	}
-	norm, err := pj.NormalizeForVisualization()
-	if err != nil {
+	t := &transformer{name: name, def: def}
+	if err := t.create(proj.NewContext()); err != nil {
 		return nil, "", fmt.Errorf("%w: %s: %v", ErrCRS, what, err)
 	}
-	return &transformer{pj: norm, name: name}, note, nil
+	return t, note, nil
+}
+
+// create makes the PROJ transformation in a context of its own: a context serialises the
+// calls made through it, so each goroutine transforming coordinates has one.
+func (t *transformer) create(ctx *proj.Context) error {
+	pj, err := ctx.NewCRSToCRS(t.def, "EPSG:4326", nil)
+	if err != nil {
+		return fmt.Errorf("no transformation from %s to WGS 84: %v", t.name, err)
+	}
+	if pj.HasBallparkTransformation() {
+		return fmt.Errorf("PROJ knows no datum transformation from %s to WGS 84 (only a ballpark one, up to 100 m off); name the CRS with --srid (EPSG:3844 for Stereo 70)", t.name)
+	}
+	if t.pj, err = pj.NormalizeForVisualization(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// clone returns a transformer of the same CRS for another goroutine.
+func (t *transformer) clone() (*transformer, error) {
+	c := &transformer{identity: t.identity, name: t.name, def: t.def}
+	if t.identity {
+		return c, nil
+	}
+	return c, c.create(proj.NewContext())
 }
 
 // epsgCode reads "EPSG:n".

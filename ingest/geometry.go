@@ -20,7 +20,7 @@ const (
 
 // layerGeometry takes the geometry a layer can hold from a record's: a MultiPoint of one
 // point becomes a Point; anything else of the wrong type is an error.
-func layerGeometry(g orb.Geometry, l *layers.Layer, sr *SourceReport) (orb.Geometry, error) {
+func layerGeometry(g orb.Geometry, l *layers.Layer, note func(string)) (orb.Geometry, error) {
 	if g == nil {
 		return nil, fmt.Errorf("geometry: missing")
 	}
@@ -31,7 +31,7 @@ func layerGeometry(g orb.Geometry, l *layers.Layer, sr *SourceReport) (orb.Geome
 		}
 	case orb.MultiPoint:
 		if l.Geometry == layers.Point && len(t) == 1 {
-			sr.Repairs[RepairSinglePoint]++
+			note(RepairSinglePoint)
 			return t[0], nil
 		}
 	case orb.Polygon, orb.MultiPolygon:
@@ -45,14 +45,7 @@ func layerGeometry(g orb.Geometry, l *layers.Layer, sr *SourceReport) (orb.Geome
 // repair applies the repair rules to a reprojected polygon and orients its rings as
 // GeoJSON does (outer counter-clockwise, holes clockwise). What cannot be repaired is an
 // error: an outer ring of fewer than three distinct positions or without area.
-func repair(g orb.Geometry, counts map[string]int) (orb.Geometry, error) {
-	done := map[string]bool{}
-	note := func(rule string) { done[rule] = true }
-	defer func() {
-		for r := range done {
-			counts[r]++
-		}
-	}()
+func repair(g orb.Geometry, note func(string)) (orb.Geometry, error) {
 	switch t := g.(type) {
 	case orb.Polygon:
 		p, err := repairPolygon(t, note)

@@ -244,25 +244,7 @@ func (im *importer) source(ctx context.Context, s Source) error {
 	if note != "" {
 		sr.Notes = append(sr.Notes, note)
 	}
-	for {
-		if sr.Read%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		rec, err := s.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		sr.Read++
-		im.rep.Read++
-		if err := im.record(rec, info, p, tr, sr); err != nil {
-			return err
-		}
-	}
+	return im.stream(ctx, s, p, tr, sr)
 }
 
 // checkGeometryType refuses, before reading, a source whose declared geometry the layer
@@ -279,91 +261,6 @@ func checkGeometryType(info SourceInfo, l *layers.Layer) error {
 		return fmt.Errorf("%w: %s holds %s geometries; layer %s holds %ss", ErrGeometryType, info.Name, info.Geometry, l.Name, l.Geometry)
 	}
 	return nil
-}
-
-// record makes one feature of a record, or rejects it.
-func (im *importer) record(rec Record, info SourceInfo, p *plan, tr *transformer, sr *SourceReport) error {
-	reject := func(kind, reason string, id int64, g orb.Geometry) error {
-		return im.reject(sr, rec, kind, reason, id, g)
-	}
-	// The id first, so that every later reject can name it.
-	id := rec.FID
-	if p.id != "" {
-		n, err := featureID(rec.Attrs[p.id])
-		if err != nil {
-			return reject("id", fmt.Sprintf("id field %s: %v", p.id, err), 0, nil)
-		}
-		id = n
-	}
-	if id < 1 || id > 1<<53 {
-		return reject("id", fmt.Sprintf("id %d is not between 1 and 2^53", id), id, nil)
-	}
-	if im.opt.CommaBelow {
-		for k, v := range rec.Attrs {
-			if s, ok := v.(string); ok {
-				rec.Attrs[k] = commaBelow.Replace(s)
-			}
-		}
-	}
-
-	// Geometry: decoded, of the layer's type, reprojected, repaired, checked.
-	if rec.GeometryErr != nil {
-		return reject("geometry", rec.GeometryErr.Error(), id, nil)
-	}
-	g, err := layerGeometry(rec.Geometry, p.layer, sr)
-	if err != nil {
-		return reject("geometry", err.Error(), id, nil)
-	}
-	if pt, ok := g.(orb.Point); ok {
-		if g, err = tr.transformPoint(pt); err != nil {
-			return reject("geometry", err.Error(), id, nil)
-		}
-	} else if err := tr.transform(g); err != nil {
-		return reject("geometry", err.Error(), id, nil)
-	}
-	if g, err = repair(g, sr.Repairs); err != nil {
-		return reject("geometry", err.Error(), id, g)
-	}
-	if err := p.layer.CheckGeometry(g); err != nil {
-		return reject("geometry", err.Error(), id, g)
-	}
-	if ext := im.opt.Extent; ext != nil && !ext.Intersects(g.Bound()) {
-		sr.OutsideExtent++
-		return reject("extent", fmt.Sprintf("outside the extent %v–%v", ext.Min, ext.Max), id, g)
-	}
-
-	// Attributes.
-	raw, err := p.apply(rec.Attrs)
-	if err != nil {
-		var fe *fieldError
-		kind := "value"
-		if errors.As(err, &fe) {
-			kind = fe.kind
-		}
-		return reject(kind, err.Error(), id, g)
-	}
-	pub, restricted, err := p.layer.Normalize(raw)
-	if err != nil {
-		var fe *layers.FieldError
-		if errors.As(err, &fe) && (strings.Contains(fe.Message, " is outside ") || strings.Contains(fe.Message, " is not one of ")) {
-			sr.OutOfRange[strings.TrimPrefix(fe.Field, "properties.")]++
-		}
-		return reject("value", err.Error(), id, g)
-	}
-
-	seen := im.ids[p.layer.Name]
-	if seen == nil {
-		seen = map[int64]int{}
-		im.ids[p.layer.Name] = seen
-	}
-	if first, dup := seen[id]; dup {
-		return reject("id", fmt.Sprintf("id %d is taken in layer %s by feature %d", id, p.layer.Name, first), id, g)
-	}
-	seen[id] = rec.Index
-	sr.Accepted++
-	im.rep.Accepted++
-	im.rep.Layers[p.layer.Name]++
-	return im.fn(layers.Feature{Layer: p.layer.Name, ID: id, Geometry: g, Props: pub, Restricted: restricted})
 }
 
 func featureID(v any) (int64, error) {
@@ -383,26 +280,6 @@ func featureID(v any) (int64, error) {
 		return 0, fmt.Errorf("empty")
 	}
 	return 0, fmt.Errorf("%v is not a whole number", v)
-}
-
-func (im *importer) reject(sr *SourceReport, rec Record, kind, reason string, id int64, g orb.Geometry) error {
-	sr.Rejected++
-	sr.Rejections[kind]++
-	im.rep.Rejected++
-	r := Reject{Source: sr.Name, Index: rec.Index, ID: id, Kind: kind, Reason: reason}
-	if len(im.rep.Rejects) < MaxListedRejects {
-		im.rep.Rejects = append(im.rep.Rejects, r)
-	}
-	if im.rejects != nil {
-		if err := im.rejects.write(r, g, rec.Attrs); err != nil {
-			return fmt.Errorf("write rejects: %w", err)
-		}
-	}
-	if im.rep.Rejected > im.opt.MaxErrors {
-		return fmt.Errorf("%w: %d rejected, at most %d allowed; first: %s feature %d (id %d): %s",
-			ErrTooManyErrors, im.rep.Rejected, im.opt.MaxErrors, im.rep.Rejects[0].Source, im.rep.Rejects[0].Index, im.rep.Rejects[0].ID, im.rep.Rejects[0].Reason)
-	}
-	return nil
 }
 
 // Summary lists the layers a report filled, in name order, for one line of output.
