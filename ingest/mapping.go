@@ -578,6 +578,9 @@ func convert(v any, f layers.Field, r FieldRule) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if s, ok := mv.(string); ok && s == "" {
+			return nil, nil // mapped to nothing: the field is left out
+		}
 		v = mv
 	}
 	switch f.Type {

@@ -228,3 +228,17 @@ owner_name = "PROPRIETAR"
 		}
 	}
 }
+
+func TestExampleMappingsFitTheCatalog(t *testing.T) {
+	files, err := filepath.Glob("../docs/import-mapping-examples/*.toml")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("example mappings: %v, %v; want at least 3", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if _, err := LoadMapping(f); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
