@@ -141,6 +141,19 @@ func TestBadInputFailsWithAClearError(t *testing.T) {
 			message: "PROJ does not know the CRS PROJCS[\"Local_Grid\"",
 		},
 		{
+			name: "a datum with no known shift to WGS 84 is refused, not moved 100 m",
+			path: func(t *testing.T) string {
+				p := copyShapefile(t, shp)
+				prj := strings.TrimSuffix(p, ".shp") + ".prj"
+				editFile(t, prj, func(b []byte) []byte {
+					return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("D_Pulkovo_1942_Adj_1958"), []byte("D_Local_Survey")), []byte("GCS_Pulkovo_1942_Adj_1958"), []byte("GCS_Local_Survey"))
+				})
+				return p
+			},
+			opt: Options{Mapping: mapping}, is: ErrCRS,
+			message: "PROJ knows no datum transformation from Pulkovo 1942(58) / Stereo70 from parcele.prj to WGS 84 (only a ballpark one",
+		},
+		{
 			name:    "an EPSG code PROJ does not have is an unknown CRS",
 			path:    func(t *testing.T) string { return copyShapefile(t, shp, ".prj") },
 			opt:     Options{Mapping: mapping, SRID: 999999},
