@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"math"
 	"path/filepath"
 	"strings"
@@ -221,5 +222,59 @@ func TestGMLThroughOGR2OGR(t *testing.T) {
 	}
 	if b := byID(fs); b[13].Props["use"] != "education" {
 		t.Errorf("building 13 = %v; want education", b[13].Props)
+	}
+}
+
+func TestGeoPackageTablesAreReadAllOrOneByName(t *testing.T) {
+	dir := t.TempDir()
+	gpkg := filepath.Join(dir, "oras.gpkg")
+	ogr2ogr(t, "-f", "GPKG", "-t_srs", "EPSG:25835", "-nln", "buildings", gpkg, writeFile(t, filepath.Join(dir, "b.geojson"), buildingsGeoJSON))
+	ogr2ogr(t, "-update", "-t_srs", "EPSG:3844", "-nln", "zonificare", gpkg, writeFile(t, filepath.Join(dir, "z.geojson"), zonesGeoJSON))
+	writeFile(t, filepath.Join(dir, "reglement-pug.csv"), pugRules)
+
+	t.Run("one table by name", func(t *testing.T) {
+		fs, rep, err := Import(context.Background(), gpkg, Options{OpenOptions: OpenOptions{Table: "buildings"}})
+		if err != nil || len(fs) != 3 || len(rep.Sources) != 1 {
+			t.Errorf("%d features from %d tables, error %v; want the 3 buildings of one table", len(fs), len(rep.Sources), err)
+		}
+	})
+	t.Run("every table, each by its mapping, each in its own CRS", func(t *testing.T) {
+		m := mustMapping(t, pugMapping+"\n[[source]]\nname = \"buildings\"\nlayer = \"buildings\"\nid = \"id\"\n[source.fields]\nuse = \"use\"\n", dir)
+		fs, rep, err := Import(context.Background(), gpkg, Options{Mapping: m, MaxErrors: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Layers["buildings"] != 3 || rep.Layers["zoning"] != 3 || len(fs) != 6 {
+			t.Errorf("layers %v; want 3 buildings and 3 zones (V9 has no rules)", rep.Layers)
+		}
+		if !strings.HasPrefix(rep.Sources[0].CRS, "EPSG:25835") || !strings.HasPrefix(rep.Sources[1].CRS, "EPSG:3844") {
+			t.Errorf("CRSs %q, %q; want EPSG:25835 and EPSG:3844", rep.Sources[0].CRS, rep.Sources[1].CRS)
+		}
+	})
+	t.Run("a table the mapping does not name is skipped and reported", func(t *testing.T) {
+		_, rep, err := Import(context.Background(), gpkg, Options{Mapping: mustMapping(t, pugMapping, dir), MaxErrors: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Sources[0].Name != "buildings" || rep.Sources[0].Skipped == "" {
+			t.Errorf("source %q skipped %q; want buildings skipped with a reason", rep.Sources[0].Name, rep.Sources[0].Skipped)
+		}
+	})
+	t.Run("a table the file lacks is named with those it has", func(t *testing.T) {
+		_, _, err := Import(context.Background(), gpkg, Options{OpenOptions: OpenOptions{Table: "strazi"}})
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), `no feature table "strazi" (it has: buildings, zonificare)`) {
+			t.Errorf("error %v; want the tables listed", err)
+		}
+	})
+}
+
+func TestGDALFormatWithoutOGR2OGRNamesDebiansPackage(t *testing.T) {
+	dir := t.TempDir()
+	gml := filepath.Join(dir, "buildings.gml")
+	ogr2ogr(t, "-f", "GML", gml, writeFile(t, filepath.Join(dir, "b.geojson"), buildingsGeoJSON))
+	t.Setenv("PATH", t.TempDir())
+	_, _, err := Import(context.Background(), gml, Options{Layer: "buildings"})
+	if !errors.Is(err, ErrNoGDAL) || !strings.Contains(err.Error(), "apt-get install gdal-bin") {
+		t.Errorf("error %v; want ErrNoGDAL naming gdal-bin", err)
 	}
 }

@@ -188,7 +188,7 @@ func (t *gpkgTable) start() error {
 func (t *gpkgTable) Info() SourceInfo {
 	return SourceInfo{
 		Name: t.table, Format: "GeoPackage", Encoding: "UTF-8 (SQLite)",
-		Geometry: gpkgGeometryType(t.geomType), Fields: append([]string(nil), t.fields...), crs: t.crs,
+		Geometry: gpkgGeometryType(t.geomType), Fields: append([]string(nil), t.fields...), FIDColumn: t.pk, crs: t.crs,
 	}
 }
 

@@ -415,10 +415,12 @@ func compile(sm *SourceMapping, info SourceInfo, l *layers.Layer) (*plan, error)
 	}
 	if sm.ID != "" {
 		f, ok := sourceField(info.Fields, sm.ID)
-		if !ok {
+		switch {
+		case ok:
+			p.id, used[f] = f, true
+		case info.FIDColumn == "" || !strings.EqualFold(sm.ID, info.FIDColumn):
 			return nil, missing("id", sm.ID)
-		}
-		p.id, used[f] = f, true
+		} // else the record ids are that column's
 	}
 	if sm.Join != nil {
 		f, ok := sourceField(info.Fields, sm.Join.Key)

@@ -31,7 +31,10 @@ type SourceInfo struct {
 	Encoding string // text encoding of the attributes and where it came from
 	Geometry string // declared geometry type: Point, MultiPoint, LineString, Polygon... or Geometry
 	Fields   []string
-	crs      crsSource
+	// FIDColumn names the column the record ids come from when it is not among Fields
+	// (a GeoPackage table's primary key); a mapping's id may name it.
+	FIDColumn string
+	crs       crsSource
 }
 
 // Record is one feature of a source: attributes as string, float64, int64 or bool (nil when
