@@ -347,12 +347,12 @@ func (e *Engine) buildingViolations(en *env, it *spatial.Item, c orb.Point, use 
 	f := it.Feature
 	var out []viol
 	if h, ok := num(f.Props, "height_m"); ok {
-		if lim, ok := num(z.Feature.Props, "max_height_m"); ok && h > lim {
+		if lim, ok := num(z.Feature.Props, "max_height_m"); ok && aboveLimit(h, lim) {
 			out = append(out, viol{rule: ruleHeight, value: h, limit: lim, zone: z.Feature.ID})
 		}
 	}
 	if fl, ok := num(f.Props, "floors"); ok {
-		if lim, ok := num(z.Feature.Props, "max_floors"); ok && fl > lim {
+		if lim, ok := num(z.Feature.Props, "max_floors"); ok && aboveLimit(fl, lim) {
 			out = append(out, viol{rule: ruleFloors, value: fl, limit: lim, zone: z.Feature.ID})
 		}
 	}
@@ -360,6 +360,17 @@ func (e *Engine) buildingViolations(en *env, it *spatial.Item, c orb.Point, use 
 		out = append(out, viol{rule: ruleUses, use: use, zone: z.Feature.ID})
 	}
 	return out
+}
+
+// limitTolerance is the relative distance from a zoning limit within which a value is at the
+// limit: POT = 7 / 1000 × 100 is 0.7000000000000001 in floating point, and at the limit is
+// allowed (docs/domain.md, "Zoning compliance").
+const limitTolerance = 1e-9
+
+// aboveLimit reports whether value breaks a zoning limit: above it by more than
+// limitTolerance of the limit.
+func aboveLimit(value, limit float64) bool {
+	return value > limit+limitTolerance*math.Abs(limit)
 }
 
 // parcelRecord computes a parcel's POT and CUT from the footprint and floor area of the
@@ -375,12 +386,12 @@ func (e *Engine) parcelRecord(en *env, it *spatial.Item, footprint, gfa float64)
 		return r
 	}
 	if lim, ok := num(z.Feature.Props, "max_pot_pct"); ok {
-		if pot := footprint / it.Area * 100; pot > lim {
+		if pot := footprint / it.Area * 100; aboveLimit(pot, lim) {
 			r.viol = append(r.viol, viol{rule: rulePOT, value: pot, limit: lim, zone: z.Feature.ID})
 		}
 	}
 	if lim, ok := num(z.Feature.Props, "max_cut"); ok {
-		if cut := gfa / it.Area; cut > lim {
+		if cut := gfa / it.Area; aboveLimit(cut, lim) {
 			r.viol = append(r.viol, viol{rule: ruleCUT, value: cut, limit: lim, zone: z.Feature.ID})
 		}
 	}
