@@ -247,7 +247,7 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 	for i, it := range b.districts {
 		b.districtIdx[it.Feature.ID] = i
 	}
-	b.env = e.newEnv(b, NewVariant(city))
+	b.env = e.newEnv(b, NewVariant(city, e.params))
 	b.facItems, b.facDistrict = make([][]*spatial.Item, len(e.nearKinds)), make([][]int32, len(e.nearKinds))
 	for k := range e.nearKinds {
 		b.facItems[k] = b.facKind[k].Items()
@@ -645,7 +645,7 @@ func (e *Engine) Run(ctx context.Context, city *spatial.City, sc Scenario, chang
 	if err != nil {
 		return nil, err
 	}
-	v, err := Build(city, changes)
+	v, err := Build(city, e.params, changes)
 	if err != nil {
 		return nil, err
 	}
