@@ -153,17 +153,10 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, r *bR
 		use, ui = "other", slices.Index(layers.BuildingUses, "other")
 	}
 	r.use = int8(ui)
-	r.gfa = e.gfa(f, it.Area)
+	r.gfa = p.gfa(f.Props, it.Area)
 	dw, hasDw := num(f.Props, "dwellings")
 	r.dwellings = dw
-	resShare := 0.0
-	switch use {
-	case "residential":
-		resShare = 1
-	case "mixed":
-		resShare = p.MixedResidentialShare
-	}
-	if resShare > 0 {
+	if resShare := p.residentialShare(use); resShare > 0 {
 		if hasDw {
 			r.residents = dw * p.PersonsPerDwelling
 		} else {
@@ -209,23 +202,36 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, r *bR
 	r.viol = e.buildingViolations(en, it, c, r.use)
 }
 
-// gfa is a building's gross floor area above ground: gfa_m2 when known, else footprint ×
-// floors, floors estimated from height_m / FloorHeightM (at least one) when unknown.
-func (e *Engine) gfa(f *layers.Feature, footprint float64) float64 {
-	if g, ok := num(f.Props, "gfa_m2"); ok {
+// gfa is a building's gross floor area above ground (props: its properties): gfa_m2 when
+// known, else footprint × floors, floors estimated from height_m / FloorHeightM (at least
+// one) when unknown.
+func (p *Parameters) gfa(props map[string]any, footprint float64) float64 {
+	if g, ok := num(props, "gfa_m2"); ok {
 		return g
 	}
-	return footprint * e.floors(f)
+	return footprint * p.floors(props)
 }
 
-func (e *Engine) floors(f *layers.Feature) float64 {
-	if fl, ok := num(f.Props, "floors"); ok {
+func (p *Parameters) floors(props map[string]any) float64 {
+	if fl, ok := num(props, "floors"); ok {
 		return fl
 	}
-	if h, ok := num(f.Props, "height_m"); ok && h > 0 {
-		return max(1, math.Round(h/e.params.FloorHeightM))
+	if h, ok := num(props, "height_m"); ok && h > 0 {
+		return max(1, math.Round(h/p.FloorHeightM))
 	}
 	return 1
+}
+
+// residentialShare is the share of a building's floor area that houses people, by its use
+// (an unknown use is "other": none).
+func (p *Parameters) residentialShare(use string) float64 {
+	switch use {
+	case "residential":
+		return 1
+	case "mixed":
+		return p.MixedResidentialShare
+	}
+	return 0
 }
 
 // air interpolates each pollutant at p from the AirStations nearest stations by inverse

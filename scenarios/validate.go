@@ -189,18 +189,15 @@ func prepare(v *Variant, c *Change) (op, error) {
 		if c.Kind == ModifyFacility {
 			estimateCapacity(&v.Params, str(cur.Feature.Props, "kind"), cur.Feature.Props, props)
 		}
-		if c.Kind == ModifyBuilding {
-			// A new floor count without a new floor area makes the floor area footprint × floors.
-			if _, floors := props["floors"]; floors {
-				if _, gfa := props["gfa_m2"]; !gfa {
-					props["gfa_m2"] = nil
-				}
-			}
+		switch c.Kind {
+		case ModifyBuilding:
+			newFootprint := cur.Area
 			if geom != nil {
-				if _, gfa := props["gfa_m2"]; !gfa {
-					props["gfa_m2"] = nil
-				}
+				newFootprint = spatial.Area(v.City.Proj.Geometry(geom))
 			}
+			deriveBuilding(&v.Params, cur.Feature.Props, cur.Area, props, newFootprint, geom != nil)
+		case Rezone:
+			deriveZone(&v.Params, cur.Feature.Props, props)
 		}
 		return op{layer: r.layer, id: id, feature: withProps(cur.Feature, props, geom)}, nil
 	}
@@ -219,6 +216,8 @@ func prepare(v *Variant, c *Change) (op, error) {
 	}
 	f := &layers.Feature{Layer: r.layer, ID: c.FeatureID, Geometry: geom, Props: props}
 	switch c.Kind {
+	case AddBuilding:
+		deriveBuilding(&v.Params, nil, 0, props, 0, false)
 	case AddGreenSpace:
 		if _, ok := props["public"]; !ok {
 			props["public"] = true
