@@ -118,6 +118,7 @@ type baseline struct {
 	agg           *aggregate
 	violations    map[violKey]bool // the baseline's violations
 	env           *env
+	cover         *coverGrid // indicator 13's union areas by cell and district
 }
 
 // state is a scenario's last run, kept for incremental re-runs: the changes it applied,
@@ -259,6 +260,7 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 	for _, it := range b.greenItems {
 		b.greenDistrict = append(b.greenDistrict, b.env.districtOf(it.Centroid))
 	}
+	b.cover = newCoverGrid(b, b.env, mb)
 	recs, err := e.records(ctx, b.env, b.buildings)
 	if err != nil {
 		return nil, err
