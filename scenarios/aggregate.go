@@ -10,21 +10,23 @@ import (
 // groupAcc sums the contributions of the buildings and parcels of one group: a district or
 // the whole city.
 type groupAcc struct {
-	buildings, residents, dwellings, jobs, gfa, footprint float64
-	gfaUse                                                []float64 // by layers.BuildingUses index
-	access                                                []float64 // residents, by accessKinds index
-	fifteen, greenWHO                                     float64
-	noise                                                 []float64 // residents by NoiseLdenBands index
-	lnight                                                float64
-	floodRes, floodBld                                    []float64 // by FloodReturnPeriods index
-	airEU, airWHO                                         float64
-	bbFast, bbGig, wifi, help                             float64
-	pupils, preschool                                     float64
-	vHeight, vFloors, vUse, vPOT, vCUT                    float64
+	buildings, residents, dwellings, jobs, gfa float64
+	gfaUse                                     []float64 // by layers.BuildingUses index
+	access                                     []float64 // residents, by accessKinds index
+	fifteen, greenWHO                          float64
+	noise                                      []float64 // residents by NoiseLdenBands index
+	lnight                                     float64
+	floodRes, floodBld                         []float64 // by FloodReturnPeriods index
+	airEU, airWHO                              float64
+	bbFast, bbGig, wifi, help                  float64
+	pupils, preschool                          float64
+	vHeight, vFloors, vUse, vPOT, vCUT         float64
 	// Filled from the facility and green-space layers, not from buildings.
 	schoolCap, schoolAssigned, schoolsOver float64
 	kinderCap, kinderAssigned, kindersOver float64
-	greenPublic, greenAll, area            float64
+	greenPublic, area                      float64
+	// 13: the union of footprints and of green spaces within the group (coverage.go).
+	builtCover, greenCover float64
 }
 
 // plus adds h's sums to g.
@@ -34,7 +36,6 @@ func (g *groupAcc) plus(h *groupAcc) {
 	g.dwellings += h.dwellings
 	g.jobs += h.jobs
 	g.gfa += h.gfa
-	g.footprint += h.footprint
 	addAll(g.gfaUse, h.gfaUse)
 	addAll(g.access, h.access)
 	g.fifteen += h.fifteen
@@ -63,8 +64,9 @@ func (g *groupAcc) plus(h *groupAcc) {
 	g.kinderAssigned += h.kinderAssigned
 	g.kindersOver += h.kindersOver
 	g.greenPublic += h.greenPublic
-	g.greenAll += h.greenAll
 	g.area += h.area
+	g.builtCover += h.builtCover
+	g.greenCover += h.greenCover
 }
 
 func addAll(dst, src []float64) {
@@ -148,7 +150,6 @@ func (e *Engine) addRec(g *groupAcc, r *bRec) {
 	g.dwellings += r.dwellings
 	g.jobs += r.jobs
 	g.gfa += r.gfa
-	g.footprint += r.footprint
 	if r.use == e.mixedIdx {
 		g.gfaUse[e.residentialIdx] += r.gfa * p.MixedResidentialShare
 		g.gfaUse[e.mixedOtherIdx] += r.gfa * (1 - p.MixedResidentialShare)
@@ -320,12 +321,14 @@ func (e *Engine) aggregate(en *env, eachB func(func(*bRec)), eachP func(func(*pR
 	facLoad(e.schoolIdx, "school", func(g *groupAcc, c, a, o float64) { g.schoolCap += c; g.schoolAssigned += a; g.schoolsOver += o })
 	facLoad(e.kinderIdx, "kindergarten", func(g *groupAcc, c, a, o float64) { g.kinderCap += c; g.kinderAssigned += a; g.kindersOver += o })
 	en.eachGreen(func(it *spatial.Item, d int32) {
-		g := group(d)
-		g.greenAll += it.Area
 		if e.isPublic(it.Feature) {
-			g.greenPublic += it.Area
+			group(d).greenPublic += it.Area
 		}
 	})
+	cover := b.cover.variantTotals(b, en)
+	for i, d := range agg.districts {
+		d.builtCover, d.greenCover = cover[coverBuilt][i], cover[coverGreen][i]
+	}
 	for _, d := range agg.districts {
 		agg.city.plus(d)
 	}
@@ -337,6 +340,7 @@ func (e *Engine) aggregate(en *env, eachB func(func(*bRec)), eachP func(func(*pR
 	}
 	if len(b.districts) == 0 {
 		agg.city.area = spatial.Area(b.city.Proj.Geometry(b.city.Bound.ToPolygon()))
+		agg.city.builtCover, agg.city.greenCover = cover[coverBuilt][0], cover[coverGreen][0]
 	}
 	agg.ind = e.values(agg.city)
 	for _, d := range agg.districts {
@@ -391,7 +395,7 @@ func (e *Engine) names() []string {
 		n = append(n, fmt.Sprintf("flood_%d_residents", t), fmt.Sprintf("flood_%d_buildings", t))
 	}
 	n = append(n, "air_eu_exceedance_residents", "air_eu_exceedance_share", "air_who_exceedance_residents", "air_who_exceedance_share",
-		"built_share", "green_share",
+		"built_share", "impervious_share", "green_share",
 		"broadband_fast_share", "broadband_gigabit_share", "wifi_access_share", "digital_help_access_share",
 		"area_ha", "residents_per_ha", "dwellings_per_ha")
 	return n
@@ -431,8 +435,9 @@ func (e *Engine) values(g *groupAcc) map[string]float64 {
 		"air_eu_exceedance_share":      ratio(g.airEU, res),
 		"air_who_exceedance_residents": g.airWHO,
 		"air_who_exceedance_share":     ratio(g.airWHO, res),
-		"built_share":                  ratio(g.footprint, g.area),
-		"green_share":                  ratio(g.greenAll, g.area),
+		"built_share":                  ratio(g.builtCover, g.area),
+		"impervious_share":             ratio(g.builtCover, g.area), // no layer models paved surfaces yet
+		"green_share":                  ratio(g.greenCover, g.area),
 		"broadband_fast_share":         ratio(g.bbFast, res),
 		"broadband_gigabit_share":      ratio(g.bbGig, res),
 		"wifi_access_share":            ratio(g.wifi, res),

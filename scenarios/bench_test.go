@@ -79,7 +79,7 @@ func prepared(b testing.TB, c *spatial.City, existing []Change, ins ...ChangeInp
 		}
 		out = append(out, ch)
 	}
-	if _, err := Build(c, out); err != nil {
+	if _, err := Build(c, DefaultParameters(), out); err != nil {
 		b.Fatal(err)
 	}
 	return out
@@ -89,7 +89,7 @@ func prepared(b testing.TB, c *spatial.City, existing []Change, ins ...ChangeInp
 func someChanges(b testing.TB, c *spatial.City, rng *rand.Rand, n int) []Change {
 	var out []Change
 	for len(out) < n {
-		v, _ := Build(c, out)
+		v, _ := Build(c, DefaultParameters(), out)
 		in := randomChange(rng, c, v)
 		ch, err := DecodeChange(in)
 		if err != nil {
@@ -100,7 +100,7 @@ func someChanges(b testing.TB, c *spatial.City, rng *rand.Rand, n int) []Change 
 		if makesFeature(&ch) {
 			ch.FeatureID = AddedIDBase + seq
 		}
-		if _, err := Build(c, append(out, ch)); err != nil {
+		if _, err := Build(c, DefaultParameters(), append(out, ch)); err != nil {
 			continue
 		}
 		out = append(out, ch)
@@ -250,7 +250,7 @@ func BenchmarkMemoryPerScenario(b *testing.B) {
 		h4 := heapAlloc()
 		variants := make([]*Variant, 100)
 		for i := range variants {
-			if variants[i], err = Build(c, lists[i]); err != nil {
+			if variants[i], err = Build(c, DefaultParameters(), lists[i]); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -118,6 +118,7 @@ type baseline struct {
 	agg           *aggregate
 	violations    map[violKey]bool // the baseline's violations
 	env           *env
+	cover         *coverGrid // indicator 13's union areas by cell and district
 }
 
 // state is a scenario's last run, kept for incremental re-runs: the changes it applied,
@@ -247,7 +248,7 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 	for i, it := range b.districts {
 		b.districtIdx[it.Feature.ID] = i
 	}
-	b.env = e.newEnv(b, NewVariant(city))
+	b.env = e.newEnv(b, NewVariant(city, e.params))
 	b.facItems, b.facDistrict = make([][]*spatial.Item, len(e.nearKinds)), make([][]int32, len(e.nearKinds))
 	for k := range e.nearKinds {
 		b.facItems[k] = b.facKind[k].Items()
@@ -259,6 +260,7 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 	for _, it := range b.greenItems {
 		b.greenDistrict = append(b.greenDistrict, b.env.districtOf(it.Centroid))
 	}
+	b.cover = newCoverGrid(b, b.env, mb)
 	recs, err := e.records(ctx, b.env, b.buildings)
 	if err != nil {
 		return nil, err
@@ -645,7 +647,7 @@ func (e *Engine) Run(ctx context.Context, city *spatial.City, sc Scenario, chang
 	if err != nil {
 		return nil, err
 	}
-	v, err := Build(city, changes)
+	v, err := Build(city, e.params, changes)
 	if err != nil {
 		return nil, err
 	}

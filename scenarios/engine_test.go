@@ -84,7 +84,7 @@ var tinyBaseline = map[string]float64{
 	"air_eu_exceedance_residents": 10, "air_eu_exceedance_share": 10 / R,
 	"air_who_exceedance_residents": 10 + 800.0/7, "air_who_exceedance_share": (10 + 800.0/7) / R,
 	// 13: footprints 900+1600+1000+400+400 = 4300 m² over 400 ha; the park 10000 m².
-	"built_share": 4300.0 / 4e6, "green_share": 10000.0 / 4e6,
+	"built_share": 4300.0 / 4e6, "impervious_share": 4300.0 / 4e6, "green_share": 10000.0 / 4e6,
 	// 14: fibre 1000 over West (B1, B4: 60 residents), dsl 50 over East; W1 76.5 m from B1;
 	// CC within 1500 m of all.
 	"broadband_fast_share": 60 / R, "broadband_gigabit_share": 60 / R, "wifi_access_share": 50 / R,

@@ -35,7 +35,7 @@ func FuzzDecodeChange(f *testing.F) {
 		if makesFeature(&ch) {
 			ch.FeatureID = AddedIDBase + 1
 		}
-		if _, err := Validate(c, nil, []Change{ch}); err != nil {
+		if _, err := Validate(c, DefaultParameters(), nil, []Change{ch}); err != nil {
 			wantFieldError(t, "validate", err)
 		}
 	})

@@ -52,7 +52,7 @@ func addRandom(t *testing.T, rng *rand.Rand, svc *Service, id string) Change {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := Build(svc.Model.City(), changes)
+		v, err := Build(svc.Model.City(), svc.Engine.Parameters(), changes)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,10 @@ type Parameters struct {
 	// 7 school / kindergarten load: shares of residents, assigned to the nearest facility.
 	PupilShare     float64 `json:"pupil_share"`     // 0.10
 	PreschoolShare float64 `json:"preschool_share"` // 0.04
+	// A facility a scenario adds or changes without a capacity (or with 0, unknown) takes the
+	// default of its kind, marked capacity_estimated; kinds not listed keep 0 (unknown).
+	DefaultCapacity     map[string]int64  `json:"default_capacity"`      // school 600, kindergarten 100, high_school 800, hospital 250, clinic 150
+	DefaultCapacityUnit map[string]string `json:"default_capacity_unit"` // pupils, children, pupils, beds, visits per day
 	// 8 green space access (WHO), straight line.
 	GreenAccessRadiusM float64 `json:"green_access_radius_m"` // 300
 	GreenMinAreaM2     float64 `json:"green_min_area_m2"`     // 5000 (0.5 ha)
@@ -76,10 +80,16 @@ func DefaultParameters() Parameters {
 			"kindergarten": 400, "school": 800, "high_school": 1500, "clinic": 1000, "hospital": 3000,
 			"pharmacy": 600, "library": 1200, "citizen_center": 1500,
 		},
-		FifteenMinuteKinds:       []string{"school", "clinic", "pharmacy", "citizen_center"},
-		FifteenMinuteRadiusM:     1200,
-		PupilShare:               0.10,
-		PreschoolShare:           0.04,
+		FifteenMinuteKinds:   []string{"school", "clinic", "pharmacy", "citizen_center"},
+		FifteenMinuteRadiusM: 1200,
+		PupilShare:           0.10,
+		PreschoolShare:       0.04,
+		DefaultCapacity: map[string]int64{
+			"kindergarten": 100, "school": 600, "high_school": 800, "hospital": 250, "clinic": 150,
+		},
+		DefaultCapacityUnit: map[string]string{
+			"kindergarten": "children", "school": "pupils", "high_school": "pupils", "hospital": "beds", "clinic": "visits per day",
+		},
 		GreenAccessRadiusM:       300,
 		GreenMinAreaM2:           5000,
 		GreenTargetM2PerResident: 26,
@@ -131,6 +141,14 @@ func (p Parameters) Validate() error {
 	for _, k := range p.FifteenMinuteKinds {
 		if !slices.Contains(layers.FacilityKinds, k) {
 			return fmt.Errorf("parameter fifteen_minute_kinds: unknown facility kind %q", k)
+		}
+	}
+	for k, c := range p.DefaultCapacity {
+		if !slices.Contains(layers.FacilityKinds, k) {
+			return fmt.Errorf("parameter default_capacity: unknown facility kind %q", k)
+		}
+		if c <= 0 {
+			return fmt.Errorf("parameter default_capacity.%s must be positive", k)
 		}
 	}
 	if p.AirStations < 1 {

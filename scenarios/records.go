@@ -153,17 +153,10 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, r *bR
 		use, ui = "other", slices.Index(layers.BuildingUses, "other")
 	}
 	r.use = int8(ui)
-	r.gfa = e.gfa(f, it.Area)
+	r.gfa = p.gfa(f.Props, it.Area)
 	dw, hasDw := num(f.Props, "dwellings")
 	r.dwellings = dw
-	resShare := 0.0
-	switch use {
-	case "residential":
-		resShare = 1
-	case "mixed":
-		resShare = p.MixedResidentialShare
-	}
-	if resShare > 0 {
+	if resShare := p.residentialShare(use); resShare > 0 {
 		if hasDw {
 			r.residents = dw * p.PersonsPerDwelling
 		} else {
@@ -209,23 +202,36 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, r *bR
 	r.viol = e.buildingViolations(en, it, c, r.use)
 }
 
-// gfa is a building's gross floor area above ground: gfa_m2 when known, else footprint ×
-// floors, floors estimated from height_m / FloorHeightM (at least one) when unknown.
-func (e *Engine) gfa(f *layers.Feature, footprint float64) float64 {
-	if g, ok := num(f.Props, "gfa_m2"); ok {
+// gfa is a building's gross floor area above ground (props: its properties): gfa_m2 when
+// known, else footprint × floors, floors estimated from height_m / FloorHeightM (at least
+// one) when unknown.
+func (p *Parameters) gfa(props map[string]any, footprint float64) float64 {
+	if g, ok := num(props, "gfa_m2"); ok {
 		return g
 	}
-	return footprint * e.floors(f)
+	return footprint * p.floors(props)
 }
 
-func (e *Engine) floors(f *layers.Feature) float64 {
-	if fl, ok := num(f.Props, "floors"); ok {
+func (p *Parameters) floors(props map[string]any) float64 {
+	if fl, ok := num(props, "floors"); ok {
 		return fl
 	}
-	if h, ok := num(f.Props, "height_m"); ok && h > 0 {
-		return max(1, math.Round(h/e.params.FloorHeightM))
+	if h, ok := num(props, "height_m"); ok && h > 0 {
+		return max(1, math.Round(h/p.FloorHeightM))
 	}
 	return 1
+}
+
+// residentialShare is the share of a building's floor area that houses people, by its use
+// (an unknown use is "other": none).
+func (p *Parameters) residentialShare(use string) float64 {
+	switch use {
+	case "residential":
+		return 1
+	case "mixed":
+		return p.MixedResidentialShare
+	}
+	return 0
 }
 
 // air interpolates each pollutant at p from the AirStations nearest stations by inverse
@@ -347,12 +353,12 @@ func (e *Engine) buildingViolations(en *env, it *spatial.Item, c orb.Point, use 
 	f := it.Feature
 	var out []viol
 	if h, ok := num(f.Props, "height_m"); ok {
-		if lim, ok := num(z.Feature.Props, "max_height_m"); ok && h > lim {
+		if lim, ok := num(z.Feature.Props, "max_height_m"); ok && aboveLimit(h, lim) {
 			out = append(out, viol{rule: ruleHeight, value: h, limit: lim, zone: z.Feature.ID})
 		}
 	}
 	if fl, ok := num(f.Props, "floors"); ok {
-		if lim, ok := num(z.Feature.Props, "max_floors"); ok && fl > lim {
+		if lim, ok := num(z.Feature.Props, "max_floors"); ok && aboveLimit(fl, lim) {
 			out = append(out, viol{rule: ruleFloors, value: fl, limit: lim, zone: z.Feature.ID})
 		}
 	}
@@ -360,6 +366,17 @@ func (e *Engine) buildingViolations(en *env, it *spatial.Item, c orb.Point, use 
 		out = append(out, viol{rule: ruleUses, use: use, zone: z.Feature.ID})
 	}
 	return out
+}
+
+// limitTolerance is the relative distance from a zoning limit within which a value is at the
+// limit: POT = 7 / 1000 × 100 is 0.7000000000000001 in floating point, and at the limit is
+// allowed (docs/domain.md, "Zoning compliance").
+const limitTolerance = 1e-9
+
+// aboveLimit reports whether value breaks a zoning limit: above it by more than
+// limitTolerance of the limit.
+func aboveLimit(value, limit float64) bool {
+	return value > limit+limitTolerance*math.Abs(limit)
 }
 
 // parcelRecord computes a parcel's POT and CUT from the footprint and floor area of the
@@ -375,12 +392,12 @@ func (e *Engine) parcelRecord(en *env, it *spatial.Item, footprint, gfa float64)
 		return r
 	}
 	if lim, ok := num(z.Feature.Props, "max_pot_pct"); ok {
-		if pot := footprint / it.Area * 100; pot > lim {
+		if pot := footprint / it.Area * 100; aboveLimit(pot, lim) {
 			r.viol = append(r.viol, viol{rule: rulePOT, value: pot, limit: lim, zone: z.Feature.ID})
 		}
 	}
 	if lim, ok := num(z.Feature.Props, "max_cut"); ok {
-		if cut := gfa / it.Area; cut > lim {
+		if cut := gfa / it.Area; aboveLimit(cut, lim) {
 			r.viol = append(r.viol, viol{rule: ruleCUT, value: cut, limit: lim, zone: z.Feature.ID})
 		}
 	}

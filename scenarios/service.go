@@ -229,7 +229,7 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 		}
 		added[i] = c
 	}
-	if _, err := Validate(city, existing, added); err != nil {
+	if _, err := Validate(city, s.Engine.Parameters(), existing, added); err != nil {
 		return Scenario{}, nil, err
 	}
 	next := sc
@@ -267,7 +267,7 @@ func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch
 	if !found {
 		return Scenario{}, fmt.Errorf("change %s of scenario %s: %w", changeID, id, ErrNotFound)
 	}
-	if _, err := BuildContext(ctx, city, rest); err != nil {
+	if _, err := BuildContext(ctx, city, s.Engine.Parameters(), rest); err != nil {
 		if ctx.Err() != nil {
 			return Scenario{}, err
 		}
@@ -425,7 +425,7 @@ func (s *Service) variant(ctx context.Context, city *spatial.City, sc Scenario, 
 			return v, nil
 		}
 		s.built.Add(1)
-		v, err := BuildContext(ctx, city, changes)
+		v, err := BuildContext(ctx, city, s.Engine.Parameters(), changes)
 		if s.builtHook != nil {
 			s.builtHook(err)
 		}

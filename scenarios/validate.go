@@ -186,18 +186,18 @@ func prepare(v *Variant, c *Change) (op, error) {
 		if len(props) == 0 && geom == nil {
 			return op{}, fieldErr("properties", "%s changes nothing: give properties to set", c.Kind)
 		}
-		if c.Kind == ModifyBuilding {
-			// A new floor count without a new floor area makes the floor area footprint × floors.
-			if _, floors := props["floors"]; floors {
-				if _, gfa := props["gfa_m2"]; !gfa {
-					props["gfa_m2"] = nil
-				}
-			}
+		if c.Kind == ModifyFacility {
+			estimateCapacity(&v.Params, str(cur.Feature.Props, "kind"), cur.Feature.Props, props)
+		}
+		switch c.Kind {
+		case ModifyBuilding:
+			newFootprint := cur.Area
 			if geom != nil {
-				if _, gfa := props["gfa_m2"]; !gfa {
-					props["gfa_m2"] = nil
-				}
+				newFootprint = spatial.Area(v.City.Proj.Geometry(geom))
 			}
+			deriveBuilding(&v.Params, cur.Feature.Props, cur.Area, props, newFootprint, geom != nil)
+		case Rezone:
+			deriveZone(&v.Params, cur.Feature.Props, props)
 		}
 		return op{layer: r.layer, id: id, feature: withProps(cur.Feature, props, geom)}, nil
 	}
@@ -216,6 +216,8 @@ func prepare(v *Variant, c *Change) (op, error) {
 	}
 	f := &layers.Feature{Layer: r.layer, ID: c.FeatureID, Geometry: geom, Props: props}
 	switch c.Kind {
+	case AddBuilding:
+		deriveBuilding(&v.Params, nil, 0, props, 0, false)
 	case AddGreenSpace:
 		if _, ok := props["public"]; !ok {
 			props["public"] = true
@@ -224,11 +226,41 @@ func prepare(v *Variant, c *Change) (op, error) {
 			props["area_m2"] = spatial.Area(v.City.Proj.Geometry(geom))
 		}
 	case AddFacility:
-		if _, ok := props["capacity"]; !ok {
-			props["capacity"] = int64(0)
-		}
+		estimateCapacity(&v.Params, str(props, "kind"), nil, props)
 	}
 	return op{layer: r.layer, id: f.ID, feature: f}, nil
+}
+
+// estimateCapacity completes the properties a change sets on a facility of kind (cur: its
+// properties before the change, nil for a new one). An explicit capacity above 0 wins and
+// clears an earlier estimate; otherwise a facility whose capacity is missing or 0 (unknown)
+// takes the default of its kind, marked capacity_estimated, with the default unit when it
+// has none. A kind without a default keeps capacity 0.
+func estimateCapacity(p *Parameters, kind string, cur, props map[string]any) {
+	if c, ok := num(props, "capacity"); ok && c > 0 {
+		if cur != nil {
+			props["capacity_estimated"] = nil
+		}
+		return
+	}
+	_, set := props["capacity"]
+	if c, ok := num(cur, "capacity"); ok && c > 0 && !set {
+		return // the capacity it has stays
+	}
+	def, ok := p.DefaultCapacity[kind]
+	if !ok {
+		if !set && cur == nil {
+			props["capacity"] = int64(0)
+		}
+		return
+	}
+	props["capacity"] = def
+	props["capacity_estimated"] = true
+	if _, ok := props["capacity_unit"]; !ok && str(cur, "capacity_unit") == "" {
+		if u := p.DefaultCapacityUnit[kind]; u != "" {
+			props["capacity_unit"] = u
+		}
+	}
 }
 
 // MaxVerticesPerGeometry bounds the positions of one change's geometry, all polygons of a
@@ -288,10 +320,10 @@ func boundString(b orb.Bound) string {
 }
 
 // Validate checks changes against the city with the scenario's existing changes applied and
-// returns the variant with all of them applied. All or nothing: the first error stops it,
+// returns the variant with all of them applied, their derived values made with p. All or nothing: the first error stops it,
 // naming the field, prefixed with "changes[i]." when there are several.
-func Validate(city *spatial.City, existing, added []Change) (*Variant, error) {
-	v, err := Build(city, existing)
+func Validate(city *spatial.City, p Parameters, existing, added []Change) (*Variant, error) {
+	v, err := Build(city, p, existing)
 	if err != nil {
 		return nil, err
 	}

@@ -25,13 +25,17 @@ const (
 // modified features and a set of hidden baseline ids (removed, or replaced by their modified
 // version), and every query merges the two.
 type Variant struct {
-	City   *spatial.City
+	City *spatial.City
+	// Params gives the rules a change's derived values follow (storey height, dwelling size,
+	// facility capacities): the engine's parameters.
+	Params Parameters
 	layers map[string]*LayerView
 }
 
-// NewVariant returns the baseline seen as a variant with no changes.
-func NewVariant(c *spatial.City) *Variant {
-	v := &Variant{City: c, layers: map[string]*LayerView{}}
+// NewVariant returns the baseline seen as a variant with no changes, deriving the values its
+// changes imply with the parameters p.
+func NewVariant(c *spatial.City, p Parameters) *Variant {
+	v := &Variant{City: c, Params: p, layers: map[string]*LayerView{}}
 	for _, name := range layers.Names() {
 		if base := c.Layer(name); base != nil {
 			v.layers[name] = &LayerView{Base: base}
@@ -40,16 +44,17 @@ func NewVariant(c *spatial.City) *Variant {
 	return v
 }
 
-// Build applies a scenario's stored changes to the city. A change that no longer applies
-// (say the baseline lost the building it modifies) is an error naming it.
-func Build(city *spatial.City, changes []Change) (*Variant, error) {
-	return BuildContext(context.Background(), city, changes)
+// Build applies a scenario's stored changes to the city, deriving the values they imply with
+// the parameters p. A change that no longer applies (say the baseline lost the building it
+// modifies) is an error naming it.
+func Build(city *spatial.City, p Parameters, changes []Change) (*Variant, error) {
+	return BuildContext(context.Background(), city, p, changes)
 }
 
 // BuildContext is Build, stopping with ctx's error as soon as ctx ends: a scenario holds up
 // to MaxChangesPerScenario changes, each checked against the variant so far.
-func BuildContext(ctx context.Context, city *spatial.City, changes []Change) (*Variant, error) {
-	v := NewVariant(city)
+func BuildContext(ctx context.Context, city *spatial.City, p Parameters, changes []Change) (*Variant, error) {
+	v := NewVariant(city, p)
 	for i := range changes {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("build the variant: %w", err)

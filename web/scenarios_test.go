@@ -304,7 +304,8 @@ func TestScenarioLifecycleOverHTTP(t *testing.T) {
 	wantError(t, "remove a missing change", f.planner(t, "DELETE", "/api/scenarios/"+id+"/changes/c99", nil), 404, "not_found", "")
 	wantError(t, "remove on a stale version", f.planner(t, "DELETE", "/api/scenarios/"+id+"/changes/c3", nil, "If-Match", `"3"`), 412, "precondition_failed", "")
 
-	// Run: the 12-floor, 31 m tower breaks the 20 m limit.
+	// Run: the tower raised to 12 floors is 12 × 3 = 36 m high (its height follows the floors,
+	// docs/domain.md "Derived values of a change") and breaks the 20 m limit.
 	a = f.planner(t, "POST", "/api/scenarios/"+id+"/run", nil)
 	wantStatus(t, "run", a, 201)
 	run := a.json(t)
@@ -317,8 +318,9 @@ func TestScenarioLifecycleOverHTTP(t *testing.T) {
 		t.Errorf("scenario_version = %v", run["scenario_version"])
 	}
 	res := run["indicators"].(map[string]any)["residents"].(map[string]any)
-	// Baseline: 20 dwellings × 2.5 = 50; the tower adds 40 × 2.5 = 100.
-	if res["baseline"] != 50.0 || res["variant"] != 150.0 || res["diff"] != 100.0 {
+	// Baseline: 20 dwellings × 2.5 = 50; the tower's 40 dwellings grow with its floor area to
+	// 40 × 12 / 10 = 48, adding 48 × 2.5 = 120.
+	if res["baseline"] != 50.0 || res["variant"] != 170.0 || res["diff"] != 120.0 {
 		t.Errorf("residents = %v", res)
 	}
 	if share := run["indicators"].(map[string]any)["access_school"].(map[string]any)["variant"].(float64); share < 0 || share > 1 {
@@ -361,10 +363,10 @@ func TestScenarioLifecycleOverHTTP(t *testing.T) {
 	}
 	foundResidents, foundViolation := false, false
 	for _, r := range rows {
-		if len(r) == 6 && r[0] == "indicator" && r[1] == "city" && r[2] == "residents" && r[3] == "50" && r[4] == "150" && r[5] == "100" {
+		if len(r) == 6 && r[0] == "indicator" && r[1] == "city" && r[2] == "residents" && r[3] == "50" && r[4] == "170" && r[5] == "120" {
 			foundResidents = true
 		}
-		if r[0] == "violation" && r[1] == "buildings/"+towerID && r[2] == "max_height_m" && r[3] == "31" && r[4] == "20" {
+		if r[0] == "violation" && r[1] == "buildings/"+towerID && r[2] == "max_height_m" && r[3] == "36" && r[4] == "20" {
 			foundViolation = true
 		}
 	}
@@ -407,7 +409,8 @@ func TestScenarioLifecycleOverHTTP(t *testing.T) {
 	wantStatus(t, "compare", a, 200)
 	cmp := a.json(t)
 	r := cmp["indicators"].(map[string]any)["residents"].(map[string]any)
-	if r["baseline"] != 50.0 || r[id] != 150.0 || r[cid] != 150.0 || len(cmp["scenarios"].([]any)) != 2 {
+	if r["baseline"] != 50.0 || r[id] != 170.0 || r[cid] != 170.0 || // 50 + 120, as above
+		len(cmp["scenarios"].([]any)) != 2 {
 		t.Fatalf("compare: %v", r)
 	}
 	wantError(t, "compare without ids", f.planner(t, "GET", "/api/scenarios/compare", nil), 400, "invalid", "ids")
