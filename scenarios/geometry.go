@@ -53,19 +53,19 @@ func checkSimplePolygon(p orb.Polygon, field string) error {
 					if f.i != e.i+1 {
 						shared, eo, fo = e.a, e.b, f.a
 					}
-					if orient(shared, eo, fo) == 0 && dot(shared, eo, fo) > 0 {
+					if spatial.Orient(shared, eo, fo) == 0 && dot(shared, eo, fo) > 0 {
 						return &layers.FieldError{Field: fmt.Sprintf("%s[%d]", field, e.ring),
 							Message: fmt.Sprintf("ring folds back on itself at position %d", f.i)}
 					}
 					continue
 				}
-				if segmentsIntersect(e.a, e.b, f.a, f.b) {
+				if spatial.SegmentsIntersect(e.a, e.b, f.a, f.b) {
 					return &layers.FieldError{Field: fmt.Sprintf("%s[%d]", field, e.ring),
 						Message: fmt.Sprintf("ring intersects itself: edge %d–%d crosses edge %d–%d", e.i, e.i+1, f.i, f.i+1)}
 				}
 				continue
 			}
-			if segmentsIntersect(e.a, e.b, f.a, f.b) {
+			if spatial.SegmentsIntersect(e.a, e.b, f.a, f.b) {
 				return &layers.FieldError{Field: fmt.Sprintf("%s[%d]", field, f.ring),
 					Message: fmt.Sprintf("ring %d crosses ring %d", f.ring, e.ring)}
 			}
@@ -92,36 +92,7 @@ func boxesMeet(a, b, c, d orb.Point) bool {
 		min(a[1], b[1]) <= max(c[1], d[1]) && min(c[1], d[1]) <= max(a[1], b[1])
 }
 
-// orient is the sign of the cross product (b-a)×(c-a): >0 counter-clockwise, <0 clockwise,
-// 0 collinear.
-func orient(a, b, c orb.Point) int {
-	v := (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
-}
-
 // dot is (b-a)·(c-a).
 func dot(a, b, c orb.Point) float64 {
 	return (b[0]-a[0])*(c[0]-a[0]) + (b[1]-a[1])*(c[1]-a[1])
-}
-
-// onSegment reports whether c, collinear with a-b, lies within the segment's box.
-func onSegment(a, b, c orb.Point) bool {
-	return min(a[0], b[0]) <= c[0] && c[0] <= max(a[0], b[0]) && min(a[1], b[1]) <= c[1] && c[1] <= max(a[1], b[1])
-}
-
-// segmentsIntersect reports whether segments a-b and c-d share any point, touching
-// included.
-func segmentsIntersect(a, b, c, d orb.Point) bool {
-	o1, o2, o3, o4 := orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b)
-	if o1 != o2 && o3 != o4 {
-		return true
-	}
-	return (o1 == 0 && onSegment(a, b, c)) || (o2 == 0 && onSegment(a, b, d)) ||
-		(o3 == 0 && onSegment(c, d, a)) || (o4 == 0 && onSegment(c, d, b))
 }

@@ -30,7 +30,7 @@ func TestSegmentIntersection(t *testing.T) {
 		{"shared endpoint counts", p(0, 0), p(1, 1), p(1, 1), p(2, 0), true},
 		{"near miss does not", p(0, 0), p(1, 1), p(1.1, 1), p(2, 0), false},
 	} {
-		if got := segmentsIntersect(tc.a, tc.b, tc.c, tc.d); got != tc.want {
+		if got := spatial.SegmentsIntersect(tc.a, tc.b, tc.c, tc.d); got != tc.want {
 			t.Errorf("%s: got %v", tc.name, got)
 		}
 	}
