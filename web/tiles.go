@@ -1,8 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,8 +38,9 @@ type tileState struct {
 	memory       *tiles.MemorySource
 	cacheControl string
 
-	lists     sync.Map // raw {layers} → []*layers.Layer, for valid lists only
+	lists     sync.Map // raw {layers} → []*layers.Layer in canonical order, for valid lists only
 	listCount atomic.Int32
+	rank      map[string]int              // a published layer's place in the canonical order (canonicalOrder)
 	meta      atomic.Pointer[catalogMeta] // catalog.go
 }
 
@@ -59,6 +62,13 @@ func (s *Server) initTiles() {
 	}
 	if name == "" {
 		name = "base"
+	}
+	ts.rank = map[string]int{}
+	for _, l := range o.Published.Base() {
+		ts.rank[l.Name] = len(ts.rank)
+	}
+	for _, e := range o.Published.Extras() {
+		ts.rank[e.Name] = len(ts.rank)
 	}
 	ts.service = tiles.NewService(name, src, o.TileCache, s.model.Version)
 	ts.cacheControl = "no-cache"
@@ -145,7 +155,8 @@ func (s *Server) parseTile(w http.ResponseWriter, r *http.Request) ([]*layers.La
 }
 
 // parseLayers reads the {layers} of a path, among the published layers: 404 for an unknown
-// layer, 400 for a malformed list (a name twice, an empty name).
+// layer, 400 for a malformed list (a name twice, an empty name). The layers come back in the
+// canonical order (canonicalOrder), whatever the order of the path.
 func (s *Server) parseLayers(w http.ResponseWriter, r *http.Request) ([]*layers.Layer, bool) {
 	raw := mux.Vars(r)["layers"]
 	ts := &s.tileState
@@ -157,12 +168,24 @@ func (s *Server) parseLayers(w http.ResponseWriter, r *http.Request) ([]*layers.
 		s.writeErr(w, r, badParam("layers", "invalid", err))
 		return nil, false
 	}
+	ts.canonicalOrder(ls)
 	if ts.listCount.Load() < maxCachedLists {
 		if _, loaded := ts.lists.LoadOrStore(raw, ls); !loaded {
 			ts.listCount.Add(1)
 		}
 	}
 	return ls, true
+}
+
+// canonicalOrder sorts a list of layers into the order of the catalog, then of the extra
+// layers' configuration, the order in which the tile sources write them (postgis.Store.Tile
+// does the same). Every ordering of one set of layers is then one tile: one tile cache entry,
+// one ETag, one URL in TileJSON, rather than one per ordering (10 layers have 3,628,800),
+// which a client could otherwise use to fill the cache with copies and miss it every time.
+// The order of an MVT's layers means nothing to its readers: MapLibre, OpenLayers and
+// Leaflet look layers up by name.
+func (ts *tileState) canonicalOrder(ls []*layers.Layer) {
+	slices.SortFunc(ls, func(a, b *layers.Layer) int { return cmp.Compare(ts.rank[a.Name], ts.rank[b.Name]) })
 }
 
 // cityBound is the WGS84 extent of the model; empty while it loads.

@@ -293,6 +293,41 @@ func TestCompositeTileHasEveryRequestedLayer(t *testing.T) {
 	}
 }
 
+func TestEveryOrderingOfTheLayersIsOneCachedTile(t *testing.T) {
+	f := newTileFixture(t)
+	var etag string
+	for _, list := range []string{"buildings,parcels,districts", "districts,buildings,parcels", "parcels,districts,buildings"} {
+		w := f.do("GET", "/tiles/"+list+"/"+centreTile(16)+".mvt")
+		if w.Code != 200 {
+			t.Fatalf("%s: status %d", list, w.Code)
+		}
+		ls, err := mvt.Unmarshal(w.Body.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, l := range ls {
+			names = append(names, l.Name)
+		}
+		if got := strings.Join(names, ","); got != "parcels,buildings,districts" {
+			t.Errorf("%s: layers %s, want the requested ones in catalog order", list, got)
+		}
+		if etag == "" {
+			etag = w.Header().Get("ETag")
+		} else if w.Header().Get("ETag") != etag {
+			t.Errorf("%s: ETag %s, the first ordering's was %s", list, w.Header().Get("ETag"), etag)
+		}
+	}
+	if s := f.cache.Stats(); s.Computations != 1 || s.Entries != 1 {
+		t.Fatalf("three orderings of one set of layers: %+v, want 1 computation and 1 entry", s)
+	}
+	var tj tiles.TileJSON
+	w := f.do("GET", "/tiles/districts,buildings.json")
+	if err := json.Unmarshal(w.Body.Bytes(), &tj); err != nil || tj.Tiles[0] != "http://example.com/tiles/buildings,districts/{z}/{x}/{y}.mvt" {
+		t.Fatalf("TileJSON of districts,buildings: tiles %v (%v), want the URL of the canonical order", tj.Tiles, err)
+	}
+}
+
 func TestTilesAreCachedAndInvalidated(t *testing.T) {
 	f := newTileFixture(t)
 	path := "/tiles/buildings/" + centreTile(15) + ".mvt"
@@ -372,17 +407,18 @@ func TestTileJSON(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &tj); err != nil {
 		t.Fatal(err)
 	}
-	if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != "https://maps.example.org/city/tiles/buildings,parcels/{z}/{x}/{y}.mvt" {
+	// The layers in catalog order (parcels first), as the tiles are made.
+	if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != "https://maps.example.org/city/tiles/parcels,buildings/{z}/{x}/{y}.mvt" {
 		t.Fatalf("tilejson %s, tiles %v", tj.TileJSON, tj.Tiles)
 	}
 	if tj.MinZoom != 13 || tj.MaxZoom != 22 || tj.Attribution != layers.Attribution {
 		t.Fatalf("zooms %d..%d, attribution %q", tj.MinZoom, tj.MaxZoom, tj.Attribution)
 	}
-	if len(tj.VectorLayers) != 2 || tj.VectorLayers[1].ID != "parcels" || tj.VectorLayers[1].Fields["intravilan"] != "Boolean" ||
-		tj.VectorLayers[0].Fields["floors"] != "Number" || tj.VectorLayers[1].Fields["cad_number"] != "String" {
+	if len(tj.VectorLayers) != 2 || tj.VectorLayers[0].ID != "parcels" || tj.VectorLayers[0].Fields["intravilan"] != "Boolean" ||
+		tj.VectorLayers[1].Fields["floors"] != "Number" || tj.VectorLayers[0].Fields["cad_number"] != "String" {
 		t.Fatalf("vector_layers %+v", tj.VectorLayers)
 	}
-	if _, leak := tj.VectorLayers[1].Fields["owner_name"]; leak {
+	if _, leak := tj.VectorLayers[0].Fields["owner_name"]; leak {
 		t.Fatal("a restricted field is listed")
 	}
 	b := f.model.City().Bound

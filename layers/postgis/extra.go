@@ -19,8 +19,9 @@ import (
 
 // extraTable is what the tile statement of an extra layer needs.
 type extraTable struct {
-	def *layers.Extra
-	cte string // the layer's CTE in the tile statement, made once
+	def   *layers.Extra
+	cte   string // the layer's CTE in the tile statement, made once
+	order int    // its place among the extra layers given to ResolveExtras: its rank in tiles
 }
 
 // ResolveExtras checks the extra layers against the database — the table or view, its
@@ -30,7 +31,7 @@ type extraTable struct {
 // once at start, before serving.
 func (s *Store) ResolveExtras(ctx context.Context, extras []*layers.Extra) error {
 	tabs := make(map[string]*table, len(extras))
-	for _, e := range extras {
+	for i, e := range extras {
 		if err := e.Check(); err != nil {
 			return fmt.Errorf("extra layer %s: %w", e.Name, err)
 		}
@@ -38,6 +39,7 @@ func (s *Store) ResolveExtras(ctx context.Context, extras []*layers.Extra) error
 		if err != nil {
 			return fmt.Errorf("extra layer %s: %w", e.Name, err)
 		}
+		t.extra.order = i
 		tabs[e.Name] = t
 	}
 	s.tileMu.Lock()
