@@ -57,7 +57,8 @@ type Options struct {
 	// Limits (limits.go, ratelimit.go). MaxBodyBytes bounds request bodies (0: MaxBodyBytes);
 	// RequestTimeout bounds a request's time (0: DefaultRequestTimeout; negative: none);
 	// APIRate and TileRate limit each client on /api/* and on tiles (zero Rate: no limit);
-	// TrustProxy takes the client's address from X-Forwarded-For.
+	// TrustProxy takes the client's address from X-Forwarded-For and the address it reached
+	// from X-Forwarded-Proto, -Host and -Prefix; without it the server ignores those headers.
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
 	APIRate        RateLimit

@@ -29,8 +29,9 @@ const mvtContentType = "application/vnd.mapbox-vector-tile"
 // follow the data's extent, and revalidated cheaply by ETag.
 const metaCacheControl = "public, max-age=60"
 
-// forwardedHeaders are the request headers TileJSON and styles build their URLs from.
-var forwardedHeaders = []string{"X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix"}
+// forwardedHeaders are the request headers TileJSON and styles build their URLs from (with
+// Options.TrustProxy only: dropUntrustedForwarding removes them otherwise).
+var forwardedHeaders = forwardingHeaders
 
 // tileState is the server's tile machinery, set up by New from Options.
 type tileState struct {
@@ -114,7 +115,7 @@ func (s *Server) badTilePath(w http.ResponseWriter, r *http.Request) {
 
 // tileJSON serves GET|HEAD /tiles/{layers}.json: TileJSON 3.0.0 of the layers' tiles, with the
 // tile URL built from the address the client used (X-Forwarded-Proto, -Host and -Prefix
-// honoured, for a server behind a proxy).
+// honoured with Options.TrustProxy, for a server behind a proxy).
 func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
 	if s.tileFile(w, r) {
 		return
@@ -206,7 +207,8 @@ func layerNames(ls []*layers.Layer) string {
 
 // requestBaseURL is the scheme, host and path prefix the client reached the server at:
 // X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix (their first values) when a proxy
-// set them and they are well formed, else the request's own.
+// set them and they are well formed, else the request's own. Those headers reach a handler
+// only when Options.TrustProxy is set (dropUntrustedForwarding).
 func requestBaseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {

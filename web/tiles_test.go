@@ -69,11 +69,22 @@ type tileFixture struct {
 
 func newTileFixture(t testing.TB, origins ...string) *tileFixture {
 	t.Helper()
+	return newTileFixtureWith(t, func(o *Options) { o.CORSOrigins = origins })
+}
+
+// newTileFixtureWith is newTileFixture with options of the test's own.
+func newTileFixtureWith(t testing.TB, set func(o *Options)) *tileFixture {
+	t.Helper()
 	cache := tiles.NewCache(8 << 20)
 	model := citymodel.Fixed(tileTestCity(t))
-	srv := New(Options{Logger: quietLogger, Model: model, TileCache: cache, TileMaxAge: time.Hour, CORSOrigins: origins})
+	o := Options{Logger: quietLogger, Model: model, TileCache: cache, TileMaxAge: time.Hour}
+	set(&o)
+	srv := New(o)
 	return &tileFixture{srv: srv, model: model, h: srv.Handler(), cache: cache}
 }
+
+// behindProxy is a server behind a proxy that sets X-Forwarded-*.
+func behindProxy(o *Options) { o.TrustProxy = true }
 
 func (f *tileFixture) do(method, path string, header ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, path, nil)
@@ -397,7 +408,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestTileJSON(t *testing.T) {
-	f := newTileFixture(t)
+	f := newTileFixtureWith(t, behindProxy)
 	w := f.do("GET", "/tiles/buildings,parcels.json",
 		"X-Forwarded-Proto", "https", "X-Forwarded-Host", "maps.example.org", "X-Forwarded-Prefix", "/city/")
 	if w.Code != 200 {
@@ -437,6 +448,40 @@ func TestTileJSON(t *testing.T) {
 	// ETag and 304.
 	if again := f.do("GET", "/tiles/buildings.json", "If-None-Match", w.Header().Get("ETag")); again.Code != 304 {
 		t.Fatalf("revalidating TileJSON: %d", again.Code)
+	}
+}
+
+func TestForwardedAddressesNeedATrustedProxy(t *testing.T) {
+	forwarded := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil.example", "X-Forwarded-Prefix", "/phish"}
+	cases := []struct {
+		name  string
+		set   func(o *Options)
+		proxy bool
+	}{
+		{"without --trust-proxy the client's X-Forwarded-* are ignored", func(o *Options) {}, false},
+		{"with --trust-proxy the proxy's X-Forwarded-* give the address", behindProxy, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newTileFixtureWith(t, c.set)
+			base := "http://example.com" // httptest.NewRequest's host
+			if c.proxy {
+				base = "https://evil.example/phish"
+			}
+			for path, want := range map[string]string{
+				"/tiles/buildings.json": `"` + base + `/tiles/buildings/{z}/{x}/{y}.mvt"`,
+				"/catalog":              `"` + base + `/tiles/buildings/{z}/{x}/{y}.mvt"`,
+				"/styles/city.json":     `"` + base + `/tiles/`,
+			} {
+				w := f.do("GET", path, forwarded...)
+				if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+					t.Errorf("%s: %d, want a URL %s in\n%.400s", path, w.Code, want, w.Body)
+				}
+				if !c.proxy && strings.Contains(w.Body.String(), "evil.example") {
+					t.Errorf("%s names the client's forwarded host", path)
+				}
+			}
+		})
 	}
 }
 
@@ -480,7 +525,7 @@ func TestCatalog(t *testing.T) {
 }
 
 func TestStyle(t *testing.T) {
-	f := newTileFixture(t)
+	f := newTileFixtureWith(t, behindProxy)
 	w := f.do("GET", "/styles/city.json", "X-Forwarded-Host", "maps.example.org")
 	if w.Code != 200 {
 		t.Fatalf("status %d: %s", w.Code, w.Body)

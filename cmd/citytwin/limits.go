@@ -27,7 +27,7 @@ func addLimitFlags(fs *flag.FlagSet) *limitFlags {
 	fs.IntVar(&l.apiBurst, "rate-burst", 100, "requests a client may make to /api/* at once, beyond --rate-limit")
 	fs.Float64Var(&l.tileRate, "tile-rate-limit", 0, "tile requests a second each client may make on average (0: no limit)")
 	fs.IntVar(&l.tileBurst, "tile-rate-burst", 400, "tile requests a client may make at once, beyond --tile-rate-limit")
-	fs.BoolVar(&l.trustProxy, "trust-proxy", false, "take the client's IP address from X-Forwarded-For (set it only behind a proxy that sets that header)")
+	fs.BoolVar(&l.trustProxy, "trust-proxy", false, "behind a proxy: take the client's IP address from X-Forwarded-For and the address it reached from X-Forwarded-Proto, -Host and -Prefix (the URLs in TileJSON, the catalog and styles); without it those headers are ignored. Set it only behind a proxy that sets them")
 	return l
 }
 
