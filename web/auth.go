@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/citytwin/citytwin/access"
 )
@@ -64,25 +65,51 @@ func roleOf(ctx context.Context) Role {
 // authenticate reads an optional bearer token and records the caller's role. A token that is
 // sent but unknown is refused with 401 even on public routes, so a client learns at once that
 // its token is wrong.
+//
+// Failed authentications are counted per client address (clientIP) against
+// Options.AuthFailureRate: once a client has spent its burst of failures, every request of
+// its that carries an Authorization header is answered 429 with Retry-After, before its
+// token is looked at (a right guess then would otherwise tell itself apart), until the
+// bucket refills. Requests without a token are not concerned.
 func (s *Server) authenticate(next http.Handler) http.Handler {
+	failures := newClientLimiter(s.opts.AuthFailureRate, MaxRateClients, time.Now)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
 		if h == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || s.opts.Tokens == nil {
-			unauthorized(w, "send a token as Authorization: Bearer <token>")
+		client := clientIP(r, s.opts.TrustProxy)
+		if blocked, wait := failures.blocked(client); blocked {
+			rateLimited(w, wait, "too many failed authentications from this client")
 			return
 		}
-		role, ok := s.opts.Tokens.Verify(r.Context(), strings.TrimSpace(token))
+		refuse := func(msg string) {
+			failures.allow(client) // counts the failure
+			unauthorized(w, msg)
+		}
+		token, ok := bearerToken(h)
+		if !ok || s.opts.Tokens == nil {
+			refuse("send a token as Authorization: Bearer <token>")
+			return
+		}
+		role, ok := s.opts.Tokens.Verify(r.Context(), token)
 		if !ok {
-			unauthorized(w, "unknown or revoked token")
+			refuse("unknown or revoked token")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey{}, role)))
 	})
+}
+
+// bearerToken reads the token of an Authorization header of the Bearer scheme. The scheme's
+// name is case-insensitive (RFC 9110, section 11.1): "Bearer", "bearer" and "BEARER" alike.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // require lets a request through only when its caller has at least the given role:

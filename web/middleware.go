@@ -15,7 +15,7 @@ import (
 // that a client with a token is rate-limited by its token.
 func (s *Server) withMiddleware(h http.Handler) http.Handler {
 	return s.logRequests(s.measureRequests(s.recoverPanics(s.dropUntrustedForwarding(
-		corsMiddleware(s.opts.CORSOrigins, s.authenticate(s.withLimits(h)))))))
+		s.cors(s.authenticate(s.withLimits(h)))))))
 }
 
 // forwardingHeaders are the headers a proxy sets to say at which address the client reached

@@ -407,6 +407,34 @@ func TestCORS(t *testing.T) {
 	})
 }
 
+func TestCORSOfPersonalDataAndAdministrationIsSeparate(t *testing.T) {
+	const ops = "https://ops.example"
+	cases := []struct {
+		name         string
+		admin        []string
+		origin, path string
+		method       string
+		want         string // Access-Control-Allow-Origin
+	}{
+		{"tiles answer any origin", nil, "https://anywhere.example", "/catalog", "GET", "*"},
+		{"token administration answers no origin by default", nil, "https://anywhere.example", "/api/admin/tokens", "GET", ""},
+		{"nor does its preflight", nil, "https://anywhere.example", "/api/admin/tokens", "OPTIONS", ""},
+		{"a parcel's owner answers no origin by default", nil, "https://anywhere.example", "/api/parcels/1", "GET", ""},
+		{"nor does an unclean path to it", nil, "https://anywhere.example", "/api/./parcels/1", "GET", ""},
+		{"a configured admin origin is answered", []string{ops}, ops, "/api/admin/tokens", "OPTIONS", ops},
+		{"another origin is not, though tiles allow any", []string{ops}, "https://anywhere.example", "/api/parcels/1", "GET", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newTileFixtureWith(t, func(o *Options) { o.CORSOrigins, o.CORSAdminOrigins = []string{"*"}, c.admin })
+			w := f.do(c.method, c.path, "Origin", c.origin, "Access-Control-Request-Method", "GET")
+			if got := w.Header().Get("Access-Control-Allow-Origin"); got != c.want {
+				t.Errorf("%s %s from %s: Access-Control-Allow-Origin %q, want %q", c.method, c.path, c.origin, got, c.want)
+			}
+		})
+	}
+}
+
 func TestTileJSON(t *testing.T) {
 	f := newTileFixtureWith(t, behindProxy)
 	w := f.do("GET", "/tiles/buildings,parcels.json",
