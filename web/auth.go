@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -21,10 +22,12 @@ const (
 	RoleAdmin   = access.RoleAdmin   // import and tokens
 )
 
-// TokenVerifier maps a bearer token to its role; ok is false for an unknown or revoked
-// token. access.Verifier is the one the server runs with; StaticTokens serves tests.
+// TokenVerifier maps a bearer token to its role, or says why it grants none:
+// access.ErrUnknownToken, or an *access.ExpiredError for a token past its expiry (any other
+// error is taken as an unknown token). access.Verifier is the one the server runs with;
+// StaticTokens serves tests.
 type TokenVerifier interface {
-	Verify(ctx context.Context, token string) (role Role, ok bool)
+	Check(ctx context.Context, token string) (Role, error)
 }
 
 // StaticTokens verifies tokens against fixed SHA-256 hashes, in constant time.
@@ -41,9 +44,9 @@ func NewStaticToken(token string, role Role) StaticToken {
 	return StaticToken{Hash: sha256.Sum256([]byte(token)), Role: role}
 }
 
-// Verify implements TokenVerifier. Every configured hash is compared, so the time taken
-// does not say which one matched.
-func (ts StaticTokens) Verify(_ context.Context, token string) (Role, bool) {
+// Check implements TokenVerifier; these tokens never expire. Every configured hash is
+// compared, so the time taken does not say which one matched.
+func (ts StaticTokens) Check(_ context.Context, token string) (Role, error) {
 	h := sha256.Sum256([]byte(token))
 	role, found := RolePublic, 0
 	for _, t := range ts {
@@ -51,7 +54,10 @@ func (ts StaticTokens) Verify(_ context.Context, token string) (Role, bool) {
 			role, found = t.Role, 1
 		}
 	}
-	return role, found == 1
+	if found == 0 {
+		return RolePublic, access.ErrUnknownToken
+	}
+	return role, nil
 }
 
 type roleKey struct{}
@@ -93,8 +99,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			refuse("send a token as Authorization: Bearer <token>")
 			return
 		}
-		role, ok := s.opts.Tokens.Verify(r.Context(), token)
-		if !ok {
+		role, err := s.opts.Tokens.Check(r.Context(), token)
+		var expired *access.ExpiredError
+		switch {
+		case errors.As(err, &expired):
+			refuse(expired.Error() + "; ask an admin for a new one")
+			return
+		case err != nil:
 			refuse("unknown or revoked token")
 			return
 		}

@@ -221,3 +221,25 @@ func TestFailedAuthenticationsAreRateLimited(t *testing.T) {
 		t.Errorf("another address's first bad token: %d, want 401", w.Code)
 	}
 }
+
+func TestAnExpiredTokenIsRefusedWithItsDate(t *testing.T) {
+	f := newAuthFixture(t)
+	// Made two days ago for one day: expired yesterday.
+	old, tok, err := access.IssueFor(context.Background(), f.store, "visitor", access.RolePlanner, time.Now().Add(-48*time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := f.get("/api/parcels/1", "Bearer "+old)
+	wantRefused(t, "an expired token", w, 401, old)
+	var e struct{ Error apiError }
+	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+		t.Fatal(err)
+	}
+	if want := "token expired on " + tok.ExpiresAt.Format(time.RFC3339); !strings.HasPrefix(e.Error.Message, want) {
+		t.Errorf("message %q, want it to begin %q", e.Error.Message, want)
+	}
+	// The unexpired tokens of the fixture (a year's) still work.
+	if w := f.get("/api/parcels/1", "Bearer "+f.planner); w.Code != 200 {
+		t.Errorf("a token of the default lifetime: %d", w.Code)
+	}
+}
