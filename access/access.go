@@ -63,7 +63,29 @@ var (
 	ErrInvalid  = errors.New("invalid")
 	ErrNotFound = errors.New("no such active token")
 	ErrExists   = errors.New("an active token has this name")
+	// ErrUnknownToken is a presented token that is not one of the active tokens.
+	ErrUnknownToken = errors.New("unknown or revoked token")
+	// ErrExpired is a presented token past its expiry; the error is an *ExpiredError.
+	ErrExpired = errors.New("token expired")
 )
+
+// ExpiredError is a presented token past its expiry, and when that was.
+type ExpiredError struct {
+	At time.Time
+}
+
+func (e *ExpiredError) Error() string {
+	return "token expired on " + e.At.UTC().Format(time.RFC3339)
+}
+
+// Is makes errors.Is(err, ErrExpired) true.
+func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
+
+// DefaultLifetime is how long a token made by Issue grants its role: a year. A token left in
+// an old script or on a departed colleague's laptop stops working by itself within a year,
+// while its holder renews it no more than once a year; IssueFor makes tokens of any lifetime,
+// or that never expire (a service's, rotated by other means).
+const DefaultLifetime = 365 * 24 * time.Hour
 
 // Token is a stored token: everything but the token itself, which is never kept.
 type Token struct {
@@ -72,13 +94,19 @@ type Token struct {
 	Role      Role      `json:"role"`
 	Hash      Hash      `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is when the token stops granting its role; zero: never.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// RevokedAt is zero while the token is active. Revoked tokens stay listed, so there is a
 	// record of who held access, and when.
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }
 
-// Active reports whether the token still grants its role.
+// Active reports whether the token has not been revoked. An active token may have expired
+// (Expired): it keeps its name, among the active tokens, until it is revoked.
 func (t Token) Active() bool { return t.RevokedAt.IsZero() }
+
+// Expired reports whether the token's expiry has come at time now.
+func (t Token) Expired(now time.Time) bool { return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) }
 
 // Store keeps tokens.
 type Store interface {
@@ -145,12 +173,22 @@ func CheckName(name string) error {
 	return nil
 }
 
-// Issue makes a token of a role, stores its hash and returns the token, which exists nowhere
-// else: the caller shows it once. Only planner and admin tokens can be made; the public role
-// needs none.
+// Issue makes a token of a role that expires after DefaultLifetime, stores its hash and
+// returns the token, which exists nowhere else: the caller shows it once. Only planner and
+// admin tokens can be made; the public role needs none.
 func Issue(ctx context.Context, st Store, name string, role Role, now time.Time) (string, Token, error) {
+	return IssueFor(ctx, st, name, role, now, DefaultLifetime)
+}
+
+// IssueFor is Issue with a lifetime of the caller's: the token expires that long after now;
+// 0: never. A lifetime is at least a second (times are kept to the microsecond, and an
+// expiry must come after the creation).
+func IssueFor(ctx context.Context, st Store, name string, role Role, now time.Time, lifetime time.Duration) (string, Token, error) {
 	if err := CheckName(name); err != nil {
 		return "", Token{}, err
+	}
+	if lifetime < 0 || (lifetime > 0 && lifetime < time.Second) {
+		return "", Token{}, fmt.Errorf("%w: lifetime %s: want one of a second or more, or 0 for none", ErrInvalid, lifetime)
 	}
 	if role != RolePlanner && role != RoleAdmin {
 		return "", Token{}, fmt.Errorf("%w: role %s: want planner or admin", ErrInvalid, role)
@@ -164,6 +202,9 @@ func Issue(ctx context.Context, st Store, name string, role Role, now time.Time)
 		return "", Token{}, err
 	}
 	t := Token{ID: id, Name: name, Role: role, Hash: HashToken(secret), CreatedAt: now.UTC().Truncate(time.Microsecond)}
+	if lifetime > 0 {
+		t.ExpiresAt = t.CreatedAt.Add(lifetime.Truncate(time.Microsecond))
+	}
 	if err := st.Create(ctx, t); err != nil {
 		return "", Token{}, fmt.Errorf("store token %q: %w", name, err)
 	}

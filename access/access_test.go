@@ -200,6 +200,67 @@ func TestCreateVerifyRevokeRefused(t *testing.T) {
 	wantRole(t, v, "a token made after start", later, RolePlanner, true)
 }
 
+func TestATokenExpires(t *testing.T) {
+	st := NewFileStore(t.TempDir())
+	v, clock := newTestVerifier(st)
+	ctx := context.Background()
+	made := clock.t
+	short, tok, err := IssueFor(ctx, st, "visitor", RolePlanner, made, 90*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forever, _, err := IssueFor(ctx, st, "service", RoleAdmin, made, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yearly, yearTok, err := Issue(ctx, st, "alice", RolePlanner, made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2026-01-01 + 90 days = 2026-04-01 (31 + 28 + 31 = 90); + 365 days = 2027-01-01.
+	expiry := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	if !tok.ExpiresAt.Equal(expiry) || !yearTok.ExpiresAt.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("expiries %v and %v, want %v and a year after %v", tok.ExpiresAt, yearTok.ExpiresAt, expiry, made)
+	}
+	clock.t = expiry.Add(-time.Microsecond)
+	wantRole(t, v, "a token just before its expiry", short, RolePlanner, true)
+	if tok.Expired(clock.t) {
+		t.Error("Expired before the expiry")
+	}
+
+	clock.t = expiry
+	_, err = v.Check(ctx, short)
+	var expired *ExpiredError
+	if !errors.As(err, &expired) || !errors.Is(err, ErrExpired) || !expired.At.Equal(expiry) ||
+		err.Error() != "token expired on 2026-04-01T00:00:00Z" {
+		t.Fatalf("a token at its expiry: %v, want it expired on 2026-04-01", err)
+	}
+	if !tok.Expired(clock.t) {
+		t.Error("not Expired at the expiry")
+	}
+	wantRole(t, v, "a token at its expiry", short, RolePublic, false)
+	wantRole(t, v, "a token without expiry", forever, RoleAdmin, true)
+	wantRole(t, v, "a token of the default lifetime", yearly, RolePlanner, true)
+	if _, err := v.Check(ctx, Prefix+"nope"); !errors.Is(err, ErrUnknownToken) {
+		t.Errorf("an unknown token: %v, want ErrUnknownToken", err)
+	}
+
+	clock.t = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+	wantRole(t, v, "a token without expiry, decades later", forever, RoleAdmin, true)
+	wantRole(t, v, "a token of the default lifetime, decades later", yearly, RolePublic, false)
+
+	for _, d := range []time.Duration{-time.Hour, time.Millisecond} {
+		if _, _, err := IssueFor(ctx, st, "bad", RolePlanner, made, d); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a lifetime of %s: %v, want ErrInvalid", d, err)
+		}
+	}
+	// The expiry is kept in the file, read back by a fresh store.
+	ts, err := NewFileStore(st.Dir).List(ctx)
+	if err != nil || len(ts) != 3 || !ts[0].ExpiresAt.Equal(expiry) || !ts[1].ExpiresAt.IsZero() {
+		t.Fatalf("stored tokens %+v, %v", ts, err)
+	}
+}
+
 func TestFixedTokensNeedNoStore(t *testing.T) {
 	v := NewVerifier(nil, DefaultTTL, quiet)
 	v.AddFixed("from-the-command-line", RolePlanner)
@@ -247,7 +308,7 @@ func TestOnlyTheWholeHashMatches(t *testing.T) {
 		h := HashToken(token)
 		h[i] ^= 1
 		v := NewVerifier(nil, DefaultTTL, quiet)
-		v.fixed = []grant{{h, RoleAdmin}}
+		v.fixed = []grant{{hash: h, role: RoleAdmin}}
 		wantRole(t, v, "a hash one bit off", token, RolePublic, false)
 	}
 }

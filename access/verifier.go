@@ -32,8 +32,9 @@ type Verifier struct {
 }
 
 type grant struct {
-	hash Hash
-	role Role
+	hash    Hash
+	role    Role
+	expires time.Time // zero: never
 }
 
 // NewVerifier returns a verifier of the store's tokens (store may be nil: fixed tokens only).
@@ -46,25 +47,39 @@ func NewVerifier(store Store, ttl time.Duration, log *slog.Logger) *Verifier {
 
 // AddFixed makes token grant role for the life of the verifier; call before serving.
 func (v *Verifier) AddFixed(token string, role Role) {
-	v.fixed = append(v.fixed, grant{HashToken(token), role})
+	v.fixed = append(v.fixed, grant{hash: HashToken(token), role: role})
 }
 
-// Verify returns the role of a token; ok is false for an unknown or revoked token. Every
+// Verify returns the role of a token; ok is false for an unknown, revoked or expired token.
+func (v *Verifier) Verify(ctx context.Context, token string) (Role, bool) {
+	role, err := v.Check(ctx, token)
+	return role, err == nil
+}
+
+// Check returns the role of a token, or why it grants none: ErrUnknownToken for a token
+// unknown or revoked, an *ExpiredError (errors.Is ErrExpired) for one past its expiry. Every
 // known hash is compared, in constant time, so the time taken does not tell which token (if
 // any) matched or how much of a hash did.
-func (v *Verifier) Verify(ctx context.Context, token string) (Role, bool) {
+func (v *Verifier) Check(ctx context.Context, token string) (Role, error) {
 	h := HashToken(token)
-	role, found := RolePublic, 0
+	var match grant
+	found := 0
 	check := func(gs []grant) {
 		for _, g := range gs {
 			if subtle.ConstantTimeCompare(h[:], g.hash[:]) == 1 {
-				role, found = g.role, 1
+				match, found = g, 1
 			}
 		}
 	}
 	check(v.fixed)
 	check(v.current(ctx))
-	return role, found == 1
+	switch {
+	case found == 0:
+		return RolePublic, ErrUnknownToken
+	case !match.expires.IsZero() && !v.now().Before(match.expires):
+		return RolePublic, &ExpiredError{At: match.expires}
+	}
+	return match.role, nil
 }
 
 // current returns the stored tokens' grants, re-reading the store when the copy is stale.
@@ -92,8 +107,8 @@ func (v *Verifier) current(ctx context.Context) []grant {
 	}
 	v.stored = v.stored[:0:0]
 	for _, t := range ts {
-		if t.Active() {
-			v.stored = append(v.stored, grant{t.Hash, t.Role})
+		if t.Active() { // expired ones too: Check tells them apart
+			v.stored = append(v.stored, grant{hash: t.Hash, role: t.Role, expires: t.ExpiresAt})
 		}
 	}
 	return v.stored

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/citytwin/citytwin/access"
 )
@@ -20,10 +22,12 @@ const (
 	RoleAdmin   = access.RoleAdmin   // import and tokens
 )
 
-// TokenVerifier maps a bearer token to its role; ok is false for an unknown or revoked
-// token. access.Verifier is the one the server runs with; StaticTokens serves tests.
+// TokenVerifier maps a bearer token to its role, or says why it grants none:
+// access.ErrUnknownToken, or an *access.ExpiredError for a token past its expiry (any other
+// error is taken as an unknown token). access.Verifier is the one the server runs with;
+// StaticTokens serves tests.
 type TokenVerifier interface {
-	Verify(ctx context.Context, token string) (role Role, ok bool)
+	Check(ctx context.Context, token string) (Role, error)
 }
 
 // StaticTokens verifies tokens against fixed SHA-256 hashes, in constant time.
@@ -40,9 +44,9 @@ func NewStaticToken(token string, role Role) StaticToken {
 	return StaticToken{Hash: sha256.Sum256([]byte(token)), Role: role}
 }
 
-// Verify implements TokenVerifier. Every configured hash is compared, so the time taken
-// does not say which one matched.
-func (ts StaticTokens) Verify(_ context.Context, token string) (Role, bool) {
+// Check implements TokenVerifier; these tokens never expire. Every configured hash is
+// compared, so the time taken does not say which one matched.
+func (ts StaticTokens) Check(_ context.Context, token string) (Role, error) {
 	h := sha256.Sum256([]byte(token))
 	role, found := RolePublic, 0
 	for _, t := range ts {
@@ -50,7 +54,10 @@ func (ts StaticTokens) Verify(_ context.Context, token string) (Role, bool) {
 			role, found = t.Role, 1
 		}
 	}
-	return role, found == 1
+	if found == 0 {
+		return RolePublic, access.ErrUnknownToken
+	}
+	return role, nil
 }
 
 type roleKey struct{}
@@ -64,25 +71,56 @@ func roleOf(ctx context.Context) Role {
 // authenticate reads an optional bearer token and records the caller's role. A token that is
 // sent but unknown is refused with 401 even on public routes, so a client learns at once that
 // its token is wrong.
+//
+// Failed authentications are counted per client address (clientIP) against
+// Options.AuthFailureRate: once a client has spent its burst of failures, every request of
+// its that carries an Authorization header is answered 429 with Retry-After, before its
+// token is looked at (a right guess then would otherwise tell itself apart), until the
+// bucket refills. Requests without a token are not concerned.
 func (s *Server) authenticate(next http.Handler) http.Handler {
+	failures := newClientLimiter(s.opts.AuthFailureRate, MaxRateClients, time.Now)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
 		if h == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || s.opts.Tokens == nil {
-			unauthorized(w, "send a token as Authorization: Bearer <token>")
+		client := clientIP(r, s.opts.TrustProxy)
+		if blocked, wait := failures.blocked(client); blocked {
+			rateLimited(w, wait, "too many failed authentications from this client")
 			return
 		}
-		role, ok := s.opts.Tokens.Verify(r.Context(), strings.TrimSpace(token))
-		if !ok {
-			unauthorized(w, "unknown or revoked token")
+		refuse := func(msg string) {
+			failures.allow(client) // counts the failure
+			unauthorized(w, msg)
+		}
+		token, ok := bearerToken(h)
+		if !ok || s.opts.Tokens == nil {
+			refuse("send a token as Authorization: Bearer <token>")
+			return
+		}
+		role, err := s.opts.Tokens.Check(r.Context(), token)
+		var expired *access.ExpiredError
+		switch {
+		case errors.As(err, &expired):
+			refuse(expired.Error() + "; ask an admin for a new one")
+			return
+		case err != nil:
+			refuse("unknown or revoked token")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey{}, role)))
 	})
+}
+
+// bearerToken reads the token of an Authorization header of the Bearer scheme. The scheme's
+// name is case-insensitive (RFC 9110, section 11.1): "Bearer", "bearer" and "BEARER" alike.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // require lets a request through only when its caller has at least the given role:

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -175,5 +176,70 @@ func TestPlannersSeeAParcelsRestrictedFields(t *testing.T) {
 		if w.Code != c.status || e.Error.Code != c.code {
 			t.Errorf("%s: %d %s, want %d %s", c.what, w.Code, w.Body, c.status, c.code)
 		}
+	}
+}
+
+func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
+	f := newAuthFixture(t)
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
+		t.Run(scheme, func(t *testing.T) {
+			if w := f.get("/api/parcels/1", scheme+" "+f.planner); w.Code != 200 {
+				t.Fatalf("%s <planner token>: %d %s", scheme, w.Code, w.Body)
+			}
+		})
+	}
+	wantRefused(t, "a scheme that only begins like Bearer", f.get("/api/parcels/1", "Bearerx "+f.planner), 401, f.planner)
+}
+
+func TestFailedAuthenticationsAreRateLimited(t *testing.T) {
+	// Ten failures a minute: a burst of 10, then one every 60 / 10 = 6 s.
+	srv := New(Options{Logger: quietLogger, Model: citymodel.Fixed(tileTestCity(t)),
+		Tokens:          StaticTokens{NewStaticToken(plannerToken, RolePlanner)},
+		AuthFailureRate: RateLimit{Rate: 10.0 / 60, Burst: 10}})
+	h := srv.Handler()
+	const attacker, other = "192.0.2.1:1000", "198.51.100.1:1000"
+	for i := range 10 {
+		if w := send(h, "/catalog", attacker, fmt.Sprintf("ct_guess%d", i)); w.Code != 401 {
+			t.Fatalf("bad token %d of the burst: %d, want 401", i+1, w.Code)
+		}
+	}
+	w := send(h, "/catalog", attacker, "ct_guess10")
+	if w.Code != 429 || w.Header().Get("Retry-After") != "6" || !strings.Contains(w.Body.String(), "failed authentications") {
+		t.Fatalf("the 11th bad token: %d, Retry-After %q, %s; want 429 in 6 s", w.Code, w.Header().Get("Retry-After"), w.Body)
+	}
+	// Blocked, the client cannot tell a right guess from a wrong one.
+	if w := send(h, "/catalog", attacker, plannerToken); w.Code != 429 {
+		t.Errorf("a valid token from the blocked address: %d, want 429", w.Code)
+	}
+	if w := send(h, "/catalog", attacker, ""); w.Code != 200 {
+		t.Errorf("the blocked address without a token: %d, want 200", w.Code)
+	}
+	if w := send(h, "/catalog", other, plannerToken); w.Code != 200 {
+		t.Errorf("another address with a valid token: %d, want 200", w.Code)
+	}
+	if w := send(h, "/catalog", other, "ct_wrong"); w.Code != 401 {
+		t.Errorf("another address's first bad token: %d, want 401", w.Code)
+	}
+}
+
+func TestAnExpiredTokenIsRefusedWithItsDate(t *testing.T) {
+	f := newAuthFixture(t)
+	// Made two days ago for one day: expired yesterday.
+	old, tok, err := access.IssueFor(context.Background(), f.store, "visitor", access.RolePlanner, time.Now().Add(-48*time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := f.get("/api/parcels/1", "Bearer "+old)
+	wantRefused(t, "an expired token", w, 401, old)
+	var e struct{ Error apiError }
+	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+		t.Fatal(err)
+	}
+	if want := "token expired on " + tok.ExpiresAt.Format(time.RFC3339); !strings.HasPrefix(e.Error.Message, want) {
+		t.Errorf("message %q, want it to begin %q", e.Error.Message, want)
+	}
+	// The unexpired tokens of the fixture (a year's) still work.
+	if w := f.get("/api/parcels/1", "Bearer "+f.planner); w.Code != 200 {
+		t.Errorf("a token of the default lifetime: %d", w.Code)
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 
@@ -110,6 +111,34 @@ func inmMatches(header, etag string) bool {
 	for t := range strings.SplitSeq(header, ",") {
 		t = strings.TrimSpace(t)
 		if t == "*" || strings.TrimPrefix(t, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// cors answers CORS for Options.CORSOrigins, except on the routes of personal data and
+// administration (restrictedCORS), which answer it for Options.CORSAdminOrigins only: none
+// by default, so that the "*" that suits tiles does not also let any web page a planner or
+// an admin visits read parcels' owners or manage tokens with a token it got hold of.
+func (s *Server) cors(next http.Handler) http.Handler {
+	public := corsMiddleware(s.opts.CORSOrigins, next)
+	restricted := corsMiddleware(s.opts.CORSAdminOrigins, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if restrictedCORS(r.URL.Path) {
+			restricted.ServeHTTP(w, r)
+			return
+		}
+		public.ServeHTTP(w, r)
+	})
+}
+
+// restrictedCORS reports whether a path is under /api/admin or /api/parcels, as the router
+// would match it (path.Clean: the router redirects unclean paths to their clean form).
+func restrictedCORS(p string) bool {
+	p = path.Clean(p)
+	for _, prefix := range []string{"/api/admin", "/api/parcels"} {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
 			return true
 		}
 	}

@@ -14,7 +14,28 @@ import (
 // their CORS headers (httpcache.go). The limits (limits.go) come after authentication, so
 // that a client with a token is rate-limited by its token.
 func (s *Server) withMiddleware(h http.Handler) http.Handler {
-	return s.logRequests(s.measureRequests(s.recoverPanics(corsMiddleware(s.opts.CORSOrigins, s.authenticate(s.withLimits(h))))))
+	return s.logRequests(s.measureRequests(s.recoverPanics(s.dropUntrustedForwarding(
+		s.cors(s.authenticate(s.withLimits(h)))))))
+}
+
+// forwardingHeaders are the headers a proxy sets to say at which address the client reached
+// it; requestBaseURL (tiles.go) builds the URLs of TileJSON, the catalog and styles from them.
+var forwardingHeaders = []string{"X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix"}
+
+// dropUntrustedForwarding removes the forwarding headers from every request unless
+// Options.TrustProxy says a proxy in front sets them: without one they are the client's own
+// text, and honouring them would let anybody make the server hand out tile URLs on a host of
+// their choosing (to a shared cache, for instance). No handler sees them then.
+func (s *Server) dropUntrustedForwarding(next http.Handler) http.Handler {
+	if s.opts.TrustProxy {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, h := range forwardingHeaders {
+			r.Header.Del(h)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // statusRecorder remembers the status and size of an answer for the log line.

@@ -155,10 +155,13 @@ func compressible(ctype string) bool {
 }
 
 // pageCSP keeps the pages to their own origin: scripts are the embedded modules
-// (MapLibre's worker included), data comes from this server's API and tiles.
+// (MapLibre's worker included), data comes from this server's API and tiles. No page may be
+// framed (frame-ancestors 'none', and X-Frame-Options: DENY for browsers without CSP level 2):
+// a planner's page inside another site's frame could be clicked through unawares. Sites embed
+// the map with MapLibre and the tiles (/docs), never the pages.
 const pageCSP = "default-src 'self'; script-src 'self'; worker-src 'self' blob:; " +
 	"img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
-	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // page serves one of the HTML pages; they are revalidated on every visit (their ETag changes
 // with the build), while what they load is cached for a year.
@@ -176,6 +179,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	serveAsset(w, r, a, "no-cache")

@@ -39,6 +39,15 @@ func TestPages(t *testing.T) {
 			if rec.Header().Get("Content-Security-Policy") == "" {
 				t.Error("no Content-Security-Policy")
 			}
+			// No other site may frame a page (clickjacking): one CSP with frame-ancestors
+			// 'none' beside the rest of the policy, and X-Frame-Options for older browsers.
+			csp := rec.Header().Values("Content-Security-Policy")
+			if len(csp) != 1 || !strings.Contains(csp[0], "frame-ancestors 'none'") || !strings.Contains(csp[0], "default-src 'self'") {
+				t.Errorf("Content-Security-Policy %q, want one policy with frame-ancestors 'none'", csp)
+			}
+			if xfo := rec.Header().Get("X-Frame-Options"); xfo != "DENY" {
+				t.Errorf("X-Frame-Options %q, want DENY", xfo)
+			}
 			body := rec.Body.String()
 			if strings.Contains(body, staticPlaceholder) {
 				t.Error("placeholder left in the page")

@@ -56,14 +56,18 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 		}
 		if cl != nil {
 			if ok, wait := cl.allow(clientKey(r, s.opts.TrustProxy)); !ok {
-				w.Header().Set("Retry-After", retryAfter(wait))
-				writeError(w, http.StatusTooManyRequests, "rate_limited",
-					fmt.Sprintf("too many requests from this client; retry in %s s", retryAfter(wait)))
+				rateLimited(w, wait, "too many requests from this client")
 				return
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// rateLimited answers 429 JSON with Retry-After: why, and in how many seconds to retry.
+func rateLimited(w http.ResponseWriter, wait time.Duration, why string) {
+	w.Header().Set("Retry-After", retryAfter(wait))
+	writeError(w, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("%s; retry in %s s", why, retryAfter(wait)))
 }
 
 // rateClass names the limit a path falls under: "api", "tile" or "" (none: pages, static
@@ -83,8 +87,8 @@ func rateClass(path string) string {
 // clientKey identifies the caller: its bearer token (hashed, so that no token is kept in
 // memory in the clear), else its address.
 func clientKey(r *http.Request, trustProxy bool) string {
-	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		h := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	if token, ok := bearerToken(r.Header.Get("Authorization")); ok {
+		h := sha256.Sum256([]byte(token))
 		return "token:" + string(h[:])
 	}
 	return "ip:" + clientIP(r, trustProxy)
@@ -141,7 +145,7 @@ type rateClient struct {
 	seen   time.Time
 }
 
-// newClientLimiter returns nil when the limit is off.
+// newClientLimiter returns nil when the limit is off; a nil limiter allows everything.
 func newClientLimiter(l RateLimit, maxClients int, now func() time.Time) *clientLimiter {
 	if l.Rate <= 0 {
 		return nil
@@ -154,6 +158,9 @@ func newClientLimiter(l RateLimit, maxClients int, now func() time.Time) *client
 
 // allow takes a token from key's bucket, or says how long until one is there.
 func (cl *clientLimiter) allow(key string) (bool, time.Duration) {
+	if cl == nil {
+		return true, 0
+	}
 	now := cl.now()
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
@@ -172,6 +179,26 @@ func (cl *clientLimiter) allow(key string) (bool, time.Duration) {
 		return false, wait
 	}
 	return true, 0
+}
+
+// blocked reports whether key's bucket is empty, without taking from it, and how long until
+// it holds a token again.
+func (cl *clientLimiter) blocked(key string) (bool, time.Duration) {
+	if cl == nil {
+		return false, 0
+	}
+	now := cl.now()
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	c := cl.clients[key]
+	if c == nil {
+		return false, 0
+	}
+	tokens := c.bucket.TokensAt(now)
+	if tokens >= 1 {
+		return false, 0
+	}
+	return true, time.Duration((1 - tokens) / float64(cl.limit) * float64(time.Second))
 }
 
 // sweep forgets idle clients and, when there are still too many, any tenth of them.

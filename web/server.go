@@ -51,18 +51,24 @@ type Options struct {
 	// TileMaxAge is the max-age of tiles' Cache-Control; 0: clients revalidate every time.
 	TileMaxAge time.Duration
 	// CORSOrigins are the origins whose pages may call the server ("*": any); empty: no CORS
-	// headers.
-	CORSOrigins []string
+	// headers. CORSAdminOrigins are those that may call /api/admin and /api/parcels (personal
+	// data, tokens), which CORSOrigins do not cover; empty: no CORS headers there.
+	CORSOrigins      []string
+	CORSAdminOrigins []string
 
 	// Limits (limits.go, ratelimit.go). MaxBodyBytes bounds request bodies (0: MaxBodyBytes);
 	// RequestTimeout bounds a request's time (0: DefaultRequestTimeout; negative: none);
 	// APIRate and TileRate limit each client on /api/* and on tiles (zero Rate: no limit);
-	// TrustProxy takes the client's address from X-Forwarded-For.
-	MaxBodyBytes   int64
-	RequestTimeout time.Duration
-	APIRate        RateLimit
-	TileRate       RateLimit
-	TrustProxy     bool
+	// AuthFailureRate limits each client address's failed authentications (a bad, revoked or
+	// expired token): past its burst, requests with a token get 429 (zero Rate: no limit).
+	// TrustProxy takes the client's address from X-Forwarded-For and the address it reached
+	// from X-Forwarded-Proto, -Host and -Prefix; without it the server ignores those headers.
+	MaxBodyBytes    int64
+	RequestTimeout  time.Duration
+	APIRate         RateLimit
+	TileRate        RateLimit
+	AuthFailureRate RateLimit
+	TrustProxy      bool
 
 	// Metrics are served at /metrics (metrics.go); nil: New makes them. One Metrics serves
 	// one Server.

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,8 +29,9 @@ const mvtContentType = "application/vnd.mapbox-vector-tile"
 // follow the data's extent, and revalidated cheaply by ETag.
 const metaCacheControl = "public, max-age=60"
 
-// forwardedHeaders are the request headers TileJSON and styles build their URLs from.
-var forwardedHeaders = []string{"X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix"}
+// forwardedHeaders are the request headers TileJSON and styles build their URLs from (with
+// Options.TrustProxy only: dropUntrustedForwarding removes them otherwise).
+var forwardedHeaders = forwardingHeaders
 
 // tileState is the server's tile machinery, set up by New from Options.
 type tileState struct {
@@ -36,8 +39,9 @@ type tileState struct {
 	memory       *tiles.MemorySource
 	cacheControl string
 
-	lists     sync.Map // raw {layers} → []*layers.Layer, for valid lists only
+	lists     sync.Map // raw {layers} → []*layers.Layer in canonical order, for valid lists only
 	listCount atomic.Int32
+	rank      map[string]int              // a published layer's place in the canonical order (canonicalOrder)
 	meta      atomic.Pointer[catalogMeta] // catalog.go
 }
 
@@ -59,6 +63,13 @@ func (s *Server) initTiles() {
 	}
 	if name == "" {
 		name = "base"
+	}
+	ts.rank = map[string]int{}
+	for _, l := range o.Published.Base() {
+		ts.rank[l.Name] = len(ts.rank)
+	}
+	for _, e := range o.Published.Extras() {
+		ts.rank[e.Name] = len(ts.rank)
 	}
 	ts.service = tiles.NewService(name, src, o.TileCache, s.model.Version)
 	ts.cacheControl = "no-cache"
@@ -104,7 +115,7 @@ func (s *Server) badTilePath(w http.ResponseWriter, r *http.Request) {
 
 // tileJSON serves GET|HEAD /tiles/{layers}.json: TileJSON 3.0.0 of the layers' tiles, with the
 // tile URL built from the address the client used (X-Forwarded-Proto, -Host and -Prefix
-// honoured, for a server behind a proxy).
+// honoured with Options.TrustProxy, for a server behind a proxy).
 func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
 	if s.tileFile(w, r) {
 		return
@@ -145,7 +156,8 @@ func (s *Server) parseTile(w http.ResponseWriter, r *http.Request) ([]*layers.La
 }
 
 // parseLayers reads the {layers} of a path, among the published layers: 404 for an unknown
-// layer, 400 for a malformed list (a name twice, an empty name).
+// layer, 400 for a malformed list (a name twice, an empty name). The layers come back in the
+// canonical order (canonicalOrder), whatever the order of the path.
 func (s *Server) parseLayers(w http.ResponseWriter, r *http.Request) ([]*layers.Layer, bool) {
 	raw := mux.Vars(r)["layers"]
 	ts := &s.tileState
@@ -157,12 +169,24 @@ func (s *Server) parseLayers(w http.ResponseWriter, r *http.Request) ([]*layers.
 		s.writeErr(w, r, badParam("layers", "invalid", err))
 		return nil, false
 	}
+	ts.canonicalOrder(ls)
 	if ts.listCount.Load() < maxCachedLists {
 		if _, loaded := ts.lists.LoadOrStore(raw, ls); !loaded {
 			ts.listCount.Add(1)
 		}
 	}
 	return ls, true
+}
+
+// canonicalOrder sorts a list of layers into the order of the catalog, then of the extra
+// layers' configuration, the order in which the tile sources write them (postgis.Store.Tile
+// does the same). Every ordering of one set of layers is then one tile: one tile cache entry,
+// one ETag, one URL in TileJSON, rather than one per ordering (10 layers have 3,628,800),
+// which a client could otherwise use to fill the cache with copies and miss it every time.
+// The order of an MVT's layers means nothing to its readers: MapLibre, OpenLayers and
+// Leaflet look layers up by name.
+func (ts *tileState) canonicalOrder(ls []*layers.Layer) {
+	slices.SortFunc(ls, func(a, b *layers.Layer) int { return cmp.Compare(ts.rank[a.Name], ts.rank[b.Name]) })
 }
 
 // cityBound is the WGS84 extent of the model; empty while it loads.
@@ -183,7 +207,8 @@ func layerNames(ls []*layers.Layer) string {
 
 // requestBaseURL is the scheme, host and path prefix the client reached the server at:
 // X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix (their first values) when a proxy
-// set them and they are well formed, else the request's own.
+// set them and they are well formed, else the request's own. Those headers reach a handler
+// only when Options.TrustProxy is set (dropUntrustedForwarding).
 func requestBaseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {

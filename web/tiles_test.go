@@ -69,11 +69,22 @@ type tileFixture struct {
 
 func newTileFixture(t testing.TB, origins ...string) *tileFixture {
 	t.Helper()
+	return newTileFixtureWith(t, func(o *Options) { o.CORSOrigins = origins })
+}
+
+// newTileFixtureWith is newTileFixture with options of the test's own.
+func newTileFixtureWith(t testing.TB, set func(o *Options)) *tileFixture {
+	t.Helper()
 	cache := tiles.NewCache(8 << 20)
 	model := citymodel.Fixed(tileTestCity(t))
-	srv := New(Options{Logger: quietLogger, Model: model, TileCache: cache, TileMaxAge: time.Hour, CORSOrigins: origins})
+	o := Options{Logger: quietLogger, Model: model, TileCache: cache, TileMaxAge: time.Hour}
+	set(&o)
+	srv := New(o)
 	return &tileFixture{srv: srv, model: model, h: srv.Handler(), cache: cache}
 }
+
+// behindProxy is a server behind a proxy that sets X-Forwarded-*.
+func behindProxy(o *Options) { o.TrustProxy = true }
 
 func (f *tileFixture) do(method, path string, header ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, path, nil)
@@ -293,6 +304,41 @@ func TestCompositeTileHasEveryRequestedLayer(t *testing.T) {
 	}
 }
 
+func TestEveryOrderingOfTheLayersIsOneCachedTile(t *testing.T) {
+	f := newTileFixture(t)
+	var etag string
+	for _, list := range []string{"buildings,parcels,districts", "districts,buildings,parcels", "parcels,districts,buildings"} {
+		w := f.do("GET", "/tiles/"+list+"/"+centreTile(16)+".mvt")
+		if w.Code != 200 {
+			t.Fatalf("%s: status %d", list, w.Code)
+		}
+		ls, err := mvt.Unmarshal(w.Body.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, l := range ls {
+			names = append(names, l.Name)
+		}
+		if got := strings.Join(names, ","); got != "parcels,buildings,districts" {
+			t.Errorf("%s: layers %s, want the requested ones in catalog order", list, got)
+		}
+		if etag == "" {
+			etag = w.Header().Get("ETag")
+		} else if w.Header().Get("ETag") != etag {
+			t.Errorf("%s: ETag %s, the first ordering's was %s", list, w.Header().Get("ETag"), etag)
+		}
+	}
+	if s := f.cache.Stats(); s.Computations != 1 || s.Entries != 1 {
+		t.Fatalf("three orderings of one set of layers: %+v, want 1 computation and 1 entry", s)
+	}
+	var tj tiles.TileJSON
+	w := f.do("GET", "/tiles/districts,buildings.json")
+	if err := json.Unmarshal(w.Body.Bytes(), &tj); err != nil || tj.Tiles[0] != "http://example.com/tiles/buildings,districts/{z}/{x}/{y}.mvt" {
+		t.Fatalf("TileJSON of districts,buildings: tiles %v (%v), want the URL of the canonical order", tj.Tiles, err)
+	}
+}
+
 func TestTilesAreCachedAndInvalidated(t *testing.T) {
 	f := newTileFixture(t)
 	path := "/tiles/buildings/" + centreTile(15) + ".mvt"
@@ -361,8 +407,36 @@ func TestCORS(t *testing.T) {
 	})
 }
 
+func TestCORSOfPersonalDataAndAdministrationIsSeparate(t *testing.T) {
+	const ops = "https://ops.example"
+	cases := []struct {
+		name         string
+		admin        []string
+		origin, path string
+		method       string
+		want         string // Access-Control-Allow-Origin
+	}{
+		{"tiles answer any origin", nil, "https://anywhere.example", "/catalog", "GET", "*"},
+		{"token administration answers no origin by default", nil, "https://anywhere.example", "/api/admin/tokens", "GET", ""},
+		{"nor does its preflight", nil, "https://anywhere.example", "/api/admin/tokens", "OPTIONS", ""},
+		{"a parcel's owner answers no origin by default", nil, "https://anywhere.example", "/api/parcels/1", "GET", ""},
+		{"nor does an unclean path to it", nil, "https://anywhere.example", "/api/./parcels/1", "GET", ""},
+		{"a configured admin origin is answered", []string{ops}, ops, "/api/admin/tokens", "OPTIONS", ops},
+		{"another origin is not, though tiles allow any", []string{ops}, "https://anywhere.example", "/api/parcels/1", "GET", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newTileFixtureWith(t, func(o *Options) { o.CORSOrigins, o.CORSAdminOrigins = []string{"*"}, c.admin })
+			w := f.do(c.method, c.path, "Origin", c.origin, "Access-Control-Request-Method", "GET")
+			if got := w.Header().Get("Access-Control-Allow-Origin"); got != c.want {
+				t.Errorf("%s %s from %s: Access-Control-Allow-Origin %q, want %q", c.method, c.path, c.origin, got, c.want)
+			}
+		})
+	}
+}
+
 func TestTileJSON(t *testing.T) {
-	f := newTileFixture(t)
+	f := newTileFixtureWith(t, behindProxy)
 	w := f.do("GET", "/tiles/buildings,parcels.json",
 		"X-Forwarded-Proto", "https", "X-Forwarded-Host", "maps.example.org", "X-Forwarded-Prefix", "/city/")
 	if w.Code != 200 {
@@ -372,17 +446,18 @@ func TestTileJSON(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &tj); err != nil {
 		t.Fatal(err)
 	}
-	if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != "https://maps.example.org/city/tiles/buildings,parcels/{z}/{x}/{y}.mvt" {
+	// The layers in catalog order (parcels first), as the tiles are made.
+	if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != "https://maps.example.org/city/tiles/parcels,buildings/{z}/{x}/{y}.mvt" {
 		t.Fatalf("tilejson %s, tiles %v", tj.TileJSON, tj.Tiles)
 	}
 	if tj.MinZoom != 13 || tj.MaxZoom != 22 || tj.Attribution != layers.Attribution {
 		t.Fatalf("zooms %d..%d, attribution %q", tj.MinZoom, tj.MaxZoom, tj.Attribution)
 	}
-	if len(tj.VectorLayers) != 2 || tj.VectorLayers[1].ID != "parcels" || tj.VectorLayers[1].Fields["intravilan"] != "Boolean" ||
-		tj.VectorLayers[0].Fields["floors"] != "Number" || tj.VectorLayers[1].Fields["cad_number"] != "String" {
+	if len(tj.VectorLayers) != 2 || tj.VectorLayers[0].ID != "parcels" || tj.VectorLayers[0].Fields["intravilan"] != "Boolean" ||
+		tj.VectorLayers[1].Fields["floors"] != "Number" || tj.VectorLayers[0].Fields["cad_number"] != "String" {
 		t.Fatalf("vector_layers %+v", tj.VectorLayers)
 	}
-	if _, leak := tj.VectorLayers[1].Fields["owner_name"]; leak {
+	if _, leak := tj.VectorLayers[0].Fields["owner_name"]; leak {
 		t.Fatal("a restricted field is listed")
 	}
 	b := f.model.City().Bound
@@ -401,6 +476,40 @@ func TestTileJSON(t *testing.T) {
 	// ETag and 304.
 	if again := f.do("GET", "/tiles/buildings.json", "If-None-Match", w.Header().Get("ETag")); again.Code != 304 {
 		t.Fatalf("revalidating TileJSON: %d", again.Code)
+	}
+}
+
+func TestForwardedAddressesNeedATrustedProxy(t *testing.T) {
+	forwarded := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil.example", "X-Forwarded-Prefix", "/phish"}
+	cases := []struct {
+		name  string
+		set   func(o *Options)
+		proxy bool
+	}{
+		{"without --trust-proxy the client's X-Forwarded-* are ignored", func(o *Options) {}, false},
+		{"with --trust-proxy the proxy's X-Forwarded-* give the address", behindProxy, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newTileFixtureWith(t, c.set)
+			base := "http://example.com" // httptest.NewRequest's host
+			if c.proxy {
+				base = "https://evil.example/phish"
+			}
+			for path, want := range map[string]string{
+				"/tiles/buildings.json": `"` + base + `/tiles/buildings/{z}/{x}/{y}.mvt"`,
+				"/catalog":              `"` + base + `/tiles/buildings/{z}/{x}/{y}.mvt"`,
+				"/styles/city.json":     `"` + base + `/tiles/`,
+			} {
+				w := f.do("GET", path, forwarded...)
+				if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+					t.Errorf("%s: %d, want a URL %s in\n%.400s", path, w.Code, want, w.Body)
+				}
+				if !c.proxy && strings.Contains(w.Body.String(), "evil.example") {
+					t.Errorf("%s names the client's forwarded host", path)
+				}
+			}
+		})
 	}
 }
 
@@ -444,7 +553,7 @@ func TestCatalog(t *testing.T) {
 }
 
 func TestStyle(t *testing.T) {
-	f := newTileFixture(t)
+	f := newTileFixtureWith(t, behindProxy)
 	w := f.do("GET", "/styles/city.json", "X-Forwarded-Host", "maps.example.org")
 	if w.Code != 200 {
 		t.Fatalf("status %d: %s", w.Code, w.Body)

@@ -1,6 +1,7 @@
 // Package pgtokens keeps bearer tokens in PostGIS, beside the city's layers, so every server
 // on the same database honours the same tokens and a revocation reaches all of them. The
-// table comes from the embedded migration 0003_tokens.sql of layers/postgis.
+// table comes from the embedded migrations 0003_tokens.sql and 0004_token_expiry.sql of
+// layers/postgis.
 package pgtokens
 
 import (
@@ -27,14 +28,14 @@ var _ access.Store = (*Store)(nil)
 // New returns the token store on a migrated database.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-const columns = `id, name, role, hash, created_at, revoked_at`
+const columns = `id, name, role, hash, created_at, expires_at, revoked_at`
 
 func scanToken(row pgx.Row) (access.Token, error) {
 	var t access.Token
 	var role string
 	var hash []byte
-	var revoked *time.Time
-	if err := row.Scan(&t.ID, &t.Name, &role, &hash, &t.CreatedAt, &revoked); err != nil {
+	var expires, revoked *time.Time
+	if err := row.Scan(&t.ID, &t.Name, &role, &hash, &t.CreatedAt, &expires, &revoked); err != nil {
 		return t, err
 	}
 	r, err := access.ParseRole(role)
@@ -47,6 +48,9 @@ func scanToken(row pgx.Row) (access.Token, error) {
 	t.Role = r
 	copy(t.Hash[:], hash)
 	t.CreatedAt = t.CreatedAt.UTC()
+	if expires != nil {
+		t.ExpiresAt = expires.UTC()
+	}
 	if revoked != nil {
 		t.RevokedAt = revoked.UTC()
 	}
@@ -55,8 +59,12 @@ func scanToken(row pgx.Row) (access.Token, error) {
 
 // Create implements access.Store.
 func (s *Store) Create(ctx context.Context, t access.Token) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO access_tokens (id, name, role, hash, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, t.ID, t.Name, t.Role.String(), t.Hash[:], t.CreatedAt)
+	var expires *time.Time // NULL: never
+	if !t.ExpiresAt.IsZero() {
+		expires = &t.ExpiresAt
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO access_tokens (id, name, role, hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, t.Name, t.Role.String(), t.Hash[:], t.CreatedAt, expires)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
 		if pe.ConstraintName == "access_tokens_active_name_idx" {

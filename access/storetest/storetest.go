@@ -11,8 +11,9 @@ import (
 	"github.com/citytwin/citytwin/access"
 )
 
-// Run checks a store: tokens round-trip with every field, names are unique among active
-// tokens, revoking by id or name ends exactly one token, and revoked tokens stay listed.
+// Run checks a store: tokens round-trip with every field (an expiry, or none), names are
+// unique among active tokens, revoking by id or name ends exactly one token, and revoked
+// tokens stay listed.
 func Run(t *testing.T, st access.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -21,7 +22,15 @@ func Run(t *testing.T, st access.Store) {
 	}
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
 	alice, aliceTok := issue(t, st, "alice", access.RolePlanner, t0)
-	_, bobTok := issue(t, st, "bob", access.RoleAdmin, t0.Add(time.Minute))
+	// Bob's token never expires.
+	_, bobTok, err := access.IssueFor(ctx, st, "bob", access.RoleAdmin, t0.Add(time.Minute), 0)
+	if err != nil {
+		t.Fatalf("issue bob: %v", err)
+	}
+	// 2026-03-04T05:06:07.123456Z + 365 days = 2027-03-04T05:06:07.123456Z (2026 is no leap year).
+	if want := time.Date(2027, 3, 4, 5, 6, 7, 123456000, time.UTC); !aliceTok.ExpiresAt.Equal(want) || !bobTok.ExpiresAt.IsZero() {
+		t.Fatalf("expiries: alice %v (want %v), bob %v (want none)", aliceTok.ExpiresAt, want, bobTok.ExpiresAt)
+	}
 
 	if _, _, err := access.Issue(ctx, st, "alice", access.RoleAdmin, t0); !errors.Is(err, access.ErrExists) {
 		t.Fatalf("a second active token named alice: %v, want ErrExists", err)

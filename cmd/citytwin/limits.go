@@ -8,7 +8,8 @@ import (
 	"github.com/citytwin/citytwin/web"
 )
 
-// limitFlags are serve's flags for what one request, and one client, may cost.
+// limitFlags are serve's flags for what one request, and one client, may cost, and for whom
+// the server trusts: a proxy in front, web pages of other origins on its restricted routes.
 type limitFlags struct {
 	maxBodyKiB int64
 	timeout    time.Duration
@@ -17,6 +18,9 @@ type limitFlags struct {
 	tileRate   float64
 	tileBurst  int
 	trustProxy bool
+	authFails  int // failed authentications a minute per client address
+
+	corsAdminOrigins string // comma-separated; "": none
 }
 
 func addLimitFlags(fs *flag.FlagSet) *limitFlags {
@@ -27,7 +31,9 @@ func addLimitFlags(fs *flag.FlagSet) *limitFlags {
 	fs.IntVar(&l.apiBurst, "rate-burst", 100, "requests a client may make to /api/* at once, beyond --rate-limit")
 	fs.Float64Var(&l.tileRate, "tile-rate-limit", 0, "tile requests a second each client may make on average (0: no limit)")
 	fs.IntVar(&l.tileBurst, "tile-rate-burst", 400, "tile requests a client may make at once, beyond --tile-rate-limit")
-	fs.BoolVar(&l.trustProxy, "trust-proxy", false, "take the client's IP address from X-Forwarded-For (set it only behind a proxy that sets that header)")
+	fs.BoolVar(&l.trustProxy, "trust-proxy", false, "behind a proxy: take the client's IP address from X-Forwarded-For and the address it reached from X-Forwarded-Proto, -Host and -Prefix (the URLs in TileJSON, the catalog and styles); without it those headers are ignored. Set it only behind a proxy that sets them")
+	fs.IntVar(&l.authFails, "auth-failure-limit", 10, "failed authentications (unknown, revoked or expired tokens) a client's IP address may make a minute; past them its requests with a token are answered 429 (0: no limit)")
+	fs.StringVar(&l.corsAdminOrigins, "cors-admin-origins", "", `origins whose web pages may call /api/admin and /api/parcels (tokens, owners' personal data), comma-separated; --cors-origins does not cover them. Empty: none`)
 	return l
 }
 
@@ -42,6 +48,8 @@ func (l *limitFlags) apply(o *web.Options) error {
 		return fmt.Errorf("--rate-limit and --tile-rate-limit cannot be negative")
 	case l.apiRate > 0 && l.apiBurst < 1, l.tileRate > 0 && l.tileBurst < 1:
 		return fmt.Errorf("--rate-burst and --tile-rate-burst must be at least 1")
+	case l.authFails < 0:
+		return fmt.Errorf("--auth-failure-limit cannot be negative")
 	}
 	o.MaxBodyBytes = l.maxBodyKiB << 10
 	o.RequestTimeout = l.timeout
@@ -50,6 +58,9 @@ func (l *limitFlags) apply(o *web.Options) error {
 	}
 	o.APIRate = web.RateLimit{Rate: l.apiRate, Burst: l.apiBurst}
 	o.TileRate = web.RateLimit{Rate: l.tileRate, Burst: l.tileBurst}
+	// A burst of authFails, then one more every minute / authFails.
+	o.AuthFailureRate = web.RateLimit{Rate: float64(l.authFails) / 60, Burst: l.authFails}
 	o.TrustProxy = l.trustProxy
+	o.CORSAdminOrigins = splitList(l.corsAdminOrigins)
 	return nil
 }

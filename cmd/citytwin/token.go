@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,14 +21,16 @@ import (
 )
 
 const tokenUsage = `Usage:
-  citytwin token create --role planner|admin --name NAME [--database URL | --data-dir DIR]
+  citytwin token create --role planner|admin --name NAME [--expires 365d|90d|12h|never] [--database URL | --data-dir DIR]
   citytwin token list [--database URL | --data-dir DIR]
   citytwin token revoke [--database URL | --data-dir DIR] NAME|ID
 
 create prints a new bearer token once; only its SHA-256 hash is stored (in PostGIS with
 --database, else in DIR/tokens.json). Clients send it as "Authorization: Bearer <token>".
-list shows every token's id, name, role and dates, never a token. revoke ends a token; running
-servers refuse it within a few seconds.
+It expires after --expires (default 365d; "never" for a token that does not), after which
+servers answer 401 "token expired on DATE"; an expired token keeps its name until it is
+revoked. list shows every token's id, name, role and dates, never a token. revoke ends a
+token; running servers refuse it within a few seconds.
 `
 
 func runToken(ctx context.Context, args []string) error {
@@ -45,11 +49,12 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Usage = func() { fmt.Fprintf(stderr, "%s\nFlags:\n", tokenUsage); fs.PrintDefaults() }
 	database := fs.String("database", "", "PostgreSQL/PostGIS URL (also DATABASE_URL); empty: the data directory")
 	dataDir := fs.String("data-dir", "citytwin-data", "the memory mode's data directory, used without --database")
-	var role, name string
+	var role, name, expires string
 	switch sub {
 	case "create":
 		fs.StringVar(&role, "role", "planner", "role of the token: planner or admin")
 		fs.StringVar(&name, "name", "", "who or what holds the token (1-64 letters, digits, '.', '_', '@', '-')")
+		fs.StringVar(&expires, "expires", "365d", `how long the token grants its role: days ("90d") or a Go duration ("12h"); "never": for good`)
 	case "list", "revoke":
 	default:
 		fmt.Fprint(stderr, tokenUsage)
@@ -67,6 +72,12 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return fmt.Errorf("token %s takes %d argument(s), got %q", sub, wantArgs, positional)
 	}
+	var lifetime time.Duration
+	if sub == "create" {
+		if lifetime, err = parseLifetime(expires); err != nil {
+			return err
+		}
+	}
 	st, closeStore, err := openTokenStore(ctx, *database, *dataDir)
 	if err != nil {
 		return err
@@ -74,7 +85,7 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defer closeStore()
 	switch sub {
 	case "create":
-		return createToken(ctx, st, name, role, stdout, stderr)
+		return createToken(ctx, st, name, role, lifetime, stdout, stderr)
 	case "list":
 		return listTokens(ctx, st, stdout)
 	default:
@@ -105,7 +116,32 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	return positional, parseFlags(fs, nil)
 }
 
-func createToken(ctx context.Context, st access.Store, name, roleName string, stdout, stderr io.Writer) error {
+// parseLifetime reads --expires: "never" (0: no expiry), a whole number of days ("90d"), or a
+// Go duration ("36h"); it must be positive.
+func parseLifetime(s string) (time.Duration, error) {
+	if s == "never" {
+		return 0, nil
+	}
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if n, err = strconv.Atoi(days); err == nil {
+			if n > 100*365 {
+				return 0, fmt.Errorf("--expires %q: at most %d days, or \"never\"", s, 100*365)
+			}
+			d = time.Duration(n) * 24 * time.Hour
+		}
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--expires %q: want a positive number of days (\"90d\"), a duration (\"12h\") or \"never\"", s)
+	}
+	return d, nil
+}
+
+func createToken(ctx context.Context, st access.Store, name, roleName string, lifetime time.Duration, stdout, stderr io.Writer) error {
 	if name == "" {
 		return errors.New("token create needs --name")
 	}
@@ -113,31 +149,43 @@ func createToken(ctx context.Context, st access.Store, name, roleName string, st
 	if err != nil {
 		return err
 	}
-	secret, t, err := access.Issue(ctx, st, name, role, time.Now())
+	secret, t, err := access.IssueFor(ctx, st, name, role, time.Now(), lifetime)
 	if err != nil {
 		return err
 	}
+	expiry := "It never expires"
+	if !t.ExpiresAt.IsZero() {
+		expiry = "It expires on " + t.ExpiresAt.Format(time.RFC3339)
+	}
 	// The token alone on stdout, so a script can capture it; the note on stderr.
 	fmt.Fprintln(stdout, secret)
-	fmt.Fprintf(stderr, "made %s token %q (id %s). It is shown only this once: store it now. "+
-		"Send it as: Authorization: Bearer <token>\n", t.Role, t.Name, t.ID)
+	fmt.Fprintf(stderr, "made %s token %q (id %s). %s. It is shown only this once: store it now. "+
+		"Send it as: Authorization: Bearer <token>\n", t.Role, t.Name, t.ID, expiry)
 	return nil
 }
 
-// listTokens prints one line per token: never the token, never its hash.
+// listTokens prints one line per token: never the token, never its hash. EXPIRES is "never"
+// or the expiry, marked "(expired)" once past.
 func listTokens(ctx context.Context, st access.Store, stdout io.Writer) error {
 	ts, err := st.List(ctx)
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED\tREVOKED")
+	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED\tEXPIRES\tREVOKED")
 	for _, t := range ts {
-		revoked := "-"
+		expires, revoked := "never", "-"
+		if !t.ExpiresAt.IsZero() {
+			expires = t.ExpiresAt.Format(time.RFC3339)
+			if t.Expired(now) {
+				expires += " (expired)"
+			}
+		}
 		if !t.Active() {
 			revoked = t.RevokedAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339), revoked)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339), expires, revoked)
 	}
 	return tw.Flush()
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/citytwin/citytwin/access"
 	"github.com/citytwin/citytwin/access/storetest"
@@ -54,7 +55,7 @@ func testTokenCommands(t *testing.T, where ...string) {
 		return mustTokenCLI(t, append(all, args...)...)
 	}
 	planner := strings.TrimSpace(cli("create", "--role", "planner", "--name", "alice"))
-	admin := strings.TrimSpace(cli("create", "--name", "ops", "--role", "admin"))
+	admin := strings.TrimSpace(cli("create", "--name", "ops", "--role", "admin", "--expires", "never"))
 	for _, tok := range []string{planner, admin} {
 		if !strings.HasPrefix(tok, access.Prefix) || strings.ContainsAny(tok, " \n") {
 			t.Fatalf("create printed %q, want the token alone", tok)
@@ -80,9 +81,20 @@ func testTokenCommands(t *testing.T, where ...string) {
 		t.Fatal(err)
 	}
 	for _, tk := range ts {
-		for _, want := range []string{tk.ID, tk.Name, tk.Role.String()} {
-			if !strings.Contains(list, want) {
-				t.Errorf("list lacks %q:\n%s", want, list)
+		// alice's token has the default lifetime, 365 days; ops's never expires.
+		expires := "never"
+		if tk.Name == "alice" {
+			if want := tk.CreatedAt.Add(365 * 24 * time.Hour); !tk.ExpiresAt.Equal(want) {
+				t.Errorf("alice's token expires on %v, want %v", tk.ExpiresAt, want)
+			}
+			expires = tk.ExpiresAt.Format(time.RFC3339)
+		} else if !tk.ExpiresAt.IsZero() {
+			t.Errorf("%s's token made with --expires never expires on %v", tk.Name, tk.ExpiresAt)
+		}
+		line := lineOf(list, tk.ID)
+		for _, want := range []string{tk.ID, tk.Name, tk.Role.String(), expires} {
+			if !strings.Contains(line, want) {
+				t.Errorf("list's line of %s lacks %q:\n%s", tk.Name, want, list)
 			}
 		}
 		if strings.Contains(list, hex.EncodeToString(tk.Hash[:])) || strings.Contains(list, base64.StdEncoding.EncodeToString(tk.Hash[:])) {
@@ -118,6 +130,59 @@ func testTokenCommands(t *testing.T, where ...string) {
 	}
 	if list := cli("list"); strings.Count(list, "\n") != 3 {
 		t.Errorf("list after revoking shows %d lines, want a header and both tokens:\n%s", strings.Count(list, "\n"), list)
+	}
+}
+
+// lineOf returns the line of text that contains s.
+func lineOf(text, s string) string {
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestTokenListMarksExpiredTokens(t *testing.T) {
+	noDatabase(t)
+	dir := filepath.Join(t.TempDir(), "d")
+	// Made two days ago for a day: expired yesterday.
+	_, tok, err := access.IssueFor(context.Background(), access.NewFileStore(dir), "visitor", access.RolePlanner, time.Now().Add(-48*time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := mustTokenCLI(t, "list", "--data-dir", dir)
+	if !strings.Contains(list, "EXPIRES") || !strings.Contains(lineOf(list, tok.ID), tok.ExpiresAt.Format(time.RFC3339)+" (expired)") {
+		t.Errorf("list does not show the token expired on %v:\n%s", tok.ExpiresAt, list)
+	}
+}
+
+func TestTokenLifetimes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Duration // 0 with ok: never
+		ok   bool
+	}{
+		{"90d", 90 * 24 * time.Hour, true},
+		{"365d", 365 * 24 * time.Hour, true},
+		{"12h", 12 * time.Hour, true},
+		{"never", 0, true},
+		{"36500d", 36500 * 24 * time.Hour, true}, // 100 years of 365 days
+		{"36501d", 0, false},
+		{"0d", 0, false},
+		{"-5d", 0, false},
+		{"0s", 0, false},
+		{"soon", 0, false},
+		{"d", 0, false},
+	} {
+		got, err := parseLifetime(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("--expires %q: %v, %v; want %v (ok %v)", c.in, got, err, c.want, c.ok)
+		}
+	}
+	noDatabase(t)
+	if _, _, err := tokenCLI(t, "create", "--data-dir", t.TempDir(), "--name", "x", "--expires", "soon"); err == nil || !strings.Contains(err.Error(), "--expires") {
+		t.Errorf("create --expires soon: %v, want an error naming --expires", err)
 	}
 }
 

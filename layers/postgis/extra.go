@@ -19,31 +19,76 @@ import (
 
 // extraTable is what the tile statement of an extra layer needs.
 type extraTable struct {
-	def *layers.Extra
-	cte string // the layer's CTE in the tile statement, made once
+	def   *layers.Extra
+	cte   string // the layer's CTE in the tile statement, made once
+	order int    // its place among the extra layers given to ResolveExtras: its rank in tiles
 }
 
 // ResolveExtras checks the extra layers against the database — the table or view, its
-// geometry column, id column and published columns must exist and be readable by this role —
+// geometry column, id column and published columns must exist and be readable by this role,
+// and none may publish what the base layers keep restricted (refuseRestricted) —
 // fills in what the database says (the SRID when not given, the geometry type, the fields'
 // types, the feature count and extent) and makes their tiles available through Tile. Call it
 // once at start, before serving.
 func (s *Store) ResolveExtras(ctx context.Context, extras []*layers.Extra) error {
 	tabs := make(map[string]*table, len(extras))
-	for _, e := range extras {
+	for i, e := range extras {
 		if err := e.Check(); err != nil {
+			return fmt.Errorf("extra layer %s: %w", e.Name, err)
+		}
+		if err := refuseRestricted(e); err != nil {
 			return fmt.Errorf("extra layer %s: %w", e.Name, err)
 		}
 		t, err := s.resolveExtra(ctx, e)
 		if err != nil {
 			return fmt.Errorf("extra layer %s: %w", e.Name, err)
 		}
+		t.extra.order = i
 		tabs[e.Name] = t
 	}
 	s.tileMu.Lock()
 	defer s.tileMu.Unlock()
 	s.extras = tabs
 	clear(s.tileSQL) // statements naming an earlier definition of a layer
+	return nil
+}
+
+// restrictedFields are the catalog's restricted fields (personal data: a parcel's owner_name
+// and land_book), by name in lower case, with the layer they belong to.
+var restrictedFields = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range tables {
+		for _, f := range t.restricted {
+			m[strings.ToLower(f.Name)] = t.layer.Name
+		}
+	}
+	return m
+}()
+
+// refuseRestricted refuses an extra layer that would publish personal data the base layers
+// keep out of every tile: one on privateTable (in any schema), or one publishing a column
+// (field or id) named as a restricted field of the catalog, in any case. The check goes by
+// names: a view that renames such a column is the city's own responsibility.
+func refuseRestricted(e *layers.Extra) error {
+	if _, name := e.SplitTable(); strings.EqualFold(name, privateTable) {
+		return fmt.Errorf("table: %s holds the restricted fields of parcels (personal data), which are never published", e.Table)
+	}
+	check := func(setting, col string) error {
+		if layer, ok := restrictedFields[strings.ToLower(col)]; ok {
+			return fmt.Errorf("%s: column %q is named as a restricted field of %s (personal data), which is never published", setting, col, layer)
+		}
+		return nil
+	}
+	if e.IDColumn != "" {
+		if err := check("id_column", e.IDColumn); err != nil {
+			return err
+		}
+	}
+	for i, c := range e.Columns {
+		if err := check(fmt.Sprintf("fields[%d]", i), c); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

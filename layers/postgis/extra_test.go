@@ -190,3 +190,50 @@ func TestExtraLayerErrorsNameWhatIsWrong(t *testing.T) {
 		t.Errorf("view: %d features in SRID %d, want 1 in 31700", v.Features, v.SRID)
 	}
 }
+
+func TestExtraLayersNeverPublishPersonalData(t *testing.T) {
+	s := newStore(t)
+	ctx := testContext(t)
+	var schema string
+	if err := s.Pool().QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	// Both would resolve but for the rule: parcels_private given a geometry, and a view of
+	// the parcels with their owners.
+	_, err := s.Pool().Exec(ctx, `
+		ALTER TABLE parcels_private ADD COLUMN geom geometry(Point, 4326);
+		CREATE VIEW parcel_owners AS
+			SELECT p.id, p.cad_number, pp.owner_name, pp.land_book AS "Land_Book", p.geom
+			FROM parcels p JOIN parcels_private pp ON pp.parcel_id = p.id;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := func(cols ...string) *layers.Extra {
+		return &layers.Extra{Layer: layers.Layer{Name: "owners", MinZoom: 15, MaxZoom: 22},
+			Table: schema + ".parcel_owners", GeometryColumn: "geom", IDColumn: "id", Columns: cols}
+	}
+	cases := []struct {
+		name  string
+		layer *layers.Extra
+		want  string
+	}{
+		{"the table of parcels' personal data is refused",
+			&layers.Extra{Layer: layers.Layer{Name: "private", MaxZoom: 22}, Table: schema + ".parcels_private", GeometryColumn: "geom", Columns: []string{"parcel_id"}},
+			"table: " + schema + ".parcels_private holds the restricted fields of parcels"},
+		{"an owner's name published from a view is refused", owners("cad_number", "owner_name"),
+			`fields[1]: column "owner_name" is named as a restricted field of parcels`},
+		{"a land book number under another case is refused", owners("Land_Book"),
+			`fields[0]: column "Land_Book" is named as a restricted field of parcels`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := s.ResolveExtras(ctx, []*layers.Extra{c.layer})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "extra layer "+c.layer.Name) {
+				t.Fatalf("got %v, want an error naming the layer and containing %q", err, c.want)
+			}
+		})
+	}
+	if err := s.ResolveExtras(ctx, []*layers.Extra{owners("cad_number")}); err != nil {
+		t.Fatalf("the same view publishing public columns only: %v", err)
+	}
+}

@@ -1,9 +1,11 @@
 package postgis
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/paulmach/orb/maptile"
@@ -34,6 +36,10 @@ func PixelSize(z int) float64 {
 // Tile implements layers.Source: the uncompressed MVT of the given layers in tile t, one MVT
 // layer per requested layer that has a feature in the tile, made by PostGIS in one SQL
 // statement. A layer is left out at a zoom outside its MinZoom..MaxZoom as given in ls.
+// The MVT layers come in the canonical order (layerRank: base layers in catalog order, then
+// extra layers in configuration order) whatever the order of ls, so that every ordering of
+// one set of layers shares one statement and gives the same bytes; the order of an MVT's
+// layers means nothing to its readers.
 // Features carry their id as the MVT feature id and the layer's public fields as properties
 // (List fields comma-joined); restricted fields are in another table the statement never
 // names.
@@ -75,6 +81,7 @@ func (s *Store) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([
 	if len(active) == 0 {
 		return nil, nil
 	}
+	slices.SortFunc(active, func(a, b *table) int { return cmp.Compare(layerRank(a), layerRank(b)) })
 	thin := false
 	if z < ThinBelowZoom {
 		for _, tb := range active {
@@ -92,9 +99,35 @@ func (s *Store) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([
 	return mvt, nil
 }
 
-// tileStatement returns the statement for a set of layers, built once per set. pgx prepares
-// it on each connection the first time it runs there and keeps it in the connection's
-// statement cache, so a tile costs one round trip and no parsing.
+// baseRank is the position of each base layer's table in the catalog.
+var baseRank = func() map[*table]int {
+	m := make(map[*table]int, len(tables))
+	for i, t := range tables {
+		m[t] = i
+	}
+	return m
+}()
+
+// layerRank orders the layers of a tile: base layers in catalog order, then extra layers in
+// the order ResolveExtras was given them.
+func layerRank(t *table) int {
+	if t.extra != nil {
+		return len(tables) + t.extra.order
+	}
+	return baseRank[t]
+}
+
+// maxTileStatements bounds the statements kept by tileStatement. Keys are sets of layers in
+// canonical order (Tile sorts them), so the base layers give at most 2·(2^10 - 1) of them, but
+// extra layers double that each; a set past the bound replaces an arbitrary kept one (making
+// a statement is a few microseconds of string building, pgx's own per-connection cache of
+// prepared statements is an LRU of its own).
+const maxTileStatements = 256
+
+// tileStatement returns the statement for a list of layers, built once per list while the
+// list is among the maxTileStatements kept. pgx prepares it on each connection the first time
+// it runs there and keeps it in the connection's statement cache, so a tile costs one round
+// trip and no parsing. Tile hands it the layers in canonical order.
 func (s *Store) tileStatement(ts []*table, thin bool) string {
 	names := make([]string, len(ts))
 	for i, t := range ts {
@@ -112,6 +145,12 @@ func (s *Store) tileStatement(ts []*table, thin bool) string {
 	}
 	sql = tileSQL(ts, thin)
 	s.tileMu.Lock()
+	if _, ok := s.tileSQL[key]; !ok && len(s.tileSQL) >= maxTileStatements {
+		for k := range s.tileSQL { // an arbitrary one: map order is random
+			delete(s.tileSQL, k)
+			break
+		}
+	}
 	s.tileSQL[key] = sql
 	s.tileMu.Unlock()
 	return sql

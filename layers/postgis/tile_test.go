@@ -208,6 +208,41 @@ func TestTile(t *testing.T) {
 		}
 	})
 
+	t.Run("every ordering of the layers is one statement, one tile, in catalog order", func(t *testing.T) {
+		clear(s.tileSQL)
+		orders := [][]string{
+			{"parcels", "buildings", "zoning", "facilities"},
+			{"facilities", "zoning", "buildings", "parcels"},
+			{"zoning", "parcels", "facilities", "buildings"},
+		}
+		var first []byte
+		for _, o := range orders {
+			b, err := s.Tile(ctx, tile(16), catalogLayers(t, o...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ls, err := mvt.Unmarshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, l := range ls {
+				names = append(names, l.Name)
+			}
+			if got := strings.Join(names, ","); got != "parcels,buildings,zoning,facilities" {
+				t.Errorf("layers %v in tile: %s, want every requested layer in catalog order", o, got)
+			}
+			if first == nil {
+				first = b
+			} else if !bytes.Equal(first, b) {
+				t.Errorf("layers %v: %d bytes, unlike the first ordering's %d", o, len(b), len(first))
+			}
+		}
+		if len(s.tileSQL) != 1 {
+			t.Errorf("%d statements kept for %d orderings of one set of layers, want 1", len(s.tileSQL), len(orders))
+		}
+	})
+
 	t.Run("geometry lands where the feature is", func(t *testing.T) {
 		tl := tile(18)
 		b, err := s.Tile(ctx, tl, catalogLayers(t, "buildings"))
@@ -259,6 +294,33 @@ func TestTileSQLQuotesCatalogNamesAndIsCached(t *testing.T) {
 		if strings.Contains(s.tileStatement([]*table{tableByName["parcels"]}, false), never) {
 			t.Errorf("the parcels statement names %s", never)
 		}
+	}
+}
+
+func TestTileStatementsAreBounded(t *testing.T) {
+	s := New(nil)
+	// Every non-empty subset of the 10 base layers, thinned or not: 2·(2^10 - 1) = 2046
+	// statements asked for.
+	asked := 0
+	for mask := 1; mask < 1<<len(tables); mask++ {
+		var ts []*table
+		for i, tb := range tables {
+			if mask&(1<<i) != 0 {
+				ts = append(ts, tb)
+			}
+		}
+		for _, thin := range []bool{false, true} {
+			s.tileStatement(ts, thin)
+			asked++
+		}
+	}
+	if n := len(s.tileSQL); n > maxTileStatements {
+		t.Fatalf("%d statements kept after %d were asked for, want at most %d", n, asked, maxTileStatements)
+	}
+	// The last one asked for is kept and served again.
+	all := s.tileStatement(tables, true)
+	if s.tileStatement(tables, true) != all || s.tileSQL[strings.Join(layers.Names(), ",")+"/thin"] != all {
+		t.Error("the statement of every layer, thinned, was not kept")
 	}
 }
 
