@@ -34,6 +34,7 @@ want_test() {
   want 'command -v curl' curl "curl for the scripts' readiness checks"
   want 'command -v strace' strace "strace to check that writes reach the disk"
   want 'command -v gcc' gcc "a C compiler for cgo"
+  want 'command -v ogrinfo' gdal-bin "GDAL's ogrinfo and ogr2ogr, the independent OGC API clients in the web tests"
 }
 
 case "${1:-test}" in
