@@ -236,10 +236,10 @@ func (s *Server) ogcSchema(w http.ResponseWriter, r *http.Request) {
 		props[f.Name] = fieldSchema(f)
 	}
 	s.writeOGC(w, r, schemaType, map[string]any{
-		"$schema": "https://json-schema.org/draft/2020-12/schema",
-		"$id":     ogcBase(r) + "/collections/" + l.Name + "/schema",
-		"title":   l.Title,
-		"type":    "object",
+		"$schema":  "https://json-schema.org/draft/2020-12/schema",
+		"$id":      ogcBase(r) + "/collections/" + l.Name + "/schema",
+		"title":    l.Title,
+		"type":     "object",
 		"required": []string{"type", "geometry", "properties"},
 		"properties": map[string]any{
 			"type":       map[string]any{"type": "string", "enum": []string{"Feature"}},
