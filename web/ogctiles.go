@@ -42,21 +42,48 @@ type tmsTileMatrix struct {
 	MatrixHeight     uint64     `json:"matrixHeight"`
 }
 
+// tms10TileMatrix is the same level in the JSON encoding of TMS 1.0 (OGC 17-083r2).
+type tms10TileMatrix struct {
+	Type             string     `json:"type"`
+	Identifier       string     `json:"identifier"`
+	ScaleDenominator float64    `json:"scaleDenominator"`
+	TopLeftCorner    [2]float64 `json:"topLeftCorner"`
+	TileWidth        int        `json:"tileWidth"`
+	TileHeight       int        `json:"tileHeight"`
+	MatrixWidth      uint64     `json:"matrixWidth"`
+	MatrixHeight     uint64     `json:"matrixHeight"`
+}
+
 // webMercatorQuadDefinition is the standard WebMercatorQuad of OGC 17-083r4 annex D.1, zoom
 // 0 to tiles.MaxZoom: 256-pixel tiles whose cell at zoom z is the equator
 // (2·spatial.MercatorHalf = 40075016.69 m) over 256·2^z, and whose scale denominator is that
 // cell over the standard 0.28 mm pixel (zoom 0: 156543.0339 m, 1:559082264.03).
+//
+// The document carries the TMS 2.0 members and, beside them, those of TMS 1.0 (type
+// TileMatrixSetType, identifier, supportedCRS, tileMatrix): clients written for TMS 1.0,
+// such as GDAL before 3.7 (Debian 12's), read only those, and TMS 2.0 clients ignore them.
 func webMercatorQuadDefinition(base string) map[string]any {
 	ms := make([]tmsTileMatrix, 0, tiles.MaxZoom+1)
+	ms10 := make([]tms10TileMatrix, 0, tiles.MaxZoom+1)
+	origin := [2]float64{-spatial.MercatorHalf, spatial.MercatorHalf}
 	for z := 0; z <= tiles.MaxZoom; z++ {
 		cell := 2 * spatial.MercatorHalf / (256 * math.Exp2(float64(z)))
 		ms = append(ms, tmsTileMatrix{
 			ID: strconv.Itoa(z), ScaleDenominator: cell / 0.00028, CellSize: cell,
-			CornerOfOrigin: "topLeft", PointOfOrigin: [2]float64{-spatial.MercatorHalf, spatial.MercatorHalf},
+			CornerOfOrigin: "topLeft", PointOfOrigin: origin,
 			TileWidth: 256, TileHeight: 256, MatrixWidth: 1 << z, MatrixHeight: 1 << z,
+		})
+		ms10 = append(ms10, tms10TileMatrix{
+			Type: "TileMatrixType", Identifier: strconv.Itoa(z), ScaleDenominator: cell / 0.00028,
+			TopLeftCorner: origin, TileWidth: 256, TileHeight: 256, MatrixWidth: 1 << z, MatrixHeight: 1 << z,
 		})
 	}
 	return map[string]any{
+		"type":         "TileMatrixSetType",
+		"identifier":   webMercatorQuad,
+		"supportedCRS": epsg3857,
+		"tileMatrix":   ms10,
+
 		"id":                webMercatorQuad,
 		"title":             "Google Maps Compatible for the World",
 		"uri":               webMercatorQuadURI,
