@@ -104,7 +104,7 @@ func (s *Server) ogcLanding(w http.ResponseWriter, r *http.Request) {
 			{Href: requestBaseURL(r) + "/openapi.json", Rel: "service-desc", Type: openapiType, Title: "the API definition"},
 			{Href: base + "/conformance", Rel: relConformance, Type: jsonType, Title: "conformance classes"},
 			{Href: base + "/collections", Rel: relData, Type: jsonType, Title: "the layers"},
-			{Href: base + "/tiles", Rel: "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", Type: jsonType, Title: "vector tiles of every layer together"},
+			{Href: base + "/tiles", Rel: relTilesetsVector, Type: jsonType, Title: "vector tiles of every layer together"},
 			{Href: base + "/tileMatrixSets", Rel: relTilingSchemes, Type: jsonType, Title: "tile matrix sets"},
 		},
 	})

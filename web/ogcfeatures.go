@@ -37,7 +37,7 @@ type featureSource interface {
 	Feature(ctx context.Context, layer string, id int64) (layers.Feature, bool, error)
 }
 
-// features is the server's feature source: the tile source when it answers feature queries
+// featureSource is the server's feature source: the tile source when it answers feature queries
 // (the PostGIS store), else the live model.
 func (s *Server) featureSource() featureSource {
 	if fs, ok := s.opts.TileSource.(featureSource); ok {
