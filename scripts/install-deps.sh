@@ -36,7 +36,7 @@ want_test() {
   want 'command -v gcc' gcc "a C compiler for cgo"
   want 'command -v pkg-config' pkg-config "pkg-config to find PROJ for cgo"
   want '[ -f /usr/include/proj.h ]' libproj-dev "PROJ headers for the importer's reprojection (cgo)"
-  want 'command -v ogr2ogr' gdal-bin "GDAL's ogr2ogr for the importer's other formats and its test fixtures"
+  want 'command -v ogr2ogr' gdal-bin "GDAL's ogr2ogr and ogrinfo: the importer's other formats, its test fixtures, and the independent OGC API client of the web tests"
 }
 
 case "${1:-test}" in

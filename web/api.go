@@ -159,15 +159,7 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request) {
 		s.paramError(w, r, "limit", msg)
 		return
 	}
-	c := s.model.City()
-	var found []*layers.Feature
-	c.Layer(l.Name).SearchWGS84(b, func(it *spatial.Item) bool {
-		if it.Feature.Geometry.Bound().Intersects(b) {
-			found = append(found, it.Feature)
-		}
-		return true
-	})
-	sort.Slice(found, func(i, j int) bool { return found[i].ID < found[j].ID })
+	found := layerFeatures(s.model.City(), l.Name, &b, nil)
 	truncated := len(found) > limit
 	if truncated {
 		found = found[:limit]

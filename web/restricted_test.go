@@ -334,8 +334,10 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 	}
 	sort.Strings(staticPaths)
 
+	ogc := f.ogcSamples(t)
+
 	run := "/api/scenarios/{sid}/runs/{rid}"
-	return map[string][]string{
+	out := map[string][]string{
 		"GET /metrics": {"/metrics"},
 		"GET /healthz": {"/healthz"},
 		"GET /readyz":  {"/readyz"},
@@ -372,6 +374,10 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"GET /api/scenarios/{id}/runs/{rid}/export.geojson":      {run + "/export.geojson"},
 		"GET /api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt": variantTiles,
 	}
+	for k, v := range ogc {
+		out[k] = v
+	}
+	return out
 }
 
 // TestRestrictedFieldsNeverReachThePublic requests every route of the router without a

@@ -61,6 +61,26 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.geojson", s.withScenarios(s.exportRunGeoJSON)).Methods(http.MethodGet)
 	r.HandleFunc("/api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt", s.withScenarios(s.variantTile)).Methods(http.MethodGet)
 
+	// OGC API Features (with CQL2 filters) and Tiles over the public base layers (ogc.go,
+	// ogcfeatures.go, ogctiles.go).
+	get := func(path string, h http.HandlerFunc) { r.HandleFunc(path, h).Methods(http.MethodGet, http.MethodHead) }
+	get("/ogc", s.ogcLanding)
+	get("/ogc/conformance", s.ogcConformanceDoc)
+	get("/ogc/collections", s.ogcCollections)
+	get("/ogc/collections/{collectionId}", s.ogcCollectionOne)
+	get("/ogc/collections/{collectionId}/queryables", s.ogcQueryables)
+	get("/ogc/collections/{collectionId}/schema", s.ogcSchema)
+	get("/ogc/collections/{collectionId}/items", s.ogcItems)
+	get("/ogc/collections/{collectionId}/items/{featureId}", s.ogcItem)
+	get("/ogc/collections/{collectionId}/tiles", s.ogcCollectionTilesets)
+	get("/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}", s.ogcCollectionTileset)
+	get("/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", s.ogcCollectionTile)
+	get("/ogc/tiles", s.ogcDatasetTilesets)
+	get("/ogc/tiles/{tileMatrixSetId}", s.ogcDatasetTileset)
+	get("/ogc/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", s.ogcDatasetTile)
+	get("/ogc/tileMatrixSets", s.ogcTileMatrixSets)
+	get("/ogc/tileMatrixSets/{tileMatrixSetId}", s.ogcTileMatrixSet)
+
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
 	})

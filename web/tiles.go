@@ -95,6 +95,12 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.serveTile(w, r, ls, t)
+}
+
+// serveTile answers with the tile t of the layers ls, through the tile service and its
+// cache; the OGC API tiles (ogctiles.go) are served by it too.
+func (s *Server) serveTile(w http.ResponseWriter, r *http.Request, ls []*layers.Layer, t maptile.Tile) {
 	tile, err := s.tileState.service.Tile(r.Context(), t, ls)
 	if err != nil {
 		s.writeErr(w, r, err)
