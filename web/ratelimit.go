@@ -21,7 +21,8 @@ import (
 //
 // Tiles have their own limit because a map asks for dozens at once and most are answered
 // from caches (this server's, the browser's, a CDN's); the API's lookups, writes and
-// scenario runs cost more. The scenario variant tiles under /api/ count as tiles.
+// scenario runs cost more. The scenario variant tiles under /api/ and the OGC API tiles under
+// /ogc/ count as tiles; the rest of /ogc/ (feature queries) counts as the API.
 
 // RateLimit is a token bucket: Rate requests a second on average, Burst at once. A zero
 // Rate turns the limit off.
@@ -76,9 +77,9 @@ func rateClass(path string) string {
 	switch {
 	case strings.HasPrefix(path, "/tiles/"):
 		return "tile"
-	case strings.HasPrefix(path, "/api/scenarios/") && strings.Contains(path, "/tiles/"):
+	case (strings.HasPrefix(path, "/api/scenarios/") || strings.HasPrefix(path, "/ogc/")) && strings.Contains(path, "/tiles/"):
 		return "tile"
-	case strings.HasPrefix(path, "/api/"):
+	case strings.HasPrefix(path, "/api/"), path == "/ogc", strings.HasPrefix(path, "/ogc/"):
 		return "api"
 	}
 	return ""
