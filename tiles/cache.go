@@ -15,7 +15,7 @@ import (
 // bumping it makes every older entry unreachable (they age out of the LRU).
 type Key struct {
 	Source  string // which source made it: "postgis", "memory", "scenario:{id}@{version}"...
-	Layers  string // the layer names, comma-joined, in the order requested
+	Layers  string // the layer names, comma-joined, in canonical order (catalog, then extra layers), whatever the order requested
 	Tile    maptile.Tile
 	Version uint64
 }
