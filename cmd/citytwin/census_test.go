@@ -18,6 +18,7 @@ import (
 // import --census stores the file's census in the data directory, alone or beside layer
 // files.
 func TestImportCensusIntoTheDataDirectory(t *testing.T) {
+	t.Setenv("DATABASE_URL", "") // the data directory, even under scripts/with-postgis.sh
 	dir := t.TempDir()
 	csvPath := filepath.Join(t.TempDir(), "census.csv")
 	if err := os.WriteFile(csvPath, []byte("code,population,year,source\nW,90,2021,INS\n*,190,2021,INS\n"), 0o644); err != nil {
