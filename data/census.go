@@ -33,7 +33,7 @@ func DemoCensus() (*layers.Census, error) {
 	return c, nil
 }
 
-// Census CSV columns (docs/import-rules.md, "Census"): the header names them, in any order,
+// Census CSV columns (docs/domain.md, "Census calibration"): the header names them, in any order,
 // case-insensitive. district (also accepted as code or name) and population are required.
 var censusColumns = []string{"district", "population", "dwellings", "households", "year", "source"}
 
