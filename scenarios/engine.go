@@ -42,6 +42,9 @@ type Engine struct {
 	MaxStates int
 	// MaxIncrementalChanges: above this many changes between two runs, run in full.
 	MaxIncrementalChanges int
+	// Census, when not nil, is read once per city model: residents are calibrated to it
+	// (census.go). Set it before the first run.
+	Census CensusSource
 
 	baseMu sync.Mutex
 	base   *baseline
@@ -119,6 +122,7 @@ type baseline struct {
 	violations    map[violKey]bool // the baseline's violations
 	env           *env
 	cover         *coverGrid // indicator 13's union areas by cell and district
+	census        *censusFit // residents' calibration factors and the indicators' sources
 }
 
 // state is a scenario's last run, kept for incremental re-runs: the changes it applied,
@@ -266,6 +270,9 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 		return nil, err
 	}
 	b.recs = recs
+	if err := e.calibrate(ctx, b); err != nil {
+		return nil, err
+	}
 	b.precs = e.parcelRecords(b, b.env, recs)
 	for i := range b.recs {
 		b.recs[i].base = true
@@ -429,6 +436,7 @@ func (e *Engine) records(ctx context.Context, en *env, items []*spatial.Item) ([
 				}
 				for i := start; i < min(start+chunk, len(items)); i++ {
 					e.buildingRecord(en, items[i], nearBuf[i*k:(i+1)*k], &out[i])
+					en.b.census.apply(&out[i]) // the district's census factor (none yet for the baseline's own)
 				}
 			}
 		}()

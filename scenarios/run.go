@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strconv"
 	"time"
@@ -50,8 +51,11 @@ type Run struct {
 	Recomputed      int              `json:"recomputed_buildings"`
 	Parameters      Parameters       `json:"parameters"`
 	Indicators      map[string]Value `json:"indicators"`
-	Districts       []DistrictResult `json:"districts"`
-	Violations      []Violation      `json:"violations"`
+	// Sources says where each indicator comes from: SourceCensus, SourceSurveyed or
+	// SourceModelled (sources.go).
+	Sources    map[string]string `json:"sources"`
+	Districts  []DistrictResult  `json:"districts"`
+	Violations []Violation       `json:"violations"`
 	// ViolationsTruncated is true when the variant has more than MaxViolationsListed
 	// violations: the list then holds every new one first (up to the limit), then
 	// existing ones; the indicators count them all.
@@ -61,7 +65,8 @@ type Run struct {
 }
 
 func (e *Engine) assemble(b *baseline, agg *aggregate, en *env) *Run {
-	r := &Run{Parameters: e.params, Indicators: pair(b.agg.ind, agg.ind), Violations: []Violation{}, Overloaded: []Overload{}, Changed: []ChangedFeature{}}
+	r := &Run{Parameters: e.params, Indicators: pair(b.agg.ind, agg.ind), Sources: maps.Clone(b.census.sources),
+		Violations: []Violation{}, Overloaded: []Overload{}, Changed: []ChangedFeature{}}
 	for i, d := range b.districts {
 		r.Districts = append(r.Districts, DistrictResult{ID: d.Feature.ID, Name: str(d.Feature.Props, "name"), Code: str(d.Feature.Props, "code"),
 			Indicators: pair(b.agg.dind[i], agg.dind[i])})

@@ -338,10 +338,11 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 
 	run := "/api/scenarios/{sid}/runs/{rid}"
 	out := map[string][]string{
-		"GET /metrics": {"/metrics"},
-		"GET /healthz": {"/healthz"},
-		"GET /readyz":  {"/readyz"},
-		"GET /catalog": {"/catalog"},
+		"GET /metrics":     {"/metrics"},
+		"GET /healthz":     {"/healthz"},
+		"GET /readyz":      {"/readyz"},
+		"GET /catalog":     {"/catalog"},
+		"GET /api/quality": {"/api/quality"},
 		"GET /tiles/{layers}/{z}/{x}/{y}.{format}":               tilePaths,
 		"GET /tiles/{layers}.json":                               {"/tiles/" + all + ".json", "/tiles/parcels.json", "/tiles/owners.json"},
 		"GET /tiles/{rest}":                                      {"/tiles/parcels/1/2", "/tiles/parcels/a/b/c.mvt"},

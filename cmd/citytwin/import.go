@@ -15,17 +15,18 @@ import (
 )
 
 func runImport(ctx context.Context, args []string) error {
-	fs := newFlagSet("import", "import [--database URL | --data-dir DIR] FILE...\n\n"+
+	fs := newFlagSet("import", "import [--database URL | --data-dir DIR] [--census FILE.csv] FILE...\n\n"+
 		"Reads GeoJSON (.geojson, .json; newline-delimited .ndjson, .geojsonl; optionally .gz) and\n"+
 		"OpenStreetMap PBF (.osm.pbf), each file in one all-or-nothing transaction. OSM is mapped to\n"+
 		"the city's layers and the layers OSM lacks are derived (docs/import-rules.md).")
 	database := fs.String("database", "", "PostgreSQL/PostGIS URL (also DATABASE_URL); empty: the data directory")
 	dataDir := fs.String("data-dir", "citytwin-data", "the memory mode's data directory, used without --database")
+	census := fs.String("census", "", censusUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	files := fs.Args()
-	if len(files) == 0 {
+	if len(files) == 0 && *census == "" {
 		fs.Usage()
 		return errors.New("import needs at least one FILE")
 	}
@@ -34,6 +35,11 @@ func runImport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeStore()
+	if *census != "" {
+		if err := importCensus(ctx, store, *census, os.Stdout); err != nil {
+			return err
+		}
+	}
 	for _, path := range files {
 		if err := importFile(ctx, store, path); err != nil {
 			return err

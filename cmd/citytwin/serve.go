@@ -89,6 +89,7 @@ func newScenarioService(cfg *Config, store layers.Store, model *citymodel.Model,
 	if err != nil {
 		return nil, err
 	}
+	calibrateToCensus(engine, store)
 	st, err := openScenarioStore(&cfg.serveConfig, store)
 	if err != nil {
 		return nil, err
