@@ -41,17 +41,20 @@ type ChangedFeature struct {
 
 // Run is the result of running a scenario, in the wire format of the API.
 type Run struct {
-	ID              string           `json:"id"`
-	ScenarioID      string           `json:"scenario_id"`
-	ScenarioVersion int64            `json:"scenario_version"`
-	CreatedAt       time.Time        `json:"created_at"`
-	DurationMS      float64          `json:"duration_ms"`
-	Incremental     bool             `json:"incremental"`
-	Recomputed      int              `json:"recomputed_buildings"`
-	Parameters      Parameters       `json:"parameters"`
-	Indicators      map[string]Value `json:"indicators"`
-	Districts       []DistrictResult `json:"districts"`
-	Violations      []Violation      `json:"violations"`
+	ID              string     `json:"id"`
+	ScenarioID      string     `json:"scenario_id"`
+	ScenarioVersion int64      `json:"scenario_version"`
+	CreatedAt       time.Time  `json:"created_at"`
+	DurationMS      float64    `json:"duration_ms"`
+	Incremental     bool       `json:"incremental"`
+	Recomputed      int        `json:"recomputed_buildings"`
+	Parameters      Parameters `json:"parameters"`
+	// DistanceMethods says, per access indicator, which distance produced it: "network" (the
+	// shortest walk on the streets) or "straight" (docs/domain.md, "Distances").
+	DistanceMethods map[string]string `json:"distance_methods"`
+	Indicators      map[string]Value  `json:"indicators"`
+	Districts       []DistrictResult  `json:"districts"`
+	Violations      []Violation       `json:"violations"`
 	// ViolationsTruncated is true when the variant has more than MaxViolationsListed
 	// violations: the list then holds every new one first (up to the limit), then
 	// existing ones; the indicators count them all.
@@ -61,7 +64,7 @@ type Run struct {
 }
 
 func (e *Engine) assemble(b *baseline, agg *aggregate, en *env) *Run {
-	r := &Run{Parameters: e.params, Indicators: pair(b.agg.ind, agg.ind), Violations: []Violation{}, Overloaded: []Overload{}, Changed: []ChangedFeature{}}
+	r := &Run{Parameters: e.params, DistanceMethods: e.distanceMethods(b), Indicators: pair(b.agg.ind, agg.ind), Violations: []Violation{}, Overloaded: []Overload{}, Changed: []ChangedFeature{}}
 	for i, d := range b.districts {
 		r.Districts = append(r.Districts, DistrictResult{ID: d.Feature.ID, Name: str(d.Feature.Props, "name"), Code: str(d.Feature.Props, "code"),
 			Indicators: pair(b.agg.dind[i], agg.dind[i])})
