@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/paulmach/orb"
 
@@ -56,24 +57,48 @@ func (e *Engine) setWalkRadii() {
 	e.walkRadius[e.targetGreenLarge()] = p.GreenAccessRadiusM
 }
 
-// buildNetwork makes the baseline's walking network from the city's streets: nil when the
-// parameters ask for straight lines or the city has no streets.
+// buildNetwork returns the baseline's walking network: nil when the parameters ask for
+// straight lines or the city has no streets.
 func (e *Engine) buildNetwork(city *spatial.City) (*network.Graph, error) {
-	if e.params.Distance == DistanceStraight || len(city.Streets) == 0 {
+	if e.params.Distance == DistanceStraight {
 		return nil, nil
 	}
-	lines := make([]network.Line, len(city.Streets))
-	for i, f := range city.Streets {
-		lines[i] = network.Line{Source: f.ID, Geom: f.Geometry}
+	return StreetNetwork(city)
+}
+
+// streetNetwork keeps the walking network of the last city asked for: the engine and the
+// isochrone answers share it, and a new model gets its own.
+var streetNetwork struct {
+	mu   sync.Mutex
+	city *spatial.City
+	g    *network.Graph
+	err  error
+}
+
+// StreetNetwork returns the walking network of the city's streets (spatial.City.Streets),
+// built once per city; nil when the city has no streets.
+func StreetNetwork(city *spatial.City) (*network.Graph, error) {
+	sn := &streetNetwork
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if sn.city == city {
+		return sn.g, sn.err
 	}
-	g, err := network.Build(city.Proj, lines)
-	if err != nil {
-		return nil, fmt.Errorf("walking network: %w", err)
+	var g *network.Graph
+	var err error
+	if len(city.Streets) > 0 {
+		lines := make([]network.Line, len(city.Streets))
+		for i, f := range city.Streets {
+			lines[i] = network.Line{Source: f.ID, Geom: f.Geometry}
+		}
+		if g, err = network.Build(city.Proj, lines); err != nil {
+			g, err = nil, fmt.Errorf("walking network: %w", err)
+		} else if g.NumEdges() == 0 {
+			g = nil
+		}
 	}
-	if g.NumEdges() == 0 {
-		return nil, nil
-	}
-	return g, nil
+	sn.city, sn.g, sn.err = city, g, err
+	return g, err
 }
 
 // walkSources are the attachments a target's Dijkstra starts from.
