@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/osm/osmpbf"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/network"
 	"github.com/citytwin/citytwin/spatial"
 )
 
@@ -23,15 +24,77 @@ import (
 // import derives from them (parcels, zoning, noise, flood, air stations, broadband), marked
 // derived. docs/import-rules.md states every rule.
 func ReadOSM(r io.Reader) ([]layers.Feature, error) {
+	fs, _, err := ReadOSMWithStreets(r)
+	return fs, err
+}
+
+// ReadOSMWithStreets reads an extract as ReadOSM does and also returns the ways a pedestrian
+// may use (network.Walkable over their tags) as line features of the layer StreetsLayer,
+// which is not in the catalog: no tile or export publishes them; the engine builds its
+// walking network from them (docs/import-rules.md, "Streets").
+func ReadOSMWithStreets(r io.Reader) (features, streets []layers.Feature, err error) {
 	d, err := scanOSM(r)
 	if err != nil {
-		return nil, fmt.Errorf("read OSM: %w", err)
+		return nil, nil, fmt.Errorf("read OSM: %w", err)
 	}
 	fs, err := deriveCity(d)
 	if err != nil {
-		return nil, fmt.Errorf("read OSM: %w", err)
+		return nil, nil, fmt.Errorf("read OSM: %w", err)
 	}
-	return fs, nil
+	return fs, d.walkableWays(), nil
+}
+
+// walkableWays returns the ways network.Walkable allows, in way id order, as features of
+// StreetsLayer with the fields name and highway. A way the extract cuts (some of its nodes
+// missing) keeps its runs of at least two nodes present, as a MultiLineString when there are
+// several.
+func (d *osmData) walkableWays() []layers.Feature {
+	ids := make([]osm.WayID, 0, len(d.ways))
+	for id, w := range d.ways {
+		if w.Tags.Find("highway") != "" {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var out []layers.Feature
+	for _, id := range ids {
+		w := d.ways[id]
+		if !network.Walkable(w.Tags.Map()) {
+			continue
+		}
+		var parts orb.MultiLineString
+		var run orb.LineString
+		flush := func() {
+			if len(run) >= 2 {
+				parts = append(parts, run)
+			}
+			run = nil
+		}
+		for _, n := range w.Nodes {
+			p, ok := d.coords.point(n.ID)
+			if !ok {
+				flush()
+				continue
+			}
+			run = append(run, p)
+		}
+		flush()
+		var g orb.Geometry
+		switch len(parts) {
+		case 0:
+			continue
+		case 1:
+			g = parts[0]
+		default:
+			g = parts
+		}
+		props := map[string]any{"highway": w.Tags.Find("highway")}
+		if name := w.Tags.Find("name"); name != "" {
+			props["name"] = name
+		}
+		out = append(out, layers.Feature{Layer: StreetsLayer, ID: int64(id), Geometry: g, Props: props})
+	}
+	return out
 }
 
 // osmData is what the import keeps of an extract: the tagged elements it may use, the

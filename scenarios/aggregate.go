@@ -158,18 +158,18 @@ func (e *Engine) addRec(g *groupAcc, r *bRec) {
 	}
 	res := r.residents
 	for i, k := range e.accessIdx {
-		if r.near[k].d*p.DetourFactor <= e.accessRadius[i] {
+		if r.within(k, r.near[k].d, p.DetourFactor, e.accessRadius[i]) {
 			g.access[i] += res
 		}
 	}
-	fifteen := r.green.d*p.DetourFactor <= p.FifteenMinuteRadiusM
+	fifteen := r.within(e.targetGreen(), r.green.d, p.DetourFactor, p.FifteenMinuteRadiusM)
 	for _, k := range e.fifteenIdx {
-		fifteen = fifteen && r.near[k].d*p.DetourFactor <= p.FifteenMinuteRadiusM
+		fifteen = fifteen && r.within(k, r.near[k].d, p.DetourFactor, p.FifteenMinuteRadiusM)
 	}
 	if fifteen {
 		g.fifteen += res
 	}
-	if r.greenLarge.d <= p.GreenAccessRadiusM {
+	if r.within(e.targetGreenLarge(), r.greenLarge.d, 1, p.GreenAccessRadiusM) {
 		g.greenWHO += res
 	}
 	for i := len(p.NoiseLdenBands) - 1; i >= 0; i-- {
@@ -203,7 +203,7 @@ func (e *Engine) addRec(g *groupAcc, r *bRec) {
 		g.wifi += res
 	}
 	for _, k := range e.helpIdx {
-		if r.near[k].d <= p.DigitalHelpRadiusM {
+		if r.within(k, r.near[k].d, 1, p.DigitalHelpRadiusM) {
 			g.help += res
 			break
 		}

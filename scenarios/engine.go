@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/network"
 	"github.com/citytwin/citytwin/spatial"
 )
 
@@ -34,6 +35,7 @@ type Engine struct {
 	kinderIdx  int
 	// Parameters as arrays, for the aggregation's inner loop.
 	accessRadius                            []float64 // by accessKinds index
+	walkRadius                              []float64 // by walk target (walk.go)
 	mixedIdx, residentialIdx, mixedOtherIdx int8
 	m2PerJob                                []float64 // by layers.BuildingUses index
 
@@ -87,6 +89,7 @@ func NewEngine(p Parameters) (*Engine, error) {
 	for i, u := range layers.BuildingUses {
 		e.m2PerJob[i] = p.M2PerJob[u]
 	}
+	e.setWalkRadii()
 	return e, nil
 }
 
@@ -121,8 +124,9 @@ type baseline struct {
 	agg           *aggregate
 	violations    map[violKey]bool // the baseline's violations
 	env           *env
-	cover         *coverGrid // indicator 13's union areas by cell and district
-	census        *censusFit // residents' calibration factors and the indicators' sources
+	cover         *coverGrid     // indicator 13's union areas by cell and district
+	census        *censusFit     // residents' calibration factors and the indicators' sources
+	net           *network.Graph // the walking network; nil: straight distances (walk.go)
 }
 
 // state is a scenario's last run, kept for incremental re-runs: the changes it applied,
@@ -252,6 +256,11 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 	for i, it := range b.districts {
 		b.districtIdx[it.Feature.ID] = i
 	}
+	net, err := e.buildNetwork(city)
+	if err != nil {
+		return nil, err
+	}
+	b.net = net
 	b.env = e.newEnv(b, NewVariant(city, e.params))
 	b.facItems, b.facDistrict = make([][]*spatial.Item, len(e.nearKinds)), make([][]int32, len(e.nearKinds))
 	for k := range e.nearKinds {
@@ -264,6 +273,7 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 	for _, it := range b.greenItems {
 		b.greenDistrict = append(b.greenDistrict, b.env.districtOf(it.Centroid))
 	}
+	e.setWalks(b.env, true)
 	b.cover = newCoverGrid(b, b.env, mb)
 	recs, err := e.records(ctx, b.env, b.buildings)
 	if err != nil {
@@ -396,6 +406,9 @@ func (e *Engine) newEnv(b *baseline, v *Variant) *env {
 		en.air.Each(func(it *spatial.Item) { en.stations = append(en.stations, it) })
 	}
 	en.districts = v.Layer("districts")
+	if b.env != nil { // a variant; the baseline's walks are set once its lists are made
+		e.setWalks(en, false)
+	}
 	en.over = map[string][]*spatial.Item{}
 	for _, name := range gridLayers {
 		if lv := v.Layer(name); lv.hasOver() {
@@ -410,6 +423,12 @@ func (e *Engine) records(ctx context.Context, en *env, items []*spatial.Item) ([
 	out := make([]bRec, len(items))
 	k := len(e.nearKinds)
 	nearBuf := make([]near, len(items)*k) // one allocation for every record's nearest list
+	var walkBuf []float64
+	w := 0
+	if en.walk != nil {
+		w = e.walkTargets()
+		walkBuf = make([]float64, len(items)*w)
+	}
 	workers := runtime.GOMAXPROCS(0)
 	const chunk = 512
 	var next int64
@@ -435,7 +454,7 @@ func (e *Engine) records(ctx context.Context, en *env, items []*spatial.Item) ([
 					return
 				}
 				for i := start; i < min(start+chunk, len(items)); i++ {
-					e.buildingRecord(en, items[i], nearBuf[i*k:(i+1)*k], &out[i])
+					e.buildingRecord(en, items[i], nearBuf[i*k:(i+1)*k], walkBuf[i*w:(i+1)*w], &out[i])
 					en.b.census.apply(&out[i]) // the district's census factor (none yet for the baseline's own)
 				}
 			}

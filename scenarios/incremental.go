@@ -21,6 +21,11 @@ import (
 //     capacity change moves no building, only the loads summed afterwards;
 //   - a zone or broadband polygon: the buildings and parcels within its old and new extent.
 //
+// With a walking network (walk.go), a facility or green space added or removed also reaches
+// every building within the walk radius of its kind in a straight line, old and new place:
+// a walk is never shorter than the straight line, so no building farther away can have it
+// within reach. The variant's distances of that kind are computed again in full (newEnv).
+//
 // Everything is then re-aggregated from the records in canonical order, so an incremental
 // run gives bit-for-bit the numbers of a full one. It returns the number of buildings
 // recomputed.
@@ -47,16 +52,20 @@ func (e *Engine) incremental(ctx context.Context, b *baseline, st *state, cur []
 // and the criteria that find more of them (facilities and green spaces whose nearness moved,
 // zone and broadband extents).
 type reach struct {
-	buildings  map[int64]bool
-	parcels    map[int64]bool
-	facs       []facCrit
-	greens     []greenCrit
+	buildings map[int64]bool
+	parcels   map[int64]bool
+	facs      []facCrit
+	greens    []greenCrit
+	// walkR is the straight distance within which a changed facility or green space can
+	// change a building's walks, by walk target; nil without a network.
+	walkR      []float64
 	bounds     []orb.Bound // zone and broadband extents: the buildings inside are dirty
 	zoneBounds []orb.Bound // zone extents: the parcels inside are dirty too
 }
 
 // facCrit is a facility of a near kind that was removed (byID: the buildings that recorded
-// it as their nearest) or placed at point (the buildings it is now nearer to).
+// it as their nearest; point: where it was) or placed at point (the buildings it is now
+// nearer to).
 type facCrit struct {
 	k     int
 	id    int64
@@ -64,8 +73,8 @@ type facCrit struct {
 	byID  bool
 }
 
-// greenCrit is a green space that was removed (byID) or is now public at it (large: it
-// counts as a large one too).
+// greenCrit is a green space that was removed (byID; it: its old version) or is now public at
+// it (large: it counts as a large one too).
 type greenCrit struct {
 	id    int64
 	it    *spatial.Item
@@ -78,6 +87,9 @@ type greenCrit struct {
 // looked at once.
 func (e *Engine) reachOf(old *env, v *Variant, changes []Change) *reach {
 	r := &reach{buildings: map[int64]bool{}, parcels: map[int64]bool{}}
+	if old.b.net != nil {
+		r.walkR = e.walkRadius
+	}
 	seen := map[featureKey]bool{}
 	for _, c := range changes {
 		fk := touched(&c)
@@ -94,7 +106,7 @@ func (e *Engine) reachOf(old *env, v *Variant, changes []Change) *reach {
 			r.addFacility(e, fk.id, o, okO, n, okN)
 		case "green_spaces":
 			if okO {
-				r.greens = append(r.greens, greenCrit{id: fk.id, byID: true})
+				r.greens = append(r.greens, greenCrit{id: fk.id, it: o, byID: true})
 			}
 			if okN && e.isPublic(n.Feature) {
 				r.greens = append(r.greens, greenCrit{id: fk.id, it: n, large: e.isLargePublic(n)})
@@ -122,7 +134,7 @@ func (r *reach) addFacility(e *Engine, id int64, o *spatial.Item, okO bool, n *s
 	}
 	if okO {
 		if k := slices.Index(e.nearKinds, str(o.Feature.Props, "kind")); k >= 0 {
-			r.facs = append(r.facs, facCrit{k: k, id: id, byID: true})
+			r.facs = append(r.facs, facCrit{k: k, id: id, point: o.Centroid, byID: true})
 		}
 	}
 	if okN {
@@ -176,8 +188,17 @@ func (r *reach) movesNearest(rec *bRec) bool {
 		if f.byID && nr.id == f.id || !f.byID && spatial.Distance(f.point, rec.c) <= nr.d {
 			return true
 		}
+		if r.walkR != nil && spatial.Distance(f.point, rec.c) <= r.walkR[f.k] {
+			return true
+		}
 	}
 	for _, g := range r.greens {
+		if r.walkR != nil {
+			lim := max(r.walkR[len(r.walkR)-2], r.walkR[len(r.walkR)-1]) // the green targets
+			if boxDist(g.it.Bound, rec.c) <= lim && spatial.Distance(g.it.Geom, rec.c) <= lim {
+				return true
+			}
+		}
 		if g.byID {
 			if rec.green.id == g.id || rec.greenLarge.id == g.id {
 				return true

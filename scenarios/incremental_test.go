@@ -72,7 +72,16 @@ func addRandom(t *testing.T, rng *rand.Rand, svc *Service, id string) Change {
 }
 
 func TestIncrementalRunsEqualFullRunsOnRandomChanges(t *testing.T) {
-	c := synthCityT(t, 3000, 11)
+	incrementalEqualsFull(t, synthCityT(t, 3000, 11))
+}
+
+// With a walking network the facility and green-space changes recompute their kind's walks.
+func TestIncrementalRunsEqualFullRunsOnRandomChangesWithAWalkingNetwork(t *testing.T) {
+	c := withGridStreets(synthCityT(t, 3000, 11), 160)
+	incrementalEqualsFull(t, c)
+}
+
+func incrementalEqualsFull(t *testing.T, c *spatial.City) {
 	svc := serviceOn(t, c)
 	full := newEngine(t)
 	ctx := context.Background()

@@ -56,6 +56,11 @@ type Parameters struct {
 	WifiRadiusM           float64  `json:"wifi_radius_m"`           // 150, straight line
 	DigitalHelpRadiusM    float64  `json:"digital_help_radius_m"`   // 1500, straight line
 	DigitalHelpFacilities []string `json:"digital_help_facilities"` // citizen_center
+	// Distance is how the access indicators (5, 6, 8 and digital help of 14) measure a walk:
+	// "network", the shortest walk on the city's streets, which falls back to straight lines
+	// when the city has no streets; or "straight", the straight line (× DetourFactor where
+	// the indicator says so). Each run says which one it used (Run.DistanceMethods).
+	Distance string `json:"distance"` // "network"
 }
 
 // accessKinds are the facility kinds of indicator 5, in report order.
@@ -107,6 +112,7 @@ func DefaultParameters() Parameters {
 		WifiRadiusM:              150,
 		DigitalHelpRadiusM:       1500,
 		DigitalHelpFacilities:    []string{"citizen_center"},
+		Distance:                 DistanceNetwork,
 	}
 }
 
@@ -150,6 +156,9 @@ func (p Parameters) Validate() error {
 		if c <= 0 {
 			return fmt.Errorf("parameter default_capacity.%s must be positive", k)
 		}
+	}
+	if p.Distance != DistanceNetwork && p.Distance != DistanceStraight {
+		return fmt.Errorf("parameter distance must be %q or %q, got %q", DistanceNetwork, DistanceStraight, p.Distance)
 	}
 	if p.AirStations < 1 {
 		return fmt.Errorf("parameter air_stations must be at least 1")

@@ -7,6 +7,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/network"
 	"github.com/citytwin/citytwin/spatial"
 )
 
@@ -29,6 +30,9 @@ type env struct {
 	over map[string][]*spatial.Item
 	// stations lists the air stations when they are few (at most maxListedStations).
 	stations []*spatial.Item
+	// walk holds the walking distances per walk target (walk.go); nil without a network,
+	// and nil for a target no indicator walks to.
+	walk []*network.Distances
 }
 
 const maxListedStations = 64
@@ -55,9 +59,10 @@ type bRec struct {
 	residents  float64
 	dwellings  float64
 	jobs       float64
-	near       []near // by nearKinds index
-	green      near   // nearest public green space
-	greenLarge near   // nearest public green space of at least GreenMinAreaM2
+	near       []near    // by nearKinds index
+	green      near      // nearest public green space
+	greenLarge near      // nearest public green space of at least GreenMinAreaM2
+	walk       []float64 // walking distance per walk target (walk.go), +Inf beyond its radius; nil: straight distances
 	lden       float64
 	lnight     float64
 	flood      int64   // smallest return period of a flood zone containing the centroid, 0: none
@@ -117,6 +122,7 @@ type Violation struct {
 func (r *bRec) clone() *bRec {
 	c := *r
 	c.near = slices.Clone(r.near)
+	c.walk = slices.Clone(r.walk)
 	return &c
 }
 
@@ -125,7 +131,7 @@ func recEqual(a, b *bRec) bool {
 		a.use != b.use || a.footprint != b.footprint || a.gfa != b.gfa || a.residents != b.residents ||
 		a.dwellings != b.dwellings || a.jobs != b.jobs || a.green != b.green || a.greenLarge != b.greenLarge ||
 		a.lden != b.lden || a.lnight != b.lnight || a.flood != b.flood || a.bb != b.bb || a.airEU != b.airEU ||
-		a.airWHO != b.airWHO || !slices.Equal(a.near, b.near) {
+		a.airWHO != b.airWHO || !slices.Equal(a.near, b.near) || !slices.Equal(a.walk, b.walk) {
 		return false
 	}
 	return violationsEqual(a.viol, b.viol)
@@ -138,7 +144,7 @@ func pRecEqual(a, b *pRec) bool {
 func violationsEqual(a, b []viol) bool { return slices.Equal(a, b) }
 
 // buildingRecord computes one building's contribution in env into r.
-func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, r *bRec) {
+func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, walkBuf []float64, r *bRec) {
 	p := &e.params
 	f := it.Feature
 	c := it.Centroid
@@ -177,6 +183,7 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, r *bR
 	}
 	r.green = en.b.greenGrid.nearest(en.green, en.greenOver, c)
 	r.greenLarge = en.b.greenLargeGrid.nearest(en.greenLarge, en.greenLargeOver, c)
+	r.walk = e.walks(en, c, walkBuf)
 
 	en.b.grids["noise"].visit(en.noise, en.over["noise"], c, func(n *spatial.Item) {
 		if v, ok := num(n.Feature.Props, "lden_db"); ok {

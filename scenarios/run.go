@@ -42,15 +42,18 @@ type ChangedFeature struct {
 
 // Run is the result of running a scenario, in the wire format of the API.
 type Run struct {
-	ID              string           `json:"id"`
-	ScenarioID      string           `json:"scenario_id"`
-	ScenarioVersion int64            `json:"scenario_version"`
-	CreatedAt       time.Time        `json:"created_at"`
-	DurationMS      float64          `json:"duration_ms"`
-	Incremental     bool             `json:"incremental"`
-	Recomputed      int              `json:"recomputed_buildings"`
-	Parameters      Parameters       `json:"parameters"`
-	Indicators      map[string]Value `json:"indicators"`
+	ID              string     `json:"id"`
+	ScenarioID      string     `json:"scenario_id"`
+	ScenarioVersion int64      `json:"scenario_version"`
+	CreatedAt       time.Time  `json:"created_at"`
+	DurationMS      float64    `json:"duration_ms"`
+	Incremental     bool       `json:"incremental"`
+	Recomputed      int        `json:"recomputed_buildings"`
+	Parameters      Parameters `json:"parameters"`
+	// DistanceMethods says, per access indicator, which distance produced it: "network" (the
+	// shortest walk on the streets) or "straight" (docs/domain.md, "Distances").
+	DistanceMethods map[string]string `json:"distance_methods"`
+	Indicators      map[string]Value  `json:"indicators"`
 	// Sources says where each indicator comes from: SourceCensus, SourceSurveyed or
 	// SourceModelled (sources.go).
 	Sources    map[string]string `json:"sources"`
@@ -65,8 +68,8 @@ type Run struct {
 }
 
 func (e *Engine) assemble(b *baseline, agg *aggregate, en *env) *Run {
-	r := &Run{Parameters: e.params, Indicators: pair(b.agg.ind, agg.ind), Sources: maps.Clone(b.census.sources),
-		Violations: []Violation{}, Overloaded: []Overload{}, Changed: []ChangedFeature{}}
+	r := &Run{Parameters: e.params, DistanceMethods: e.distanceMethods(b), Indicators: pair(b.agg.ind, agg.ind),
+		Sources: maps.Clone(b.census.sources), Violations: []Violation{}, Overloaded: []Overload{}, Changed: []ChangedFeature{}}
 	for i, d := range b.districts {
 		r.Districts = append(r.Districts, DistrictResult{ID: d.Feature.ID, Name: str(d.Feature.Props, "name"), Code: str(d.Feature.Props, "code"),
 			Indicators: pair(b.agg.dind[i], agg.dind[i])})

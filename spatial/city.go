@@ -14,6 +14,18 @@ type City struct {
 	Proj   Projection
 	Bound  orb.Bound // WGS84 extent of every feature
 	layers map[string]*Index
+
+	// Streets are the ways a pedestrian may use (LineString or MultiLineString features in
+	// WGS84, outside the catalog), kept beside the layers for the engine's walking network.
+	// No tile, export or lookup reads them; they do not widen Bound. nil: the city has no
+	// network, and the engine measures straight lines.
+	Streets []layers.Feature
+}
+
+// StreetSource is a layers.Store that also keeps the city's walkable ways; Load reads them
+// into City.Streets.
+type StreetSource interface {
+	Streets(ctx context.Context) ([]layers.Feature, error)
 }
 
 // NewCity indexes features, centring the metric projection on their extent. Features of
@@ -62,7 +74,16 @@ func Load(ctx context.Context, s layers.Store) (*City, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("load city: %w", err)
 	}
-	return NewCity(fs)
+	c, err := NewCity(fs)
+	if err != nil {
+		return nil, err
+	}
+	if ss, ok := s.(StreetSource); ok {
+		if c.Streets, err = ss.Streets(ctx); err != nil {
+			return nil, fmt.Errorf("load city streets: %w", err)
+		}
+	}
+	return c, nil
 }
 
 // Layer returns the index of a catalog layer (empty when the city has none of it), or nil

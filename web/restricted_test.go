@@ -354,6 +354,7 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"GET /static/":                                           staticPaths,
 		"GET /openapi.json":                                      {"/openapi.json"},
 		"GET /api/nearest":                                       nearest,
+		"GET /api/isochrone":                                     {fmt.Sprintf("/api/isochrone?lon=%f&lat=%f&minutes=15", c[0], c[1]), "/api/isochrone?lon=x&lat=1&minutes=5"},
 		"GET /api/features/{layer}":                              featurePaths,
 		"GET /api/parcels/{id}":                                  {fmt.Sprintf("/api/parcels/%d", f.parcel), "/api/parcels/x"},
 		"GET /api/admin/tokens":                                  {"/api/admin/tokens"},

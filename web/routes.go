@@ -37,7 +37,8 @@ func (s *Server) routes() *mux.Router {
 	// Public lookups on the baseline city (api.go).
 	r.HandleFunc("/api/nearest", s.requireCity(s.nearest)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/api/features/{layer}", s.requireCity(s.features)).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/api/quality", s.quality).Methods(http.MethodGet, http.MethodHead) // quality.go
+	r.HandleFunc("/api/quality", s.quality).Methods(http.MethodGet, http.MethodHead)                    // quality.go
+	r.HandleFunc("/api/isochrone", s.requireCity(s.isochrone)).Methods(http.MethodGet, http.MethodHead) // isochrone.go
 
 	// A parcel with its restricted fields, planner role (parcels.go).
 	r.HandleFunc("/api/parcels/{id}", s.require(RolePlanner, s.requireCity(s.parcel))).Methods(http.MethodGet)

@@ -1,5 +1,6 @@
 // Command mkdemo converts an OpenStreetMap PBF extract into the embedded demo city of package
-// data: gzip-compressed newline-delimited GeoJSON made by data.ReadOSM and data.WriteGeoJSON.
+// data: gzip-compressed newline-delimited GeoJSON made by data.ReadOSMWithStreets and
+// data.WriteGeoJSON, and its walkable ways beside it (data.WriteStreets).
 // Run it through go generate in the data directory.
 package main
 
@@ -8,6 +9,7 @@ import (
 	"compress/gzip"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -17,35 +19,28 @@ import (
 func main() {
 	in := flag.String("in", "", "OpenStreetMap PBF extract")
 	out := flag.String("out", "demo/monaco.ndjson.gz", "gzip-compressed newline-delimited GeoJSON to write")
+	streets := flag.String("streets", "demo/monaco-streets.ndjson.gz", "gzip-compressed newline-delimited GeoJSON of the walkable ways to write")
 	flag.Parse()
-	if err := run(*in, *out); err != nil {
+	if err := run(*in, *out, *streets); err != nil {
 		fmt.Fprintln(os.Stderr, "mkdemo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string) error {
-	fs, err := data.ReadFile(in)
+func run(in, out, streetsOut string) error {
+	pbf, err := os.Open(in)
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(out)
+	defer pbf.Close()
+	fs, streets, err := data.ReadOSMWithStreets(pbf)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	bw := bufio.NewWriter(f)
-	zw, err := gzip.NewWriterLevel(bw, gzip.BestCompression)
-	if err != nil {
+	if err := writeGzip(out, func(w io.Writer) error { return data.WriteGeoJSON(w, fs) }); err != nil {
 		return err
 	}
-	if err := data.WriteGeoJSON(zw, fs); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
+	if err := writeGzip(streetsOut, func(w io.Writer) error { return data.WriteStreets(w, streets) }); err != nil {
 		return err
 	}
 	counts := map[string]int{}
@@ -59,6 +54,31 @@ func run(in, out string) error {
 	sort.Strings(names)
 	for _, n := range names {
 		fmt.Printf("%-13s %6d\n", n, counts[n])
+	}
+	fmt.Printf("%-13s %6d\n", data.StreetsLayer, len(streets))
+	return nil
+}
+
+// writeGzip writes a file compressed at the best level through write, synced before it returns.
+func writeGzip(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	bw := bufio.NewWriter(f)
+	zw, err := gzip.NewWriterLevel(bw, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	if err := write(zw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
 	}
 	return f.Sync()
 }

@@ -1,0 +1,254 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/network"
+	"github.com/citytwin/citytwin/spatial"
+)
+
+// Walking distances on the street network (docs/domain.md, "Distances"). The access
+// indicators compare a walking distance with a radius; with a network (the city's Streets and
+// Parameters.Distance "network") that distance is the shortest walk, measured by one bounded
+// multi-source Dijkstra run per walk target over the target's features:
+//
+//   - targets 0..len(nearKinds)-1: the facilities of each near kind, each attached to the
+//     nearest point of the network (its straight stub walked too);
+//   - targetGreen: the public green spaces, entered at any vertex of their outer rings, each
+//     vertex attached to the network;
+//   - targetGreenLarge: the public green spaces of at least GreenMinAreaM2, likewise.
+//
+// A building's centroid is attached the same way, and its walk to a target is read from the
+// target's distances. A target is searched only as far as the largest radius an indicator
+// compares it with (walkRadius); beyond that the walk is +Inf. Straight-line distances stay
+// in near, green and greenLarge for indicator 7 (nearest school and kindergarten by straight
+// line), Wi-Fi (straight line by definition) and the straight method.
+
+// The walk targets after the facility kinds.
+func (e *Engine) targetGreen() int      { return len(e.nearKinds) }
+func (e *Engine) targetGreenLarge() int { return len(e.nearKinds) + 1 }
+func (e *Engine) walkTargets() int      { return len(e.nearKinds) + 2 }
+
+// DistanceNetwork and DistanceStraight are the values of Parameters.Distance.
+const (
+	DistanceNetwork  = "network"
+	DistanceStraight = "straight"
+)
+
+// setWalkRadii sets, per walk target, the largest radius a network indicator compares it
+// with (0: no indicator walks to it).
+func (e *Engine) setWalkRadii() {
+	p := &e.params
+	e.walkRadius = make([]float64, e.walkTargets())
+	for i, k := range e.accessIdx {
+		e.walkRadius[k] = max(e.walkRadius[k], e.accessRadius[i])
+	}
+	for _, k := range e.fifteenIdx {
+		e.walkRadius[k] = max(e.walkRadius[k], p.FifteenMinuteRadiusM)
+	}
+	for _, k := range e.helpIdx {
+		e.walkRadius[k] = max(e.walkRadius[k], p.DigitalHelpRadiusM)
+	}
+	e.walkRadius[e.targetGreen()] = p.FifteenMinuteRadiusM
+	e.walkRadius[e.targetGreenLarge()] = p.GreenAccessRadiusM
+}
+
+// buildNetwork returns the baseline's walking network: nil when the parameters ask for
+// straight lines or the city has no streets.
+func (e *Engine) buildNetwork(city *spatial.City) (*network.Graph, error) {
+	if e.params.Distance == DistanceStraight {
+		return nil, nil
+	}
+	return StreetNetwork(city)
+}
+
+// streetNetwork keeps the walking network of the last city asked for: the engine and the
+// isochrone answers share it, and a new model gets its own.
+var streetNetwork struct {
+	mu   sync.Mutex
+	city *spatial.City
+	g    *network.Graph
+	err  error
+}
+
+// StreetNetwork returns the walking network of the city's streets (spatial.City.Streets),
+// built once per city; nil when the city has no streets.
+func StreetNetwork(city *spatial.City) (*network.Graph, error) {
+	sn := &streetNetwork
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if sn.city == city {
+		return sn.g, sn.err
+	}
+	var g *network.Graph
+	var err error
+	if len(city.Streets) > 0 {
+		lines := make([]network.Line, len(city.Streets))
+		for i, f := range city.Streets {
+			lines[i] = network.Line{Source: f.ID, Geom: f.Geometry}
+		}
+		if g, err = network.Build(city.Proj, lines); err != nil {
+			g, err = nil, fmt.Errorf("walking network: %w", err)
+		} else if g.NumEdges() == 0 {
+			g = nil
+		}
+	}
+	sn.city, sn.g, sn.err = city, g, err
+	return g, err
+}
+
+// walkSources are the attachments a target's Dijkstra starts from.
+func (e *Engine) facilitySources(en *env, k int) []network.Attachment {
+	var out []network.Attachment
+	en.eachFacility(k, func(it *spatial.Item, _ int32) {
+		if a, ok := en.b.net.Attach(it.Feature.Geometry.(orb.Point), 0); ok {
+			out = append(out, a)
+		}
+	})
+	return out
+}
+
+func (e *Engine) greenSources(en *env, large bool) []network.Attachment {
+	var out []network.Attachment
+	add := func(it *spatial.Item) {
+		if large && !e.isLargePublic(it) || !e.isPublic(it.Feature) {
+			return
+		}
+		var polys orb.MultiPolygon
+		switch g := it.Feature.Geometry.(type) {
+		case orb.Polygon:
+			polys = orb.MultiPolygon{g}
+		case orb.MultiPolygon:
+			polys = g
+		}
+		for _, poly := range polys {
+			if len(poly) == 0 {
+				continue
+			}
+			ring := poly[0]
+			for i, p := range ring {
+				if i == len(ring)-1 && p == ring[0] {
+					break // the closing vertex repeats the first
+				}
+				if a, ok := en.b.net.Attach(p, 0); ok {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	lv := en.greens
+	for _, it := range en.b.greenItems {
+		if !lv.Hidden[it.Feature.ID] {
+			add(it)
+		}
+	}
+	if lv.hasOver() {
+		for _, it := range lv.Over.Items() {
+			add(it)
+		}
+	}
+	return out
+}
+
+// setWalks computes en's distances per walk target: all of them for the baseline (all), and
+// for a variant only for the targets whose features it changed (a facility of that kind added,
+// removed or modified; any green space for the green targets), sharing the baseline's
+// otherwise. A re-run after such a change recomputes that target's distances in full.
+func (e *Engine) setWalks(en *env, all bool) {
+	b := en.b
+	if b.net == nil {
+		return
+	}
+	en.walk = make([]*network.Distances, e.walkTargets())
+	for t, r := range e.walkRadius {
+		if r <= 0 {
+			continue
+		}
+		if !all && !e.targetChanged(en, t) {
+			en.walk[t] = b.env.walk[t]
+			continue
+		}
+		var src []network.Attachment
+		switch t {
+		case e.targetGreen():
+			src = e.greenSources(en, false)
+		case e.targetGreenLarge():
+			src = e.greenSources(en, true)
+		default:
+			src = e.facilitySources(en, t)
+		}
+		en.walk[t] = b.net.Distances(src, r)
+	}
+}
+
+// targetChanged reports whether a variant changed the features of walk target t.
+func (e *Engine) targetChanged(en *env, t int) bool {
+	if t >= len(e.nearKinds) {
+		return en.greens.hasOver() || len(en.greens.Hidden) > 0
+	}
+	if len(en.facOver[t]) > 0 {
+		return true
+	}
+	for id := range en.facilities.Hidden {
+		if _, ok := en.b.facKind[t].Get(id); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// walks sets a building record's walking distances per target (+Inf beyond the target's
+// radius or when the building cannot be attached), in buf.
+func (e *Engine) walks(en *env, c orb.Point, buf []float64) []float64 {
+	if en.walk == nil {
+		return nil
+	}
+	w := buf[:e.walkTargets():e.walkTargets()]
+	for t := range w {
+		w[t] = math.Inf(1)
+	}
+	a, ok := en.b.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
+	if !ok {
+		return w
+	}
+	for t, d := range en.walk {
+		if d == nil {
+			continue
+		}
+		if v, _, ok := d.At(a); ok {
+			w[t] = v
+		}
+	}
+	return w
+}
+
+// within reports whether a building is within radius of walk target t: its walk on the
+// network when the record has walks, else its straight distance s times detour.
+func (r *bRec) within(t int, s, detour, radius float64) bool {
+	if r.walk != nil {
+		return r.walk[t] <= radius
+	}
+	return s*detour <= radius
+}
+
+// distanceMethods says which distance produced each access indicator of a run.
+func (e *Engine) distanceMethods(b *baseline) map[string]string {
+	method := DistanceStraight
+	if b.net != nil {
+		method = DistanceNetwork
+	}
+	out := map[string]string{
+		"fifteen_minute_city":       method,
+		"green_access":              method,
+		"digital_help_access_share": method,
+		"wifi_access_share":         DistanceStraight, // a radius of signal, not a walk
+	}
+	for _, k := range accessKinds {
+		out["access_"+k] = method
+	}
+	return out
+}
