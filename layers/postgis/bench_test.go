@@ -214,7 +214,7 @@ func BenchmarkTileZ15TransformPerRequest(b *testing.B) {
 	c := bound.Center()
 	w, h := (bound.Max[0]-bound.Min[0])/8, (bound.Max[1]-bound.Min[1])/8
 	tiles := tilesOver(orb.Bound{Min: orb.Point{c[0] - w, c[1] - h}, Max: orb.Point{c[0] + w, c[1] + h}}, 15)
-	sql := tileSQL([]*table{tableByName["buildings"]}, false)
+	sql := tileSQL([]*table{tableByName["buildings"]}, false, "")
 	sql = strings.Replace(sql, "ST_AsMVTGeom(geom_3857,", "ST_AsMVTGeom(ST_Transform(geom, 3857),", 1)
 	sql = strings.Replace(sql, "WHERE geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096)",
 		"WHERE geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326)", 1)
