@@ -272,11 +272,22 @@ func TestAFilterIsRefusedBySourcesThatCannotFilter(t *testing.T) {
 // the residential buildings of four floors or more (Match on every candidate, before the
 // encoder): compare its ns/op with BenchmarkMemoryTileZ15's.
 func BenchmarkMemoryFilteredTileZ15(b *testing.B) {
+	benchmarkMemoryFilteredTile(b, 15, "use = 'residential' AND floors >= 4")
+}
+
+// BenchmarkMemoryFilteredTileZ15KeepingAll is BenchmarkMemoryFilteredTileZ15 with a filter
+// every building passes: the cost of Match alone, the same features encoded as in
+// BenchmarkMemoryTileZ15.
+func BenchmarkMemoryFilteredTileZ15KeepingAll(b *testing.B) {
+	benchmarkMemoryFilteredTile(b, 15, "floors >= 0 OR floors IS NULL")
+}
+
+func benchmarkMemoryFilteredTile(b *testing.B, z maptile.Zoom, text string) {
 	l := mustLayer(b, "buildings")
-	f := checkedFilter(b, l, "use = 'residential' AND floors >= 4")
+	f := checkedFilter(b, l, text)
 	c := benchCity()
 	src := NewMemorySource(citymodel.Fixed(c))
-	benchmarkMemoryTiles(b, src, c, 15, func(ctx context.Context, t maptile.Tile) ([]byte, error) {
+	benchmarkMemoryTiles(b, src, c, z, func(ctx context.Context, t maptile.Tile) ([]byte, error) {
 		return src.FilteredTile(ctx, t, l, f)
 	})
 }
