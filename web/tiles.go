@@ -25,7 +25,8 @@ import (
 
 // Vector tiles of the base layers: GET /tiles/{layers}/{z}/{x}/{y}.mvt (.pbf) and TileJSON at
 // GET /tiles/{layers}.json. {layers} is one layer or a comma-separated list made into one
-// tile of several MVT layers.
+// tile of several MVT layers. ?filter= (CQL2, tileFilter) keeps a one-layer tile's features
+// that the filter selects.
 
 const mvtContentType = "application/vnd.mapbox-vector-tile"
 
