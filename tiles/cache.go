@@ -16,15 +16,20 @@ import (
 type Key struct {
 	Source  string // which source made it: "postgis", "memory", "scenario:{id}@{version}"...
 	Layers  string // the layer names, comma-joined, in canonical order (catalog, then extra layers), whatever the order requested
+	Filter  string // the canonical text of the filter of a filtered tile (cql2.Filter.String); "" for none
 	Tile    maptile.Tile
 	Version uint64
 }
 
 func (k Key) String() string {
-	b := make([]byte, 0, len(k.Source)+len(k.Layers)+40)
+	b := make([]byte, 0, len(k.Source)+len(k.Layers)+len(k.Filter)+41)
 	b = append(b, k.Source...)
 	b = append(b, '|')
 	b = append(b, k.Layers...)
+	if k.Filter != "" {
+		b = append(b, '?')
+		b = append(b, k.Filter...)
+	}
 	b = append(b, '|')
 	b = strconv.AppendUint(b, uint64(k.Tile.Z), 10)
 	b = append(b, '/')
@@ -126,7 +131,7 @@ func (c *Cache) lookup(key Key) (*Tile, bool) {
 }
 
 func (c *Cache) add(key Key, t *Tile) {
-	size := t.size() + int64(len(key.Source)+len(key.Layers)) + entryOverhead
+	size := t.size() + int64(len(key.Source)+len(key.Layers)+len(key.Filter)) + entryOverhead
 	if size > c.budget {
 		return // would push out everything else
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/citymodel"
+	"github.com/citytwin/citytwin/cql2"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
@@ -19,7 +20,10 @@ type MemorySource struct {
 	fields atomic.Pointer[fieldCache] // of the model last served (fields.go)
 }
 
-var _ layers.Source = (*MemorySource)(nil)
+var (
+	_ layers.Source  = (*MemorySource)(nil)
+	_ FilteredSource = (*MemorySource)(nil)
+)
 
 // NewMemorySource returns a source over the live model: each tile reads whichever model is
 // current, so the model can be swapped while serving. While none is loaded, Tile returns
@@ -30,6 +34,20 @@ func NewMemorySource(model *citymodel.Model) *MemorySource {
 
 // Tile implements layers.Source.
 func (m *MemorySource) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([]byte, error) {
+	return m.tile(ctx, t, ls, nil)
+}
+
+// FilteredTile implements FilteredSource: the index query's candidates that the filter does
+// not select are dropped before the encoder's steps (cql2.Filter.Match reads the feature's
+// public fields and WGS84 geometry, with PostGIS's three-valued logic), so the encoder
+// projects and clips only the features kept.
+func (m *MemorySource) FilteredTile(ctx context.Context, t maptile.Tile, l *layers.Layer, f *cql2.Filter) ([]byte, error) {
+	return m.tile(ctx, t, []*layers.Layer{l}, f)
+}
+
+// tile makes the tile of the layers ls, keeping only the features f selects when f is not
+// nil.
+func (m *MemorySource) tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer, f *cql2.Filter) ([]byte, error) {
 	c, err := m.model.Current()
 	if err != nil {
 		return nil, err
@@ -51,7 +69,9 @@ func (m *MemorySource) Tile(ctx context.Context, t maptile.Tile, ls []*layers.La
 		}
 		found := b.sel[:0]
 		ix.SearchWGS84(q, func(it *spatial.Item) bool {
-			found = append(found, it.Feature)
+			if f == nil || f.Match(*it.Feature) {
+				found = append(found, it.Feature)
+			}
 			return true
 		})
 		b.sel = found

@@ -175,10 +175,18 @@ var benchCity = sync.OnceValue(func() *spatial.City {
 func benchmarkMemoryTile(b *testing.B, z maptile.Zoom) {
 	c := benchCity()
 	src := NewMemorySource(citymodel.Fixed(c))
-	ts := coveringTiles(c.Bound, z)
 	ls := []*layers.Layer{mustLayer(b, "buildings")}
+	benchmarkMemoryTiles(b, src, c, z, func(ctx context.Context, t maptile.Tile) ([]byte, error) {
+		return src.Tile(ctx, t, ls)
+	})
+}
+
+// benchmarkMemoryTiles cuts the tiles of zoom z over the city c with cut, one in each
+// operation, once src has typed the city's fields.
+func benchmarkMemoryTiles(b *testing.B, src *MemorySource, c *spatial.City, z maptile.Zoom, cut func(context.Context, maptile.Tile) ([]byte, error)) {
+	ts := coveringTiles(c.Bound, z)
 	ctx := context.Background()
-	if _, err := src.Tile(ctx, ts[0], ls); err != nil {
+	if _, err := cut(ctx, ts[0]); err != nil {
 		b.Fatal(err)
 	}
 	waitForFields(b, src, c)
@@ -187,7 +195,7 @@ func benchmarkMemoryTile(b *testing.B, z maptile.Zoom) {
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		out, err := src.Tile(ctx, ts[i%len(ts)], ls)
+		out, err := cut(ctx, ts[i%len(ts)])
 		if err != nil {
 			b.Fatal(err)
 		}

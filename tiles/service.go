@@ -5,12 +5,15 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"hash/crc32"
 	"strings"
 	"sync"
 
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/cql2"
 	"github.com/citytwin/citytwin/layers"
 )
 
@@ -18,9 +21,12 @@ import (
 type Tile struct {
 	// Data is the uncompressed MVT; empty when no feature meets the tile.
 	Data []byte
-	// ETag is a strong validator of Data, quoted: a hash of the bytes, so every server making
-	// the same bytes gives the same tag.
+	// ETag is a strong validator of Data, quoted: a hash of the bytes (and of the canonical
+	// text of the filter that selected the features, for a filtered tile), so every server
+	// making the same bytes for the same filter gives the same tag.
 	ETag string
+
+	filter string // the canonical filter text hashed into the ETags; "" unfiltered
 
 	gzipOnce sync.Once
 	gzip     []byte
@@ -36,7 +42,15 @@ const gzipLevel = gzip.BestSpeed
 
 // NewTile wraps tile bytes with their ETag.
 func NewTile(data []byte) *Tile {
-	return &Tile{Data: data, ETag: etag(data, "")}
+	return &Tile{Data: data, ETag: etag(data, "", "")}
+}
+
+// newFilteredTile wraps the bytes of a tile made under a filter: its ETags hash the filter's
+// canonical text (cql2.Filter.String) after the bytes, so that the tiles of two filters
+// never share a validator, even when their bytes agree (two filters that select nothing in
+// the tile), while two spellings of one filter share it.
+func newFilteredTile(data []byte, filter string) *Tile {
+	return &Tile{Data: data, ETag: etag(data, filter, ""), filter: filter}
 }
 
 // Gzip returns the tile compressed with gzip and the strong ETag of that representation
@@ -48,13 +62,13 @@ func (t *Tile) Gzip() ([]byte, string) {
 			return
 		}
 		t.gzip = Gzip(t.Data)
-		t.gzipETag = etag(t.Data, "-gzip")
+		t.gzipETag = etag(t.Data, t.filter, "-gzip")
 	})
 	return t.gzip, t.gzipETag
 }
 
 func (t *Tile) size() int64 {
-	return int64(len(t.Data) + len(t.gzip) + len(t.ETag) + len(t.gzipETag))
+	return int64(len(t.Data) + len(t.gzip) + len(t.ETag) + len(t.gzipETag) + len(t.filter))
 }
 
 var gzipWriters = sync.Pool{New: func() any {
@@ -76,11 +90,16 @@ func Gzip(b []byte) []byte {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// etag hashes b into a quoted strong entity tag: two CRC-32s of different polynomials (both
-// computed in hardware) make 64 bits, plenty to tell apart the versions of one URL.
-func etag(b []byte, suffix string) string {
+// etag hashes b, then salt, into a quoted strong entity tag: two CRC-32s of different
+// polynomials (both computed in hardware) make 64 bits, plenty to tell apart the versions of
+// one URL. An empty salt leaves the tag of b alone.
+func etag(b []byte, salt, suffix string) string {
 	var h [8]byte
 	a, c := crc32.ChecksumIEEE(b), crc32.Checksum(b, castagnoli)
+	if salt != "" {
+		a = crc32.Update(a, crc32.IEEETable, []byte(salt))
+		c = crc32.Update(c, castagnoli, []byte(salt))
+	}
 	for i := range 4 {
 		h[i] = byte(a >> (24 - 8*i))
 		h[4+i] = byte(c >> (24 - 8*i))
@@ -140,6 +159,50 @@ func (s *Service) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) 
 			return nil, err
 		}
 		tile := NewTile(data)
+		if cached {
+			tile.Gzip()
+		}
+		return tile, nil
+	}
+	if s.abandon {
+		return s.cache.GetOrAbandon(ctx, key, compute)
+	}
+	return s.cache.Get(ctx, key, compute)
+}
+
+// FilteredSource makes tiles of one layer that keep only the features a CQL2 filter, checked
+// against that layer's queryables (cql2.QueryablesOf), selects: the memory source and the
+// PostGIS store implement it. The tile is otherwise the layer's tile of Source.Tile: a
+// feature is in the filtered tile exactly when it is in the unfiltered one and the filter
+// is true for it.
+type FilteredSource interface {
+	FilteredTile(ctx context.Context, t maptile.Tile, l *layers.Layer, f *cql2.Filter) ([]byte, error)
+}
+
+// ErrFilterUnsupported is the error of FilteredTile on a service whose source cannot filter.
+var ErrFilterUnsupported = errors.New("this tile source does not filter features")
+
+// FilteredTile returns tile t of the layer l with only the features the filter selects (f
+// checked against l's queryables; nil: every feature, as Tile), from the cache when it holds
+// it. The cache keys it by the filter's canonical text, so spellings of one filter that
+// normalise to the same text share one entry, and its ETag hashes that text too.
+func (s *Service) FilteredTile(ctx context.Context, t maptile.Tile, l *layers.Layer, f *cql2.Filter) (*Tile, error) {
+	if f == nil {
+		return s.Tile(ctx, t, []*layers.Layer{l})
+	}
+	fs, ok := s.source.(FilteredSource)
+	if !ok {
+		return nil, fmt.Errorf("tiles of %s: %w", s.name, ErrFilterUnsupported)
+	}
+	text := f.String()
+	key := Key{Source: s.name, Layers: l.Name, Filter: text, Tile: t, Version: s.version()}
+	cached := s.cache.Enabled()
+	compute := func(ctx context.Context) (*Tile, error) {
+		data, err := fs.FilteredTile(ctx, t, l, f)
+		if err != nil {
+			return nil, err
+		}
+		tile := newFilteredTile(data, text)
 		if cached {
 			tile.Gzip()
 		}

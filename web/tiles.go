@@ -3,7 +3,10 @@ package web
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,13 +18,15 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/cql2"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/tiles"
 )
 
 // Vector tiles of the base layers: GET /tiles/{layers}/{z}/{x}/{y}.mvt (.pbf) and TileJSON at
 // GET /tiles/{layers}.json. {layers} is one layer or a comma-separated list made into one
-// tile of several MVT layers.
+// tile of several MVT layers. ?filter= (CQL2, tileFilter) keeps a one-layer tile's features
+// that the filter selects.
 
 const mvtContentType = "application/vnd.mapbox-vector-tile"
 
@@ -88,6 +93,12 @@ func (s *Server) MemoryTiles() *tiles.MemorySource { return s.tileState.memory }
 // 200 with an empty body: MapLibre, OpenLayers and Leaflet treat both as an empty tile, and
 // 204 says plainly in logs and CDN statistics that there is nothing there.
 func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("filter") {
+		if _, ok := s.opts.TileFiles[mux.Vars(r)["layers"]]; ok {
+			s.writeErr(w, r, badParam("filter", "invalid_parameter", errors.New("a tile file's tiles are made already: they cannot be filtered")))
+			return
+		}
+	}
 	if s.tileFile(w, r) {
 		return
 	}
@@ -99,9 +110,24 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveTile answers with the tile t of the layers ls, through the tile service and its
-// cache; the OGC API tiles (ogctiles.go) are served by it too.
+// cache; the OGC API tiles (ogctiles.go) are served by it too. With ?filter= (tileFilter)
+// the tile keeps only the features the filter selects, cached under the filter's canonical
+// text.
 func (s *Server) serveTile(w http.ResponseWriter, r *http.Request, ls []*layers.Layer, t maptile.Tile) {
-	tile, err := s.tileState.service.Tile(r.Context(), t, ls)
+	f, err := s.tileFilter(r.URL.Query(), ls)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	var tile *tiles.Tile
+	if f == nil {
+		tile, err = s.tileState.service.Tile(r.Context(), t, ls)
+	} else {
+		tile, err = s.tileState.service.FilteredTile(r.Context(), t, ls[0], f)
+		if errors.Is(err, tiles.ErrFilterUnsupported) {
+			err = badParam("filter", "invalid_parameter", err)
+		}
+	}
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
@@ -113,6 +139,53 @@ func (s *Server) serveTile(w http.ResponseWriter, r *http.Request, ls []*layers.
 	})
 }
 
+// MaxTileFilter is the longest filter a tile request may carry, in bytes: enough for any
+// filter a map's controls make, and a bound on what one request makes the server parse,
+// check, match and keep in the cache key.
+const MaxTileFilter = 4 << 10
+
+// tileFilter reads the filter of a tile or TileJSON request: filter in filter-lang (cql2-text,
+// the default, or cql2-json; filter-crs, if given, CRS84), parsed and checked as the OGC API
+// items route does (parseFilter; errors 400 "invalid_filter" with the line and column),
+// against the queryables of the tile's one layer (cql2.QueryablesOf: restricted fields are
+// unknown properties). nil without a filter.
+//
+// A filter needs a tile of one base layer: a filter names one layer's properties, and
+// the layers of a composite tile have different ones, so a filter with several layers is
+// 400 rather than a guess at which layer it meant; an extra layer (PostGIS tables
+// published as they are) cannot be filtered.
+func (s *Server) tileFilter(q url.Values, ls []*layers.Layer) (*cql2.Filter, error) {
+	text := q.Get("filter")
+	if text == "" {
+		if q.Has("filter-lang") {
+			return nil, badParam("filter-lang", "invalid_parameter", errors.New("filter-lang without a filter"))
+		}
+		return nil, nil
+	}
+	if len(text) > MaxTileFilter {
+		return nil, badParam("filter", "invalid_filter", fmt.Errorf("the filter is %d bytes long; a tile's filter has at most %d", len(text), MaxTileFilter))
+	}
+	if v := q.Get("filter-crs"); v != "" && v != crs84 {
+		return nil, badParam("filter-crs", "invalid_parameter", fmt.Errorf("%q is not supported; the only CRS is %s", v, crs84))
+	}
+	if len(ls) != 1 {
+		return nil, badParam("filter", "invalid_parameter", fmt.Errorf("a filter applies to a tile of one layer, and this tile has %d (%s): ask for each layer's tile with its own filter", len(ls), layerNames(ls)))
+	}
+	l := ls[0]
+	if s.opts.Published.Extra(l.Name) != nil {
+		return nil, badParam("filter", "invalid_parameter", fmt.Errorf("%s is an extra layer: filters apply to the base layers", l.Name))
+	}
+	e, err := parseFilter(text, q.Get("filter-lang"))
+	if err != nil {
+		return nil, err
+	}
+	f, err := cql2.Check(e, cql2.QueryablesOf(l))
+	if err != nil {
+		return nil, badParam("filter", "invalid_filter", err)
+	}
+	return f, nil
+}
+
 // badTilePath answers paths under /tiles/ that are not a tile or a TileJSON.
 func (s *Server) badTilePath(w http.ResponseWriter, r *http.Request) {
 	writeFieldError(w, http.StatusBadRequest, "bad_tile",
@@ -121,7 +194,8 @@ func (s *Server) badTilePath(w http.ResponseWriter, r *http.Request) {
 
 // tileJSON serves GET|HEAD /tiles/{layers}.json: TileJSON 3.0.0 of the layers' tiles, with the
 // tile URL built from the address the client used (X-Forwarded-Proto, -Host and -Prefix
-// honoured with Options.TrustProxy, for a server behind a proxy).
+// honoured with Options.TrustProxy, for a server behind a proxy). With ?filter= (checked as
+// for a tile) the tile URL carries the filter's canonical text.
 func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
 	if s.tileFile(w, r) {
 		return
@@ -130,8 +204,19 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	f, err := s.tileFilter(r.URL.Query(), ls)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
 	names := layerNames(ls)
-	tj := tiles.NewTileJSON("citytwin "+names, tileURLTemplate(requestBaseURL(r), names), ls, s.layersBound(ls))
+	tileURL := tileURLTemplate(requestBaseURL(r), names)
+	if f != nil {
+		// The canonical text, in the default language: every spelling of one filter gives
+		// one tile URL, hence one entry in the server's and in shared caches.
+		tileURL += "?" + url.Values{"filter": {f.String()}}.Encode()
+	}
+	tj := tiles.NewTileJSON("citytwin "+names, tileURL, ls, s.layersBound(ls))
 	tj.Attribution = s.attribution(ls)
 	body, err := marshalJSON(tj)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/cql2"
 	"github.com/citytwin/citytwin/layers"
 )
 
@@ -151,16 +152,33 @@ func benchCity(b *testing.B) (*Store, orb.Bound) {
 // width and height, where every tile is full), one after another in each operation, and
 // reports the mean and largest tile size.
 func benchTiles(b *testing.B, z maptile.Zoom, names ...string) {
+	benchFilteredTiles(b, z, "", names...)
+}
+
+// benchFilteredTiles is benchTiles with a CQL2 filter ("": none) on the one layer named.
+func benchFilteredTiles(b *testing.B, z maptile.Zoom, filter string, names ...string) {
 	s, bound := benchCity(b)
 	c := bound.Center()
 	w, h := (bound.Max[0]-bound.Min[0])/8, (bound.Max[1]-bound.Min[1])/8
 	tiles := tilesOver(orb.Bound{Min: orb.Point{c[0] - w, c[1] - h}, Max: orb.Point{c[0] + w, c[1] + h}}, z)
 	ls := catalogLayers(b, names...)
+	cut := func(ctx context.Context, t maptile.Tile) ([]byte, error) { return s.Tile(ctx, t, ls) }
+	if filter != "" {
+		e, err := cql2.Parse(filter)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := cql2.Check(e, cql2.QueryablesOf(ls[0]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cut = func(ctx context.Context, t maptile.Tile) ([]byte, error) { return s.FilteredTile(ctx, t, ls[0], f) }
+	}
 	ctx := context.Background()
 	var total, largest int
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		mvt, err := s.Tile(ctx, tiles[i%len(tiles)], ls)
+		mvt, err := cut(ctx, tiles[i%len(tiles)])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -171,7 +189,7 @@ func benchTiles(b *testing.B, z maptile.Zoom, names ...string) {
 	// What the web layer sends: the largest tile gzipped.
 	var gz int
 	for _, t := range tiles {
-		mvt, err := s.Tile(ctx, t, ls)
+		mvt, err := cut(ctx, t)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -194,6 +212,20 @@ func gzipSize(b []byte) int {
 // BenchmarkTileZ15 cuts buildings tiles at zoom 15 (about 800 buildings each).
 func BenchmarkTileZ15(b *testing.B) { benchTiles(b, 15, "buildings") }
 
+// BenchmarkFilteredTileZ15 cuts the tiles of BenchmarkTileZ15 keeping the residential
+// buildings of four floors or more (the filter's condition in the statement's WHERE):
+// compare its ns/op with BenchmarkTileZ15's.
+func BenchmarkFilteredTileZ15(b *testing.B) {
+	benchFilteredTiles(b, 15, "use = 'residential' AND floors >= 4", "buildings")
+}
+
+// BenchmarkFilteredTileZ15KeepingAll is BenchmarkFilteredTileZ15 with a filter every
+// building passes: the cost of the condition alone, the same features encoded as in
+// BenchmarkTileZ15.
+func BenchmarkFilteredTileZ15KeepingAll(b *testing.B) {
+	benchFilteredTiles(b, 15, "floors >= 0 OR floors IS NULL", "buildings")
+}
+
 // BenchmarkTileZ15AllLayers cuts composite tiles of every layer at zoom 15.
 func BenchmarkTileZ15AllLayers(b *testing.B) { benchTiles(b, 15, layers.Names()...) }
 
@@ -214,7 +246,7 @@ func BenchmarkTileZ15TransformPerRequest(b *testing.B) {
 	c := bound.Center()
 	w, h := (bound.Max[0]-bound.Min[0])/8, (bound.Max[1]-bound.Min[1])/8
 	tiles := tilesOver(orb.Bound{Min: orb.Point{c[0] - w, c[1] - h}, Max: orb.Point{c[0] + w, c[1] + h}}, 15)
-	sql := tileSQL([]*table{tableByName["buildings"]}, false)
+	sql := tileSQL([]*table{tableByName["buildings"]}, false, "")
 	sql = strings.Replace(sql, "ST_AsMVTGeom(geom_3857,", "ST_AsMVTGeom(ST_Transform(geom, 3857),", 1)
 	sql = strings.Replace(sql, "WHERE geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096)",
 		"WHERE geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326)", 1)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/citytwin/citytwin/cql2"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
@@ -59,6 +60,26 @@ func PixelSize(z int) float64 {
 // geometry, clipped to the buffered tile, is empty (only its bounding box met the tile), or a
 // polygon snapped to the 4096-unit tile grid has no area left.
 func (s *Store) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([]byte, error) {
+	return s.tile(ctx, t, ls, nil)
+}
+
+// FilteredTile is Tile of the base layer l keeping only the features a CQL2 filter selects
+// (f checked against l's queryables, cql2.QueryablesOf; nil: every feature): the filter's
+// condition (cql2.Filter.SQL) joins the WHERE of the layer's CTE, its values as parameters
+// numbered after the tile's own ($4 on, or $6 on when the statement thins), so no text of
+// the request reaches the SQL. It implements tiles.FilteredSource.
+//
+// A filtered statement is not kept among the tileStatement ones: its text differs with the
+// filter's shape (the literals are parameters, but the operators, properties and number of
+// values are in the text), which a client chooses freely, so keeping them would let
+// filters push the unfiltered statements out. Building it is a few microseconds of string
+// building; the same shape gives the same text, so pgx's per-connection cache of prepared
+// statements (an LRU of its own) still prepares it once per connection.
+func (s *Store) FilteredTile(ctx context.Context, t maptile.Tile, l *layers.Layer, f *cql2.Filter) ([]byte, error) {
+	return s.tile(ctx, t, []*layers.Layer{l}, f)
+}
+
+func (s *Store) tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer, f *cql2.Filter) ([]byte, error) {
 	if !t.Valid() || t.Z > 30 {
 		return nil, fmt.Errorf("tile %d/%d/%d does not exist", t.Z, t.X, t.Y)
 	}
@@ -69,6 +90,9 @@ func (s *Store) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([
 		tb, err := s.lookupTable(l.Name)
 		if err != nil {
 			return nil, err
+		}
+		if f != nil && tb.extra != nil {
+			return nil, fmt.Errorf("tile %d/%d/%d of %s: filters apply to base layers only", t.Z, t.X, t.Y, l.Name)
 		}
 		// The zoom range is the caller's: the catalog's, or the one a city's configuration
 		// gives the layer (layers.Published), as the memory source reads it.
@@ -92,8 +116,19 @@ func (s *Store) Tile(ctx context.Context, t maptile.Tile, ls []*layers.Layer) ([
 	if thin {
 		args = append(args, PixelSize(z), layers.ThinPixels*PixelSize(z))
 	}
+	var sql string
+	if f == nil {
+		sql = s.tileStatement(active, thin)
+	} else {
+		where, fargs, err := filterSQL(f, len(args)+1)
+		if err != nil {
+			return nil, fmt.Errorf("tile %d/%d/%d: %w", t.Z, t.X, t.Y, err)
+		}
+		sql = tileSQL(active, thin, where)
+		args = append(args, fargs...)
+	}
 	var mvt []byte
-	if err := s.pool.QueryRow(ctx, s.tileStatement(active, thin), args...).Scan(&mvt); err != nil {
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&mvt); err != nil {
 		return nil, fmt.Errorf("tile %d/%d/%d: %w", t.Z, t.X, t.Y, err)
 	}
 	return mvt, nil
@@ -143,7 +178,7 @@ func (s *Store) tileStatement(ts []*table, thin bool) string {
 	if ok {
 		return sql
 	}
-	sql = tileSQL(ts, thin)
+	sql = tileSQL(ts, thin, "")
 	s.tileMu.Lock()
 	if _, ok := s.tileSQL[key]; !ok && len(s.tileSQL) >= maxTileStatements {
 		for k := range s.tileSQL { // an arbitrary one: map order is random
@@ -157,7 +192,9 @@ func (s *Store) tileStatement(ts []*table, thin bool) string {
 }
 
 // tileSQL writes the statement of one tile: $1, $2, $3 are z, x, y and, when thin, $4 is
-// the tolerance (PixelSize(z)) and $5 the smallest envelope side kept. For each layer a CTE
+// the tolerance (PixelSize(z)) and $5 the smallest envelope side kept; where, unless empty,
+// is a further condition on the rows of every base layer's CTE (a filter's, whose parameters
+// follow those). For each layer a CTE
 // selects the features whose stored Web
 // Mercator geometry meets the tile with its buffer (through the GiST index on geom_3857),
 // with the id, the public columns and the geometry in tile coordinates; then ST_AsMVT makes
@@ -179,7 +216,7 @@ func (s *Store) tileStatement(ts []*table, thin bool) string {
 // only met the tile's buffer by its bounding box, or collapsed); ST_AsMVT skips such rows.
 // Filtering them out in SQL instead ("WHERE geom IS NOT NULL") makes PostgreSQL compute
 // ST_AsMVTGeom twice per feature, since the CTE is inlined: 30 % slower.
-func tileSQL(ts []*table, thin bool) string {
+func tileSQL(ts []*table, thin bool, where string) string {
 	var b strings.Builder
 	b.WriteString("WITH\n")
 	for i, t := range ts {
@@ -210,6 +247,9 @@ func tileSQL(ts []*table, thin bool) string {
 		fmt.Fprintf(&b, "  WHERE geom_3857 && ST_TileEnvelope($1, $2, $3, margin => %d.0 / %d)\n", TileBuffer, TileExtent)
 		if simplify {
 			b.WriteString("    AND (ST_XMax(geom_3857) - ST_XMin(geom_3857) >= $5 OR ST_YMax(geom_3857) - ST_YMin(geom_3857) >= $5)\n")
+		}
+		if where != "" {
+			fmt.Fprintf(&b, "    AND %s\n", where)
 		}
 		b.WriteString(")")
 	}
