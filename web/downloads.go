@@ -57,8 +57,8 @@ var downloadFormats = []downloadFormat{
 }
 
 // downloadPage is how many features a page of the PostGIS feature source holds while a
-// download reads a layer.
-const downloadPage = 5000
+// download reads a layer (a variable: tests page through the demo city in smaller pages).
+var downloadPage = 5000
 
 // download: GET /downloads/{layer}.{format}.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
