@@ -373,6 +373,9 @@ const en = {
   'docs.gis.license': 'Open Database License (ODbL) 1.0',
   'docs.gis.dcat': 'The downloads, tiles and OGC API collections of every layer are described in a DCAT-AP catalogue for open-data portals:',
   'docs.gis.layer': 'Layer',
+  'docs.gis.url.ogc': 'OGC API URL',
+  'docs.gis.url.tiles': 'Vector tile URL',
+  'docs.gis.url.style': 'Style URL',
 };
 
 const ro = {
@@ -744,6 +747,9 @@ const ro = {
   'docs.gis.license': 'Open Database License (ODbL) 1.0',
   'docs.gis.dcat': 'Descărcările, dalele și colecțiile OGC API ale fiecărui strat sunt descrise într-un catalog DCAT-AP pentru portalurile de date deschise:',
   'docs.gis.layer': 'Strat',
+  'docs.gis.url.ogc': 'Adresa OGC API',
+  'docs.gis.url.tiles': 'Adresa dalelor vectoriale',
+  'docs.gis.url.style': 'Adresa stilului',
 };
 
 export const dictionaries = { en, ro };
