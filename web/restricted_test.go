@@ -336,6 +336,14 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 
 	ogc := f.ogcSamples(t)
 
+	var downloads []string
+	for _, l := range layers.All() {
+		for _, d := range downloadFormats {
+			downloads = append(downloads, "/downloads/"+l.Name+"."+d.ext)
+		}
+	}
+	downloads = append(downloads, "/downloads/nope.csv", "/downloads/parcels,buildings.gpkg")
+
 	run := "/api/scenarios/{sid}/runs/{rid}"
 	out := map[string][]string{
 		"GET /metrics":     {"/metrics"},
@@ -375,6 +383,8 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"GET /api/scenarios/{id}/runs/{rid}/export.csv":          {run + "/export.csv"},
 		"GET /api/scenarios/{id}/runs/{rid}/export.geojson":      {run + "/export.geojson"},
 		"GET /api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt": variantTiles,
+		"GET /downloads/{layer}.{format}":                        downloads,
+		"GET /catalog.dcat.jsonld":                               {"/catalog.dcat.jsonld"},
 	}
 	for k, v := range ogc {
 		out[k] = v

@@ -83,6 +83,11 @@ func (s *Server) routes() *mux.Router {
 	get("/ogc/tileMatrixSets", s.ogcTileMatrixSets)
 	get("/ogc/tileMatrixSets/{tileMatrixSetId}", s.ogcTileMatrixSet)
 
+	// Open data: each public layer as a file, and the DCAT-AP catalogue of them (downloads.go,
+	// dcat.go).
+	get("/downloads/{layer}.{format:geojson|csv|gpkg}", s.download)
+	get("/catalog.dcat.jsonld", s.dcatCatalog)
+
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
 	})

@@ -92,6 +92,7 @@ type Server struct {
 
 	tileState tileState // tiles.go
 	health    dbHealth  // health.go
+	dataSeen  dataSeen  // dcat.go
 }
 
 // New returns a server that answers /healthz at once and the rest once the model is loaded.

@@ -6,7 +6,7 @@ import { FIELDS } from './thematic.js';
 initLangSwitch();
 
 const PLACEHOLDER = 'https://citytwin.example';
-for (const code of document.querySelectorAll('pre code')) {
+for (const code of document.querySelectorAll('pre code, code[data-origin]')) {
   code.textContent = code.textContent.replaceAll(PLACEHOLDER, location.origin);
 }
 
@@ -56,3 +56,47 @@ function layerTable() {
 }
 layerTable();
 onLangChange(layerTable);
+
+// The downloads of each layer: GeoJSON, CSV and GeoPackage links, each named with its layer
+// for screen readers.
+const FORMATS = [['geojson', 'GeoJSON'], ['csv', 'CSV'], ['gpkg', 'GeoPackage']];
+function downloadTable() {
+  const table = document.createElement('table');
+  const cap = document.createElement('caption');
+  cap.className = 'visually-hidden';
+  cap.textContent = t('docs.gis.downloads');
+  const head = document.createElement('thead');
+  const hr = document.createElement('tr');
+  for (const text of [t('docs.gis.layer'), ...FORMATS.map(([, name]) => name)]) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = text;
+    hr.append(th);
+  }
+  head.append(hr);
+  const body = document.createElement('tbody');
+  for (const layer of Object.keys(FIELDS)) {
+    const tr = document.createElement('tr');
+    const name = document.createElement('th');
+    name.scope = 'row';
+    name.textContent = t(`layer.${layer}`);
+    tr.append(name);
+    for (const [ext, format] of FORMATS) {
+      const td = document.createElement('td');
+      const a = document.createElement('a');
+      a.href = `/downloads/${layer}.${ext}`;
+      a.setAttribute('download', '');
+      const hidden = document.createElement('span');
+      hidden.className = 'visually-hidden';
+      hidden.textContent = `${t(`layer.${layer}`)}, `;
+      a.append(hidden, format);
+      td.append(a);
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  table.append(cap, head, body);
+  document.getElementById('download-table').replaceChildren(table);
+}
+downloadTable();
+onLangChange(downloadTable);
