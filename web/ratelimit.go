@@ -22,7 +22,8 @@ import (
 // Tiles have their own limit because a map asks for dozens at once and most are answered
 // from caches (this server's, the browser's, a CDN's); the API's lookups, writes and
 // scenario runs cost more. The scenario variant tiles under /api/ and the OGC API tiles under
-// /ogc/ count as tiles; the rest of /ogc/ (feature queries) counts as the API.
+// /ogc/ count as tiles; the rest of /ogc/ (feature queries) and the open-data downloads count
+// as the API.
 
 // RateLimit is a token bucket: Rate requests a second on average, Burst at once. A zero
 // Rate turns the limit off.
@@ -79,7 +80,7 @@ func rateClass(path string) string {
 		return "tile"
 	case (strings.HasPrefix(path, "/api/scenarios/") || strings.HasPrefix(path, "/ogc/")) && strings.Contains(path, "/tiles/"):
 		return "tile"
-	case strings.HasPrefix(path, "/api/"), path == "/ogc", strings.HasPrefix(path, "/ogc/"):
+	case strings.HasPrefix(path, "/api/"), path == "/ogc", strings.HasPrefix(path, "/ogc/"), strings.HasPrefix(path, "/downloads/"):
 		return "api"
 	}
 	return ""

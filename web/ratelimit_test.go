@@ -97,9 +97,9 @@ func TestRateLimitVariantTilesCountAsTiles(t *testing.T) {
 	spend(t, h, 2, nearestPath, "192.0.2.1:1000", plannerToken)
 }
 
-// OGC API tiles share the tile limit and its feature queries the API's: neither route family
-// is a way around the limits.
-func TestRateLimitOGCRoutesCountAsTilesAndAPI(t *testing.T) {
+// OGC API tiles share the tile limit, and its feature queries and the open-data downloads the
+// API's: no route family is a way around the limits.
+func TestRateLimitOGCAndDownloadsCountAsTilesAndAPI(t *testing.T) {
 	h := rateServer(t, false)
 	tile := "/ogc/collections/buildings/tiles/WebMercatorQuad/14/5743/9265"
 	spend(t, h, 4, tile, "192.0.2.1:1000", "")
@@ -107,6 +107,9 @@ func TestRateLimitOGCRoutesCountAsTilesAndAPI(t *testing.T) {
 	items := "/ogc/collections/buildings/items?limit=1"
 	spend(t, h, 2, items, "192.0.2.2:1000", "")
 	wantLimited(t, send(h, items, "192.0.2.2:1000", ""))
+	download := "/downloads/buildings.csv"
+	spend(t, h, 2, download, "192.0.2.3:1000", "")
+	wantLimited(t, send(h, download, "192.0.2.3:1000", ""))
 }
 
 func TestRateLimitForwardedFor(t *testing.T) {
