@@ -287,6 +287,9 @@ func (im *importer) commitAll(ctx context.Context, ordered <-chan *batch, p *pla
 		if b.err != nil {
 			return b.err
 		}
+		if im.opt.Progress != nil {
+			im.opt.Progress(sr.Name, sr.Read, sr.Records)
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
