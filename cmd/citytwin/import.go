@@ -79,6 +79,17 @@ func runImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if f.rejects != "" {
+		n := 0
+		for _, path := range files {
+			if !isCityTwinFile(path) {
+				n++
+			}
+		}
+		if n > 1 {
+			return fmt.Errorf("--rejects names one file for the rejects of one imported file; %d were given", n)
+		}
+	}
 	var store layers.Store
 	if !f.dryRun {
 		s, closeStore, err := openImportStore(ctx, *database, *dataDir)
