@@ -13,7 +13,6 @@ require (
 	github.com/prometheus/common v0.72.0
 	github.com/tidwall/rtree v1.10.0
 	github.com/twpayne/go-geom v1.7.0
-	github.com/twpayne/go-proj/v11 v11.1.0
 	golang.org/x/sync v0.24.0
 	golang.org/x/text v0.42.0
 	golang.org/x/time v0.16.0

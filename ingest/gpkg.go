@@ -26,6 +26,7 @@ type gpkgTable struct {
 	geomCol   string
 	geomType  string
 	pk        string
+	records   int
 	fields    []string
 	booleans  map[int]bool // field positions declared BOOLEAN
 	crs       crsSource
@@ -172,6 +173,10 @@ func (t *gpkgTable) start() error {
 	for _, f := range t.fields {
 		cols = append(cols, quoteIdent(f))
 	}
+	// The count first: the table's one connection then streams the rows.
+	if err := db.QueryRow("SELECT count(*) FROM " + quoteIdent(t.table)).Scan(&t.records); err != nil {
+		t.records = 0 // only for progress
+	}
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(t.table) + " ORDER BY 1"
 	if t.rows, err = db.Query(q); err != nil {
 		db.Close()
@@ -188,7 +193,7 @@ func (t *gpkgTable) start() error {
 func (t *gpkgTable) Info() SourceInfo {
 	return SourceInfo{
 		Name: t.table, Format: "GeoPackage", Encoding: "UTF-8 (SQLite)",
-		Geometry: gpkgGeometryType(t.geomType), Fields: append([]string(nil), t.fields...), FIDColumn: t.pk, crs: t.crs,
+		Geometry: gpkgGeometryType(t.geomType), Fields: append([]string(nil), t.fields...), FIDColumn: t.pk, Records: t.records, crs: t.crs,
 	}
 }
 

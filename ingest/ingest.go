@@ -48,6 +48,9 @@ type Options struct {
 	// CommaBelow writes Ş, ş, Ţ, ţ (cedilla, all that code page 1250 has) as the Romanian
 	// comma-below letters Ș, ș, Ț, ț.
 	CommaBelow bool
+	// Progress, when set, is called from Read's goroutine after every batch of records:
+	// the source, the records read of it, and how many it announced (0: unknown).
+	Progress func(source string, read, records int)
 }
 
 // Report says what an import read and what became of it.
@@ -74,6 +77,7 @@ type SourceReport struct {
 	Skipped                          string // why the source was not imported
 	Notes                            []string
 	Read, Accepted, Rejected         int
+	Records                          int // announced by the source; 0: unknown
 	Mapped                           []FieldMapping
 	Unmapped                         []string       // source fields no rule uses
 	Ignored                          []string       // source fields the mapping leaves out on purpose
@@ -184,7 +188,7 @@ func (im *importer) sourceMapping(name string) *SourceMapping {
 func (im *importer) source(ctx context.Context, s Source) error {
 	info := s.Info()
 	sr := &SourceReport{
-		Name: info.Name, Format: info.Format, Encoding: info.Encoding, Geometry: info.Geometry,
+		Name: info.Name, Format: info.Format, Encoding: info.Encoding, Geometry: info.Geometry, Records: info.Records,
 		OutOfRange: map[string]int{}, Repairs: map[string]int{}, Rejections: map[string]int{},
 	}
 	im.rep.Sources = append(im.rep.Sources, sr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -14,14 +15,19 @@ import (
 	"github.com/citytwin/citytwin/layers"
 )
 
-// Records are read by one goroutine, made features in batches by one worker a core (PROJ
-// dominates the time, ~1–3 µs a position for Stereo 70), and committed in source order by
-// the caller's goroutine, which alone touches the report, the ids and fn.
+// Records are read by one goroutine and made features in batches by one worker a core, in
+// two halves: before reprojection (id, geometry of the layer's type) and after it (repairs,
+// checks, attributes). Between them, each batch's positions go through one of the cs2cs
+// processes (one a core, batches dealt in turn; PROJ dominates the time, ~1–3 µs a position
+// for Stereo 70). The caller's goroutine commits the outcomes in source order and alone
+// touches the report, the ids and fn.
 const batchSize = 256
 
 // outcome is a record made a feature, or the reason it was not.
 type outcome struct {
 	rec     Record
+	id      int64
+	geom    orb.Geometry // the layer's geometry, until the feature is made
 	feature layers.Feature
 	reject  *rejection
 	repairs []string
@@ -36,35 +42,59 @@ type rejection struct {
 }
 
 type batch struct {
-	recs []Record
-	out  []outcome
-	err  error      // the source's error after recs
-	done chan error // closed (or sent the worker's error) when out is filled
+	recs    []Record
+	out     []outcome
+	err     error         // the source's error after recs
+	prepped chan struct{} // closed when out holds the records' geometries, unprojected
+	done    chan struct{} // closed when out is final
 }
 
 // stream reads a source through the workers and commits each outcome in order.
-func (im *importer) stream(ctx context.Context, s Source, p *plan, tr *transformer, sr *SourceReport) error {
-	ctx, cancel := context.WithCancel(ctx)
+func (im *importer) stream(parent context.Context, s Source, p *plan, tr *transformer, sr *SourceReport) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	var failOnce sync.Once
+	var failErr error
+	fail := func(err error) {
+		failOnce.Do(func() {
+			failErr = err
+			cancel()
+		})
+	}
 	workers := runtime.GOMAXPROCS(0)
-	trs := []*transformer{tr}
-	for len(trs) < workers {
-		c, err := tr.clone()
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrCRS, err)
+	var prs []*projector
+	if !tr.identity {
+		for range workers {
+			pr, err := tr.start(ctx)
+			if err != nil {
+				cancel()
+				for _, pr := range prs {
+					pr.close()
+				}
+				return fmt.Errorf("%w: %v", ErrCRS, err)
+			}
+			prs = append(prs, pr)
 		}
-		trs = append(trs, c)
 	}
 	jobs := make(chan *batch, workers)
 	ordered := make(chan *batch, 2*workers)
+	feeds := make([]chan *batch, len(prs))
+	for i := range feeds {
+		feeds[i] = make(chan *batch, 2)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // the reader
 		defer wg.Done()
 		defer close(jobs)
 		defer close(ordered)
-		for {
-			b := &batch{done: make(chan error, 1)}
+		defer func() {
+			for _, f := range feeds {
+				close(f)
+			}
+		}()
+		for n := 0; ; n++ {
+			b := &batch{prepped: make(chan struct{}), done: make(chan struct{})}
 			for len(b.recs) < batchSize {
 				rec, err := s.Next()
 				if err == io.EOF {
@@ -77,40 +107,167 @@ func (im *importer) stream(ctx context.Context, s Source, p *plan, tr *transform
 				b.recs = append(b.recs, rec)
 			}
 			last := len(b.recs) < batchSize
-			select {
-			case ordered <- b:
-			case <-ctx.Done():
-				return
+			for _, ch := range []chan *batch{ordered, jobs} {
+				select {
+				case ch <- b:
+				case <-ctx.Done():
+					return
+				}
 			}
-			select {
-			case jobs <- b:
-			case <-ctx.Done():
-				return
+			if len(feeds) > 0 {
+				select {
+				case feeds[n%len(feeds)] <- b:
+				case <-ctx.Done():
+					return
+				}
 			}
 			if last || b.err != nil {
 				return
 			}
 		}
 	}()
-	for _, wtr := range trs {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range jobs {
 				b.out = make([]outcome, len(b.recs))
 				for i, rec := range b.recs {
-					b.out[i] = im.prepare(rec, p, wtr)
+					b.out[i] = im.prepare(rec, p)
 				}
-				close(b.done)
+				close(b.prepped)
+				if tr.identity {
+					im.finishBatch(b, p)
+				}
 			}
 		}()
 	}
+	finishing := make(chan *batch, workers)
+	var drainers sync.WaitGroup
+	for i, pr := range prs {
+		drain := make(chan *batch, 2)
+		wg.Add(2)
+		drainers.Add(1)
+		go func() { // the feeder: positions to cs2cs
+			defer wg.Done()
+			defer close(drain)
+			defer pr.stdin.Close()
+			for b := range feeds[i] {
+				select {
+				case <-b.prepped:
+				case <-ctx.Done():
+					return
+				}
+				if err := pr.feed(b); err != nil {
+					fail(err)
+					return
+				}
+				select {
+				case drain <- b:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		go func() { // the drainer: WGS 84 positions back from cs2cs
+			defer wg.Done()
+			defer drainers.Done()
+			for b := range drain {
+				if err := pr.drain(b); err != nil {
+					fail(err)
+					return
+				}
+				select {
+				case finishing <- b:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err := pr.close(); err != nil {
+				fail(err)
+			}
+		}()
+	}
+	go func() {
+		drainers.Wait()
+		close(finishing)
+	}()
+	if !tr.identity {
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for b := range finishing {
+					im.finishBatch(b, p)
+				}
+			}()
+		}
+	}
 	err := im.commitAll(ctx, ordered, p, sr)
-	cancel()
-	for range ordered { // let the reader finish
+	if err != nil {
+		cancel()
+		for range ordered { // let the reader finish
+		}
 	}
 	wg.Wait()
+	if err == nil || errors.Is(err, context.Canceled) && parent.Err() == nil {
+		if failErr != nil {
+			return fmt.Errorf("reprojection: %w", failErr)
+		}
+	}
 	return err
+}
+
+// feed writes the positions of a batch's features to cs2cs.
+func (pr *projector) feed(b *batch) error {
+	for _, o := range b.out {
+		if o.reject != nil {
+			continue
+		}
+		if _, err := eachLine(o.geom, pr.write); err != nil {
+			return err
+		}
+	}
+	return pr.endBatch()
+}
+
+// drain reads a batch's positions back from cs2cs, into its features' geometries; a
+// feature with a position PROJ could not transform is rejected.
+func (pr *projector) drain(b *batch) error {
+	for i := range b.out {
+		o := &b.out[i]
+		if o.reject != nil {
+			continue
+		}
+		var bad error
+		g, err := eachLine(o.geom, func(ps []orb.Point) error {
+			err := pr.read(ps)
+			if errors.Is(err, errPosition) {
+				if bad == nil {
+					bad = err
+				}
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		o.geom = g
+		if bad != nil {
+			o.rejectAs("geometry", bad.Error(), nil)
+		}
+	}
+	return nil
+}
+
+func (im *importer) finishBatch(b *batch, p *plan) {
+	for i := range b.out {
+		if b.out[i].reject == nil {
+			im.finish(&b.out[i], p)
+		}
+	}
+	close(b.done)
 }
 
 func (im *importer) commitAll(ctx context.Context, ordered <-chan *batch, p *plan, sr *SourceReport) error {
@@ -130,6 +287,9 @@ func (im *importer) commitAll(ctx context.Context, ordered <-chan *batch, p *pla
 		if b.err != nil {
 			return b.err
 		}
+		if im.opt.Progress != nil {
+			im.opt.Progress(sr.Name, sr.Read, sr.Records)
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -137,26 +297,24 @@ func (im *importer) commitAll(ctx context.Context, ordered <-chan *batch, p *pla
 	return nil
 }
 
-// prepare makes one feature of a record: id, geometry (of the layer's type, reprojected,
-// repaired, checked), attributes (mapped, then checked by the catalog). It touches nothing
-// shared.
-func (im *importer) prepare(rec Record, p *plan, tr *transformer) (o outcome) {
+// prepare begins a feature of a record: its id and its geometry of the layer's type, still
+// in the source's CRS. It touches nothing shared.
+func (im *importer) prepare(rec Record, p *plan) (o outcome) {
 	o.rec = rec
-	reject := func(kind, reason string, id int64, g orb.Geometry) outcome {
-		o.reject = &rejection{kind: kind, reason: reason, id: id, geom: g}
-		return o
-	}
 	// The id first, so that every later reject can name it.
 	id := rec.FID
 	if p.id != "" {
 		n, err := featureID(rec.Attrs[p.id])
 		if err != nil {
-			return reject("id", fmt.Sprintf("id field %s: %v", p.id, err), 0, nil)
+			o.reject = &rejection{kind: "id", reason: fmt.Sprintf("id field %s: %v", p.id, err)}
+			return o
 		}
 		id = n
 	}
+	o.id = id
 	if id < 1 || id > 1<<53 {
-		return reject("id", fmt.Sprintf("id %d is not between 1 and 2^53", id), id, nil)
+		o.rejectAs("id", fmt.Sprintf("id %d is not between 1 and 2^53", id), nil)
+		return o
 	}
 	if im.opt.CommaBelow {
 		for k, v := range rec.Attrs {
@@ -165,61 +323,69 @@ func (im *importer) prepare(rec Record, p *plan, tr *transformer) (o outcome) {
 			}
 		}
 	}
-
 	if rec.GeometryErr != nil {
-		return reject("geometry", rec.GeometryErr.Error(), id, nil)
-	}
-	note := func(rule string) {
-		for _, r := range o.repairs {
-			if r == rule {
-				return
-			}
-		}
-		o.repairs = append(o.repairs, rule)
-	}
-	g, err := layerGeometry(rec.Geometry, p.layer, note)
-	if err != nil {
-		return reject("geometry", err.Error(), id, nil)
-	}
-	if pt, ok := g.(orb.Point); ok {
-		if g, err = tr.transformPoint(pt); err != nil {
-			return reject("geometry", err.Error(), id, nil)
-		}
-	} else if err := tr.transform(g); err != nil {
-		return reject("geometry", err.Error(), id, nil)
-	}
-	if g, err = repair(g, note); err != nil {
-		return reject("geometry", err.Error(), id, g)
-	}
-	if err := p.layer.CheckGeometry(g); err != nil {
-		return reject("geometry", err.Error(), id, g)
-	}
-	if ext := im.opt.Extent; ext != nil && !ext.Intersects(g.Bound()) {
-		o = reject("extent", fmt.Sprintf("outside the extent %v–%v", ext.Min, ext.Max), id, g)
-		o.reject.outsideExtent = true
+		o.rejectAs("geometry", rec.GeometryErr.Error(), nil)
 		return o
 	}
+	g, err := layerGeometry(rec.Geometry, p.layer, o.note)
+	if err != nil {
+		o.rejectAs("geometry", err.Error(), nil)
+		return o
+	}
+	o.geom = g
+	return o
+}
 
-	raw, err := p.apply(rec.Attrs)
+// finish makes the feature of a prepared outcome whose geometry is now WGS 84: geometry
+// repaired and checked, attributes mapped, then checked by the catalog. It touches nothing
+// shared.
+func (im *importer) finish(o *outcome, p *plan) {
+	g, err := repair(o.geom, o.note)
+	if err != nil {
+		o.rejectAs("geometry", err.Error(), g)
+		return
+	}
+	if err := p.layer.CheckGeometry(g); err != nil {
+		o.rejectAs("geometry", err.Error(), g)
+		return
+	}
+	if ext := im.opt.Extent; ext != nil && !ext.Intersects(g.Bound()) {
+		o.rejectAs("extent", fmt.Sprintf("outside the extent %v–%v", ext.Min, ext.Max), g)
+		o.reject.outsideExtent = true
+		return
+	}
+	raw, err := p.apply(o.rec.Attrs)
 	if err != nil {
 		var fe *fieldError
 		kind := "value"
 		if errors.As(err, &fe) {
 			kind = fe.kind
 		}
-		return reject(kind, err.Error(), id, g)
+		o.rejectAs(kind, err.Error(), g)
+		return
 	}
 	pub, restricted, err := p.layer.Normalize(raw)
 	if err != nil {
-		o = reject("value", err.Error(), id, g)
+		o.rejectAs("value", err.Error(), g)
 		var fe *layers.FieldError
 		if errors.As(err, &fe) && (strings.Contains(fe.Message, " is outside ") || strings.Contains(fe.Message, " is not one of ")) {
 			o.reject.outOfRange = strings.TrimPrefix(fe.Field, "properties.")
 		}
-		return o
+		return
 	}
-	o.feature = layers.Feature{Layer: p.layer.Name, ID: id, Geometry: g, Props: pub, Restricted: restricted}
-	return o
+	o.feature = layers.Feature{Layer: p.layer.Name, ID: o.id, Geometry: g, Props: pub, Restricted: restricted}
+}
+
+// rejectAs rejects the outcome's feature; g is its WGS 84 geometry when known.
+func (o *outcome) rejectAs(kind, reason string, g orb.Geometry) {
+	o.reject = &rejection{kind: kind, reason: reason, id: o.id, geom: g}
+}
+
+// note records a repair rule applied to the feature, once.
+func (o *outcome) note(rule string) {
+	if !slices.Contains(o.repairs, rule) {
+		o.repairs = append(o.repairs, rule)
+	}
 }
 
 // commit counts an outcome, checks its id is new in its layer, and hands the feature to fn

@@ -69,10 +69,11 @@ func TestReprojectionAgreesWithPostGISForTheCityCRSs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := tr.transformPoint(p)
-			if err != nil {
+			ps := []orb.Point{p}
+			if err := tr.transformPoints(ps); err != nil {
 				t.Fatal(err)
 			}
+			got := ps[0]
 			want := stTransform(t, conn, p, c.postgis)
 			if d := metresApart(got, want); d > 0.01 {
 				t.Errorf("(%.3f, %.3f) in EPSG:%d: ours %v, PostGIS %v: %.4f m apart, want within 0.01 m", p[0], p[1], c.srid, got, want, d)

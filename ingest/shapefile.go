@@ -251,7 +251,7 @@ func (s *shapefile) Info() SourceInfo {
 	for i, f := range s.fields {
 		names[i] = f.name
 	}
-	return SourceInfo{Name: s.name, Format: "ESRI Shapefile", Encoding: s.encoding, Geometry: shapeTypes[s.shapeType], Fields: names, crs: s.crs}
+	return SourceInfo{Name: s.name, Format: "ESRI Shapefile", Encoding: s.encoding, Geometry: shapeTypes[s.shapeType], Fields: names, Records: s.records, crs: s.crs}
 }
 
 func (s *shapefile) Close() error {

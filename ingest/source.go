@@ -34,7 +34,10 @@ type SourceInfo struct {
 	// FIDColumn names the column the record ids come from when it is not among Fields
 	// (a GeoPackage table's primary key); a mapping's id may name it.
 	FIDColumn string
-	crs       crsSource
+	// Records is how many records the source announces (a Shapefile's .dbf rows, a
+	// GeoPackage table's rows); 0 when unknown.
+	Records int
+	crs     crsSource
 }
 
 // Record is one feature of a source: attributes as string, float64, int64 or bool (nil when

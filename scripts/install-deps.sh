@@ -34,8 +34,7 @@ want_test() {
   want 'command -v curl' curl "curl for the scripts' readiness checks"
   want 'command -v strace' strace "strace to check that writes reach the disk"
   want 'command -v gcc' gcc "a C compiler for cgo"
-  want 'command -v pkg-config' pkg-config "pkg-config to find PROJ for cgo"
-  want '[ -f /usr/include/proj.h ]' libproj-dev "PROJ headers for the importer's reprojection (cgo)"
+  want 'command -v cs2cs && command -v projinfo' proj-bin "PROJ's cs2cs and projinfo for the importer's reprojection"
   want 'command -v ogr2ogr' gdal-bin "GDAL's ogr2ogr and ogrinfo: the importer's other formats, its test fixtures, and the independent OGC API client of the web tests"
 }
 

@@ -7,20 +7,66 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/ingest"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/layers/postgis"
 )
 
+const importSynopsis = `import [--database URL | --data-dir DIR] [--census FILE.csv] [flags] FILE...
+
+Reads GeoJSON (.geojson, .json; newline-delimited .ndjson, .geojsonl; optionally .gz) and
+OpenStreetMap PBF (.osm.pbf); OSM is mapped to the city's layers and the layers OSM lacks are
+derived (docs/import-rules.md).
+
+Reads a city's own GIS files too: Shapefiles (.shp, or zipped in a .zip, with .prj and .cpg),
+GeoPackages (.gpkg), CSV files with a WKT column or x/y columns (.csv) and every other format
+GDAL's ogr2ogr reads. Their attributes are decoded (--encoding, else the .cpg or the DBF
+header), mapped to the catalog's fields by a TOML mapping (--mapping; without one, --layer
+names the target layer and fields named like catalog fields map to themselves; examples in
+docs/import-mapping-examples/), reprojected to WGS 84 by PROJ (Debian's proj-bin; --srid
+overrides the file's CRS) and checked with the catalog's rules. A report says what was read
+and how: format, encoding, CRS, field mapping, repairs and rejects.
+
+Each file is imported all or nothing: when more features are rejected than --max-errors
+allows, nothing of it is written. --dry-run reads and reports, and writes nothing.
+
+Example:
+  citytwin import --data-dir city --mapping docs/import-mapping-examples/cadastre.toml \
+      --dry-run --rejects rejects.geojson parcele.zip`
+
+// importFlags are the flags of files read by package ingest.
+type importFlags struct {
+	mapping, layer, encoding, table, rejects, extent string
+	wktColumn, xColumn, yColumn                      string
+	srid, maxErrors                                  int
+	dryRun, commaBelow                               bool
+}
+
 func runImport(ctx context.Context, args []string) error {
-	fs := newFlagSet("import", "import [--database URL | --data-dir DIR] [--census FILE.csv] FILE...\n\n"+
-		"Reads GeoJSON (.geojson, .json; newline-delimited .ndjson, .geojsonl; optionally .gz) and\n"+
-		"OpenStreetMap PBF (.osm.pbf), each file in one all-or-nothing transaction. OSM is mapped to\n"+
-		"the city's layers and the layers OSM lacks are derived (docs/import-rules.md).")
+	fs := newFlagSet("import", importSynopsis)
 	database := fs.String("database", "", "PostgreSQL/PostGIS URL (also DATABASE_URL); empty: the data directory")
 	dataDir := fs.String("data-dir", "citytwin-data", "the memory mode's data directory, used without --database")
+	var f importFlags
+	fs.StringVar(&f.mapping, "mapping", "", "TOML `FILE` mapping the sources' tables and fields to the catalog's layers and fields")
+	fs.StringVar(&f.layer, "layer", "", "target layer `NAME` when there is no mapping")
+	fs.IntVar(&f.srid, "srid", 0, "source CRS as an EPSG code `N`, over the file's own (.prj, GeoPackage); e.g. 3844 for Stereo 70")
+	fs.StringVar(&f.encoding, "encoding", "", "attribute encoding (e.g. CP1250, ISO-8859-2, UTF-8), over the .cpg, the DBF header and the mapping")
+	fs.StringVar(&f.table, "table", "", "the GeoPackage table or GDAL layer to read; empty: every feature table")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "read, check and report; write nothing")
+	fs.StringVar(&f.rejects, "rejects", "", "write the rejected features, with their reasons, to this GeoJSON `FILE`")
+	fs.IntVar(&f.maxErrors, "max-errors", 0, "how many rejected features are tolerated before the file's import fails, writing nothing")
+	fs.StringVar(&f.extent, "extent", "", "reject features outside this WGS 84 box `w,s,e,n` (e.g. 25.9,44.3,26.3,44.6); empty: none")
+	fs.StringVar(&f.wktColumn, "wkt-column", "", "CSV: the column holding WKT geometry (default: wkt, geom, geometry or the_geom)")
+	fs.StringVar(&f.xColumn, "x-column", "", "CSV: the column of x or longitude (default: x, lon, lng or longitude)")
+	fs.StringVar(&f.yColumn, "y-column", "", "CSV: the column of y or latitude (default: y, lat or latitude)")
+	fs.BoolVar(&f.commaBelow, "comma-below", false, "write Ş ş Ţ ţ (cedilla, all code page 1250 has) as the Romanian Ș ș Ț ț")
 	census := fs.String("census", "", censusUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -30,22 +76,113 @@ func runImport(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errors.New("import needs at least one FILE")
 	}
-	store, closeStore, err := openImportStore(ctx, *database, *dataDir)
+	opt, err := f.options()
 	if err != nil {
 		return err
 	}
-	defer closeStore()
+	if f.rejects != "" {
+		n := 0
+		for _, path := range files {
+			if !isCityTwinFile(path) {
+				n++
+			}
+		}
+		if n > 1 {
+			return fmt.Errorf("--rejects names one file for the rejects of one imported file; %d were given", n)
+		}
+	}
+	if *census != "" && f.dryRun {
+		return errors.New("--census writes the census; leave out --dry-run")
+	}
+	var store layers.Store
+	if !f.dryRun {
+		s, closeStore, err := openImportStore(ctx, *database, *dataDir)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		store = s
+	}
 	if *census != "" {
 		if err := importCensus(ctx, store, *census, os.Stdout); err != nil {
 			return err
 		}
 	}
 	for _, path := range files {
-		if err := importFile(ctx, store, path); err != nil {
+		if isCityTwinFile(path) {
+			err = importFile(ctx, store, path)
+		} else {
+			err = ingestFile(ctx, store, path, opt, f.rejects, os.Stdout, os.Stderr)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// options makes the flags ingest's options.
+func (f *importFlags) options() (ingest.Options, error) {
+	opt := ingest.Options{
+		OpenOptions: ingest.OpenOptions{
+			Table: f.table, Encoding: f.encoding,
+			WKTColumn: f.wktColumn, XColumn: f.xColumn, YColumn: f.yColumn,
+		},
+		Layer: f.layer, SRID: f.srid, MaxErrors: f.maxErrors, CommaBelow: f.commaBelow,
+	}
+	if f.maxErrors < 0 {
+		return opt, fmt.Errorf("--max-errors %d: want 0 or more", f.maxErrors)
+	}
+	if f.srid < 0 {
+		return opt, fmt.Errorf("--srid %d: want an EPSG code", f.srid)
+	}
+	if f.mapping != "" {
+		m, err := ingest.LoadMapping(f.mapping)
+		if err != nil {
+			return opt, fmt.Errorf("--mapping: %w", err)
+		}
+		opt.Mapping = m
+	}
+	if f.extent != "" {
+		b, err := parseExtent(f.extent)
+		if err != nil {
+			return opt, fmt.Errorf("--extent %q: %w", f.extent, err)
+		}
+		opt.Extent = &b
+	}
+	return opt, nil
+}
+
+// parseExtent reads "w,s,e,n" in degrees.
+func parseExtent(s string) (orb.Bound, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return orb.Bound{}, errors.New("want four numbers w,s,e,n")
+	}
+	var v [4]float64
+	for i, p := range parts {
+		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return orb.Bound{}, fmt.Errorf("%q is not a number", p)
+		}
+		v[i] = x
+	}
+	w, south, e, n := v[0], v[1], v[2], v[3]
+	if w < -180 || e > 180 || south < -90 || n > 90 || w >= e || south >= n {
+		return orb.Bound{}, errors.New("want -180 ≤ w < e ≤ 180 and -90 ≤ s < n ≤ 90")
+	}
+	return orb.Bound{Min: orb.Point{w, south}, Max: orb.Point{e, n}}, nil
+}
+
+// isCityTwinFile says whether a file is GeoJSON or OSM PBF, read by package data.
+func isCityTwinFile(path string) bool {
+	name := strings.TrimSuffix(strings.ToLower(path), ".gz")
+	for _, x := range []string{".geojson", ".json", ".ndjson", ".geojsonl", ".geojsonseq", ".jsonl", ".pbf"} {
+		if strings.HasSuffix(name, x) {
+			return true
+		}
+	}
+	return false
 }
 
 func openImportStore(ctx context.Context, database, dataDir string) (layers.Store, func(), error) {
@@ -76,6 +213,81 @@ func progressPrinter() func(layer string, done, total int) {
 	}
 }
 
+// readProgressEvery is how often a long read reports its progress.
+const readProgressEvery = 2 * time.Second
+
+// readProgress reports, every readProgressEvery, the records read of a source, the rate
+// and, when the source announced its size, the time left.
+func readProgress(w io.Writer) func(source string, read, records int) {
+	start := time.Now()
+	last := start
+	return func(source string, read, records int) {
+		now := time.Now()
+		if now.Sub(last) < readProgressEvery {
+			return
+		}
+		last = now
+		rate := float64(read) / now.Sub(start).Seconds()
+		line := fmt.Sprintf("  %s: %d records read, %.0f/s", source, read, rate)
+		if records > 0 && rate > 0 {
+			left := time.Duration(float64(max(records-read, 0)) / rate * float64(time.Second))
+			line = fmt.Sprintf("  %s: %d / %d records read (%.0f%%), %.0f/s, about %s left",
+				source, read, records, 100*float64(read)/float64(records), rate, left.Round(time.Second))
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// ingestFile imports a file read by package ingest: the report goes to out whether the
+// import succeeds, fails or is a dry run (store nil).
+func ingestFile(ctx context.Context, store layers.Store, path string, opt ingest.Options, rejectsPath string, out, progress io.Writer) (err error) {
+	start := time.Now()
+	fmt.Fprintf(progress, "reading %s\n", path)
+	if rejectsPath != "" {
+		rf, err := os.Create(rejectsPath)
+		if err != nil {
+			return fmt.Errorf("--rejects: %w", err)
+		}
+		defer func() {
+			if cerr := rf.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--rejects: %w", cerr)
+			}
+		}()
+		opt.Rejects = rf
+	}
+	opt.Progress = readProgress(progress)
+	var features []layers.Feature
+	rep, err := ingest.Read(ctx, path, opt, func(f layers.Feature) error {
+		if store != nil {
+			features = append(features, f)
+		}
+		return nil
+	})
+	if rep != nil {
+		if werr := rep.WriteText(out); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w (nothing from this file was written)", path, err)
+	}
+	read := time.Since(start)
+	if store == nil {
+		fmt.Fprintf(out, "\ndry run: nothing was written (read in %.2fs)\n", read.Seconds())
+		return nil
+	}
+	reportOverlaps(progress, path, features)
+	counts, err := store.Import(ctx, features)
+	if err != nil {
+		return fmt.Errorf("import %s: %w (nothing from this file was written)", path, err)
+	}
+	total := time.Since(start)
+	fmt.Fprintf(out, "\n%s: %d features written in %.2fs (read %.2fs, %.0f features/s)\n", path, len(features),
+		total.Seconds(), read.Seconds(), float64(len(features))/total.Seconds())
+	printCountsTo(out, counts)
+	return nil
+}
+
 func importFile(ctx context.Context, store layers.Store, path string) error {
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "reading %s\n", path)
@@ -84,11 +296,15 @@ func importFile(ctx context.Context, store layers.Store, path string) error {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
 	read := time.Since(start)
-	if o := data.ParcelOverlaps(features); len(o) > 0 {
-		fmt.Fprintf(os.Stderr, "%s: data issue: %d pairs of parcels overlap (kept as imported)\n", path, len(o))
-		for _, p := range o[:min(len(o), 20)] {
-			fmt.Fprintf(os.Stderr, "  parcels %d and %d overlap by %.1f m²\n", p.A, p.B, p.AreaM2)
+	reportOverlaps(os.Stderr, path, features)
+	if store == nil {
+		c := layers.Counts{}
+		for _, f := range features {
+			c[f.Layer]++
 		}
+		fmt.Printf("%s: %d features read in %.2fs; dry run: nothing was written\n", path, len(features), read.Seconds())
+		printCounts(c)
+		return nil
 	}
 	counts, err := store.Import(ctx, features)
 	if err != nil {
@@ -99,6 +315,17 @@ func importFile(ctx context.Context, store layers.Store, path string) error {
 		total.Seconds(), read.Seconds(), float64(len(features))/total.Seconds())
 	printCounts(counts)
 	return nil
+}
+
+// reportOverlaps names the pairs of imported parcels that overlap, a data issue kept as
+// imported.
+func reportOverlaps(w io.Writer, path string, features []layers.Feature) {
+	if o := data.ParcelOverlaps(features); len(o) > 0 {
+		fmt.Fprintf(w, "%s: data issue: %d pairs of parcels overlap (kept as imported)\n", path, len(o))
+		for _, p := range o[:min(len(o), 20)] {
+			fmt.Fprintf(w, "  parcels %d and %d overlap by %.1f m²\n", p.A, p.B, p.AreaM2)
+		}
+	}
 }
 
 func printCounts(c layers.Counts) { printCountsTo(os.Stdout, c) }

@@ -23,7 +23,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve tiles, the API and the web map (demo city in memory unless --database is given)", runServe},
-		{"import", "import GeoJSON or OpenStreetMap PBF files into PostGIS or the data directory", runImport},
+		{"import", "import GeoJSON, OSM PBF, Shapefile, GeoPackage, CSV or any GDAL format (and a census) into PostGIS or the data directory", runImport},
 		{"generate", "write a deterministic synthetic city of any size", runGenerate},
 		{"migrate", "create or update the PostGIS schema", runMigrate},
 		{"export", "write a tile pyramid of layers to a PMTiles or MBTiles file", runExport},
