@@ -1,4 +1,4 @@
--- 0004: the city's census (layers.Census): residents, and optionally dwellings and households,
+-- 0005: the city's census (layers.Census): residents, and optionally dwellings and households,
 -- per district, to which the scenario engine calibrates its modelled residents
 -- (docs/domain.md, "Census calibration").
 --
