@@ -248,7 +248,8 @@ test('each indicator shows its source and distance in words, and the data qualit
 
 // checkQuality compares the data quality panel with GET /api/quality: the census (years and
 // sources, or none), every layer's feature count and surveyed and derived shares as shown
-// (a percentage with one decimal, in the language's notation), and the modelled indicators.
+// (a percentage with one decimal, in the language's notation), the key attributes' surveyed,
+// derived and missing shares, and the modelled indicators.
 async function checkQuality(page, q, lang) {
   const words = QUALITY_WORDS[lang];
   assert.equal(await page.locator('#quality-title').innerText(), words.title);
@@ -262,7 +263,7 @@ async function checkQuality(page, q, lang) {
     for (const s of q.census.sources) assert.ok(census.includes(s), `${lang}: census source ${s} not in ${JSON.stringify(census)}`);
   }
 
-  const rows = await page.locator('table.quality-table tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.layer, ...[...tr.querySelectorAll('td')].map((td) => td.innerText)]));
+  const rows = await page.locator('table.quality-layers tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.layer, ...[...tr.querySelectorAll('td')].map((td) => td.innerText)]));
   assert.deepEqual(rows.map((r) => r[0]).sort(), Object.keys(q.layers).sort(), `${lang}: the panel's layers`);
   // pct reads "35.7 %" (en) or "35,7 %" (ro) as 35.7.
   const pct = (text) => {
@@ -277,6 +278,17 @@ async function checkQuality(page, q, lang) {
     // One decimal: within half a tenth of a percent of the API's share.
     assert.ok(Math.abs(pct(surveyed) - l.surveyed_share * 100) <= 0.05 + 1e-9, `${lang}: ${layer} surveyed ${surveyed}, the API ${l.surveyed_share}`);
     assert.ok(Math.abs(pct(derived) - l.derived_share * 100) <= 0.05 + 1e-9, `${lang}: ${layer} derived ${derived}, the API ${l.derived_share}`);
+  }
+
+  // The key attributes: surveyed, derived and missing shares of every attribute the API counts.
+  const attrs = await page.locator('table.quality-attributes tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.layer, tr.dataset.attribute, ...[...tr.querySelectorAll('td')].map((td) => td.innerText)]));
+  const want = Object.entries(q.layers).flatMap(([l, v]) => Object.keys(v.attributes || {}).map((a) => `${l}/${a}`)).sort();
+  assert.deepEqual(attrs.map(([l, a]) => `${l}/${a}`).sort(), want, `${lang}: the panel's key attributes`);
+  for (const [layer, a, ...shares] of attrs) {
+    const c = q.layers[layer].attributes[a];
+    [c.surveyed_share, c.derived_share, c.missing_share].forEach((share, i) => {
+      assert.ok(Math.abs(pct(shares[i]) - share * 100) <= 0.05 + 1e-9, `${lang}: ${layer} ${a} column ${i + 1} shows ${shares[i]}, the API ${share}`);
+    });
   }
 
   const modelled = await page.locator('#quality-modelled li').evaluateAll((lis) => lis.map((li) => li.dataset.indicator));

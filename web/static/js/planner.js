@@ -688,7 +688,7 @@ function renderQuality() {
 
   // Per layer: how many features, the share surveyed and the share derived.
   const names = Object.keys(q.layers || {}).sort((a, b) => t(`layer.${a}`).localeCompare(t(`layer.${b}`)));
-  const table = el('table', { className: 'quality-table' },
+  const table = el('table', { className: 'quality-table quality-layers' },
     el('caption', { textContent: t('quality.layers') }),
     el('thead', {}, el('tr', {}, ...['quality.layer', 'quality.features', 'quality.surveyed', 'quality.derived'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
     el('tbody', {}, ...names.map((n) => {
@@ -705,7 +705,27 @@ function renderQuality() {
       tr.dataset.derivedShare = String(l.derived_share);
       return tr;
     })));
-  frag.append(el('div', { className: 'dash-wrap' }, table), el('p', { className: 'muted small', textContent: t('quality.derived.about') }));
+  frag.append(el('div', { className: 'dash-wrap' }, table));
+
+  // The key attributes: how many features have each surveyed, derived or missing.
+  const attrs = names.flatMap((n) => Object.keys(q.layers[n].attributes || {}).sort().map((a) => [n, a, q.layers[n].attributes[a]]));
+  if (attrs.length) {
+    const at = el('table', { className: 'quality-table quality-attributes' },
+      el('caption', { textContent: t('quality.attributes') }),
+      el('thead', {}, el('tr', {}, ...['quality.attribute', 'quality.surveyed', 'quality.derived', 'quality.missing'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
+      el('tbody', {}, ...attrs.map(([n, a, c]) => {
+        const tr = el('tr', {},
+          el('th', { scope: 'row', textContent: `${has(`layer.${n}`) ? t(`layer.${n}`) : n}: ${has(`field.${a}`) ? t(`field.${a}`) : a}` }),
+          el('td', { textContent: fmtPct(c.surveyed_share) }),
+          el('td', { textContent: fmtPct(c.derived_share) }),
+          el('td', { textContent: fmtPct(c.missing_share) }));
+        tr.dataset.layer = n;
+        tr.dataset.attribute = a;
+        return tr;
+      })));
+    frag.append(el('div', { className: 'dash-wrap' }, at));
+  }
+  frag.append(el('p', { className: 'muted small', textContent: t('quality.derived.about') }));
 
   // The indicators resting on modelled inputs (only with a scenario engine).
   if (Array.isArray(q.modelled_indicators)) {
