@@ -1,9 +1,11 @@
 // The planner's workspace: sign in with the planner token, create a scenario, see an API
 // validation message beside its field, draw a residential building taller than the zone allows
-// on the map, run, and see the residents increase in the dashboard by dwellings × 2.5 and the
-// building's height violation listed; the variant's tiles show the building as added; the
-// exported CSV holds the run's values; a clone compares side by side with the values of the
-// API. Writes docs/screenshots/planner-dashboard.png.
+// on the map, run, and see the residents increase in the dashboard by dwellings × 2.5 × the
+// census factor and the building's height violation listed; the variant's tiles show the
+// building as added; the exported CSV holds the run's values; a clone compares side by side
+// with the values of the API. Every indicator shows the source and the walking distance the
+// run gives it, and the data quality panel the census and shares of /api/quality, in English
+// and in Romanian. Writes docs/screenshots/planner-dashboard.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -87,7 +89,15 @@ test('a planner adds a building, runs the scenario and sees residents increase',
   assert.ok(added?.feature_id, `no added building among the changes: ${JSON.stringify(changes)}`);
   const feature = `buildings/${added.feature_id}`;
 
-  // Run: residents rise by 40 dwellings × 2.5 persons = 100.
+  // Run: residents rise by 40 dwellings × 2.5 persons = 100, times the census factor of the
+  // building's district. The demo city's census has one city-total row, so every district has
+  // the same factor: 38,350 / 56,067.5 = 0.684 in memory (100 × 0.684 = 68.4); a city without a
+  // census (the PostGIS import) has factor 1.
+  const census = (await api('/api/quality', { token: '' })).census;
+  const factors = [...new Set((census?.districts || []).map((d) => d.factor))];
+  assert.ok(factors.length <= 1, `the districts have different census factors: ${factors}`);
+  const factor = factors[0] ?? 1;
+  const rise = 40 * 2.5 * factor;
   const ran = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/scenarios/${id}/run`));
   await page.click('#run');
   const runId = (await (await ran).json()).id;
@@ -99,10 +109,10 @@ test('a planner adds a building, runs the scenario and sees residents increase',
   const base = Number(await kpi.getAttribute('data-baseline'));
   const variant = Number(await kpi.getAttribute('data-variant'));
   assert.ok(diff > 0, `residents did not increase: ${diff}`);
-  assert.equal(diff, 100, 'residents + 40 dwellings × 2.5');
+  assert.ok(Math.abs(diff - rise) < 1e-6, `residents + 40 dwellings × 2.5 × ${factor} = ${rise}, the dashboard ${diff}`);
   assert.equal(variant - base, diff);
   assert.deepEqual({ baseline: base, variant, diff }, run.indicators.residents, 'the dashboard shows other residents than the run');
-  assert.match(await kpi.innerText(), /▲\s*\+100/);
+  assert.match(await kpi.innerText(), new RegExp(`▲\\s*\\+${Math.round(rise)}\\b`));
   assert.ok(await page.locator('.bars li[data-indicator="access_school"]').count() === 1, 'no access bars');
 
   // The variant's tiles show the new building as added.
@@ -159,6 +169,141 @@ test('a planner adds a building, runs the scenario and sees residents increase',
   assert.deepEqual(page.errors.filter((e) => !/422|400/.test(e)), []);
   await page.context().close();
 });
+
+// The words the dashboard must show for a run's `sources` and `distance_methods`, written out
+// here rather than read from the page's dictionary, so that a wrong word or a wrong mapping fails.
+const SOURCE_WORDS = {
+  en: { 'census-calibrated': 'census', surveyed: 'surveyed', modelled: 'modelled' },
+  ro: { 'census-calibrated': 'recensământ', surveyed: 'măsurat', modelled: 'modelat' },
+};
+// detour is the run's detour factor as the language writes it (1.25 → "1.25" / "1,25").
+const DISTANCE_WORDS = {
+  en: { network: () => 'on the street network', straight: (detour) => (detour ? `straight line ×${detour}` : 'straight line') },
+  ro: { network: () => 'pe rețeaua de străzi', straight: (detour) => (detour ? `în linie dreaptă ×${detour}` : 'în linie dreaptă') },
+};
+// Only the access to facilities and the 15-minute city lengthen the straight line by the
+// detour factor (docs/domain.md, "Distances"); green access, Wi-Fi and digital help do not.
+const usesDetour = (k) => k.startsWith('access_') || k === 'fifteen_minute_city';
+const QUALITY_WORDS = {
+  en: { title: 'Data quality', census: /^Census used: /, partial: /^Census used for part of the city only: /, none: /^No census/ },
+  ro: { title: 'Calitatea datelor', census: /^Recensământul folosit: /, partial: /^Recensământ folosit doar pentru o parte a orașului: /, none: /^Fără recensământ/ },
+};
+
+test('each indicator shows its source and distance in words, and the data quality panel shows /api/quality, in English and in Romanian', { skip: !TOKEN && 'CITYTWIN_PLANNER_TOKEN is not set' }, async () => {
+  const page = await newPage(browser, { width: 1400, height: 1000 });
+  await page.goto(`${BASE}/planner`);
+  await page.fill('#token', TOKEN);
+  await page.click('#login button[type=submit]');
+  await page.locator('#workspace').waitFor({ state: 'visible' });
+  await waitReady(page);
+
+  await page.fill('#sc-name', `E2E sources ${new Date().toISOString().slice(0, 19)}`);
+  await page.click('#new-scenario button[type=submit]');
+  await page.locator('#current').waitFor({ state: 'visible' });
+  const id = await page.locator('#scenario-list li.current').getAttribute('data-id');
+  assert.ok(id);
+  created.push(id);
+  const ran = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/scenarios/${id}/run`));
+  await page.click('#run');
+  const runId = (await (await ran).json()).id;
+  assert.ok(runId, 'the run answered no id');
+  const run = await api(`/api/scenarios/${id}/runs/${runId}`);
+  const indicators = Object.keys(run.indicators).sort();
+  assert.ok(indicators.length > 20, `too few indicators: ${indicators}`);
+  assert.deepEqual(Object.keys(run.sources).sort(), indicators, 'the run gives no source for some indicator');
+  assert.ok(Object.keys(run.distance_methods).length >= 8, 'the run gives too few distance methods');
+  const quality = await api('/api/quality', { token: '' });
+
+  for (const lang of ['en', 'ro']) {
+    await page.getByRole('button', { name: lang.toUpperCase(), exact: true }).click();
+    assert.equal(await page.getAttribute('html', 'lang'), lang);
+    const rows = page.locator('table.ind-table tbody tr');
+    await rows.first().waitFor({ state: 'attached', timeout: 30000 });
+    await page.locator('details.all-indicators summary').click();
+    const seen = await rows.evaluateAll((trs) => trs.map((tr) => {
+      const badge = tr.querySelector('.src-badge');
+      const dist = tr.querySelector('.dist-method');
+      const about = badge && document.getElementById(badge.getAttribute('aria-describedby') || '');
+      return {
+        k: tr.dataset.indicator, badge: badge?.textContent, about: about?.textContent || '',
+        dist: dist?.textContent ?? null, method: dist?.dataset.method ?? null,
+      };
+    }));
+    assert.deepEqual(seen.map((r) => r.k).sort(), indicators, `${lang}: the table's indicators`);
+    const detour = String(run.parameters.detour_factor).replace('.', lang === 'ro' ? ',' : '.');
+    for (const r of seen) {
+      const src = run.sources[r.k];
+      assert.equal(r.badge, SOURCE_WORDS[lang][src], `${lang}: source of ${r.k} (the run says ${src})`);
+      assert.ok(r.about.startsWith(`${SOURCE_WORDS[lang][src]}:`), `${lang}: the badge of ${r.k} is described by ${JSON.stringify(r.about)}`);
+      const m = run.distance_methods[r.k];
+      if (!m) {
+        assert.equal(r.dist, null, `${lang}: ${r.k} is no access indicator, yet shows a distance`);
+        continue;
+      }
+      assert.equal(r.method, m, `${lang}: distance method of ${r.k}`);
+      assert.equal(r.dist, DISTANCE_WORDS[lang][m](usesDetour(r.k) && detour), `${lang}: distance words of ${r.k}`);
+    }
+    // The headline cards show the same source words.
+    const cards = await page.locator('.kpi').evaluateAll((ks) => ks.map((c) => [c.dataset.indicator, c.querySelector('.src-badge')?.textContent]));
+    assert.ok(cards.length >= 4, 'too few headline cards');
+    for (const [k, word] of cards) assert.equal(word, SOURCE_WORDS[lang][run.sources[k]], `${lang}: source on the card of ${k}`);
+
+    await checkQuality(page, quality, lang);
+    const violations = await axe(page);
+    assert.deepEqual(violations, [], `${lang}: ${JSON.stringify(violations, null, 2)}`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+// checkQuality compares the data quality panel with GET /api/quality: the census (years and
+// sources, or none), every layer's feature count and surveyed and derived shares as shown
+// (a percentage with one decimal, in the language's notation), the key attributes' surveyed,
+// derived and missing shares, and the modelled indicators.
+async function checkQuality(page, q, lang) {
+  const words = QUALITY_WORDS[lang];
+  assert.equal(await page.locator('#quality-title').innerText(), words.title);
+  const census = (await page.locator('#quality-census').innerText()).trim();
+  if (!q.census?.loaded) {
+    assert.match(census, words.none);
+  } else {
+    assert.match(census, q.census.complete ? words.census : words.partial);
+    assert.ok(q.census.years.length > 0, 'a loaded census without a year');
+    for (const y of q.census.years) assert.ok(census.includes(String(y)), `${lang}: census year ${y} not in ${JSON.stringify(census)}`);
+    for (const s of q.census.sources) assert.ok(census.includes(s), `${lang}: census source ${s} not in ${JSON.stringify(census)}`);
+  }
+
+  const rows = await page.locator('table.quality-layers tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.layer, ...[...tr.querySelectorAll('td')].map((td) => td.innerText)]));
+  assert.deepEqual(rows.map((r) => r[0]).sort(), Object.keys(q.layers).sort(), `${lang}: the panel's layers`);
+  // pct reads "35.7 %" (en) or "35,7 %" (ro) as 35.7.
+  const pct = (text) => {
+    const m = /^(\d+)(?:[.,](\d))? %$/.exec(text.replace(/\u00a0/g, ' ').trim());
+    assert.ok(m, `${lang}: ${JSON.stringify(text)} is no percentage`);
+    return Number(`${m[1]}.${m[2] || 0}`);
+  };
+  for (const [layer, features, surveyed, derived] of rows) {
+    const l = q.layers[layer];
+    assert.equal(Number(features.replace(/\D/g, '')), l.features, `${lang}: features of ${layer}`);
+    if (!l.features) continue;
+    // One decimal: within half a tenth of a percent of the API's share.
+    assert.ok(Math.abs(pct(surveyed) - l.surveyed_share * 100) <= 0.05 + 1e-9, `${lang}: ${layer} surveyed ${surveyed}, the API ${l.surveyed_share}`);
+    assert.ok(Math.abs(pct(derived) - l.derived_share * 100) <= 0.05 + 1e-9, `${lang}: ${layer} derived ${derived}, the API ${l.derived_share}`);
+  }
+
+  // The key attributes: surveyed, derived and missing shares of every attribute the API counts.
+  const attrs = await page.locator('table.quality-attributes tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.layer, tr.dataset.attribute, ...[...tr.querySelectorAll('td')].map((td) => td.innerText)]));
+  const want = Object.entries(q.layers).flatMap(([l, v]) => Object.keys(v.attributes || {}).map((a) => `${l}/${a}`)).sort();
+  assert.deepEqual(attrs.map(([l, a]) => `${l}/${a}`).sort(), want, `${lang}: the panel's key attributes`);
+  for (const [layer, a, ...shares] of attrs) {
+    const c = q.layers[layer].attributes[a];
+    [c.surveyed_share, c.derived_share, c.missing_share].forEach((share, i) => {
+      assert.ok(Math.abs(pct(shares[i]) - share * 100) <= 0.05 + 1e-9, `${lang}: ${layer} ${a} column ${i + 1} shows ${shares[i]}, the API ${share}`);
+    });
+  }
+
+  const modelled = await page.locator('#quality-modelled li').evaluateAll((lis) => lis.map((li) => li.dataset.indicator));
+  assert.deepEqual(modelled, q.modelled_indicators, `${lang}: the modelled indicators`);
+}
 
 // checkRunCSV compares the rows of a run's CSV export with the run's JSON: every indicator of
 // the city and of each district (baseline, variant, difference), and the violations.

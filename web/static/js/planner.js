@@ -19,7 +19,7 @@ const TOKEN_KEY = 'citytwin.plannerToken';
 
 const state = {
   scenarios: [], current: null, changes: [], run: null, scope: 'city', compare: new Set(),
-  draw: { active: false, coords: [] }, point: null, runGeoms: null, comparison: null, allViolations: false,
+  draw: { active: false, coords: [] }, point: null, runGeoms: null, comparison: null, allViolations: false, quality: null,
 };
 
 function status(msg, isError = false) {
@@ -467,6 +467,56 @@ function scopeIndicators() {
   return d ? d.indicators : {};
 }
 
+// --- Where the numbers come from ---------------------------------------------------------------
+// The run's `sources` codes and the words the dashboard shows for them (src.<word>).
+const SOURCE_WORDS = { 'census-calibrated': 'census', surveyed: 'surveyed', modelled: 'modelled' };
+// The access indicators whose straight-line distance is lengthened by the detour factor; the
+// others (green access, Wi-Fi, digital help) compare the straight line as it is.
+const usesDetour = (k) => k.startsWith('access_') || k === 'fifteen_minute_city';
+
+// sourceBadge is the source of indicator k in words, described by the legend's entry
+// (#src-about-<word>); null when the run does not say.
+function sourceBadge(k) {
+  const src = state.run?.sources?.[k];
+  if (!src) return null;
+  const word = SOURCE_WORDS[src];
+  const b = el('span', { className: `src-badge src-${word || 'other'}`, textContent: word ? t(`src.${word}`) : src });
+  b.dataset.source = src;
+  if (word) {
+    b.title = t(`src.${word}.about`);
+    b.setAttribute('aria-describedby', `src-about-${word}`);
+  }
+  return b;
+}
+
+// distanceNote says how the walking distances of access indicator k were measured; null for
+// the other indicators.
+function distanceNote(k) {
+  const m = state.run?.distance_methods?.[k];
+  if (!m) return null;
+  const f = fmt(state.run.parameters?.detour_factor ?? 1.25, 2);
+  const text = m === 'network' ? t('dist.network') : usesDetour(k) ? t('dist.straight.detour', { f }) : t('dist.straight');
+  const s = el('span', { className: 'dist-method', textContent: text });
+  s.dataset.method = m;
+  s.setAttribute('aria-describedby', 'dist-about');
+  return s;
+}
+
+// sourceWords is the source badge of indicator k, and for an access indicator its distance.
+function sourceWords(k) {
+  const dist = distanceNote(k);
+  return [sourceBadge(k), dist && ' · ', dist];
+}
+
+// sourceLegend explains each source word once, and the distances.
+function sourceLegend() {
+  const f = fmt(state.run?.parameters?.detour_factor ?? 1.25, 2);
+  return el('div', { className: 'src-legend small' },
+    el('h3', { textContent: t('src.legend') }),
+    el('ul', {}, ...Object.values(SOURCE_WORDS).map((w) => el('li', { id: `src-about-${w}`, textContent: t(`src.${w}.about`) })),
+      el('li', { id: 'dist-about', textContent: t('dist.about', { f }) })));
+}
+
 function renderDashboard() {
   const body = $('#dash-body');
   const r = state.run;
@@ -502,6 +552,7 @@ function renderDashboard() {
       el('div', { className: 'value', textContent: fmtInd(k, v.variant) }),
       el('div', { className: `delta ${dir}`, textContent: `${dir === 'up' ? '▲ ' : dir === 'down' ? '▼ ' : ''}${fmtDiff(k, v.diff)}` }),
       el('div', { className: 'label', textContent: `${t('dash.baseline')}: ${fmtInd(k, v.baseline)}` }),
+      el('div', { className: 'src' }, ...sourceWords(k)),
     );
     kpis.append(card);
   }
@@ -576,18 +627,118 @@ function renderDashboard() {
   });
   const table = el('table', { className: 'ind-table' },
     el('caption', { textContent: t('dash.table') }),
-    el('thead', {}, el('tr', {}, ...['dash.indicator', 'dash.baseline', 'dash.variant', 'dash.diff'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
+    el('thead', {}, el('tr', {}, ...['dash.indicator', 'dash.baseline', 'dash.variant', 'dash.diff', 'src.column'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
     el('tbody', {}, ...rows.map((k) => {
       const v = ind[k];
       const tr = el('tr', {},
         el('th', { scope: 'row', textContent: indLabel(k) }),
         el('td', { textContent: fmtInd(k, v.baseline) }),
         el('td', { textContent: fmtInd(k, v.variant) }),
-        el('td', { textContent: fmtDiff(k, v.diff) }));
+        el('td', { textContent: fmtDiff(k, v.diff) }),
+        el('td', { className: 'src' }, ...sourceWords(k)));
       tr.dataset.indicator = k;
       return tr;
     })));
-  frag.append(el('details', { className: 'all-indicators' }, el('summary', { textContent: t('dash.more') }), el('div', { className: 'dash-wrap' }, table)));
+  frag.append(el('details', { className: 'all-indicators' }, el('summary', { textContent: t('dash.more') }), el('div', { className: 'dash-wrap' }, table)), sourceLegend());
+  body.replaceChildren(frag);
+}
+
+// --- Data quality: GET /api/quality, public --------------------------------------------------------
+async function loadQuality() {
+  try {
+    state.quality = await api('/api/quality');
+  } catch (err) {
+    state.quality = { error: err.message };
+  }
+  renderQuality();
+}
+
+function renderQuality() {
+  const q = state.quality;
+  const body = $('#quality-body');
+  if (!q) return;
+  if (q.error) {
+    body.replaceChildren(el('p', { className: 'notice error', textContent: t('err.generic', { msg: q.error }) }));
+    return;
+  }
+  const frag = document.createDocumentFragment();
+
+  // The census the residents are scaled to, or none.
+  const c = q.census;
+  const census = el('p', { id: 'quality-census' });
+  if (!c || !c.loaded) {
+    census.textContent = t('quality.census.none');
+    census.dataset.census = 'none';
+  } else {
+    const years = (c.years || []).map(String).join(', ');
+    const sources = (c.sources || []).join(', ') || t('quality.census.nosource');
+    census.textContent = t(c.complete ? 'quality.census' : 'quality.census.partial', { years, sources });
+    census.dataset.census = c.complete ? 'complete' : 'partial';
+    census.dataset.years = years;
+    census.dataset.sources = (c.sources || []).join(', ');
+    const factors = (c.districts || []).filter((d) => d.census !== null && d.census !== undefined).map((d) => d.factor);
+    if (factors.length) {
+      const lo = Math.min(...factors); const hi = Math.max(...factors);
+      census.append(' ', fmt(lo, 3) === fmt(hi, 3)
+        ? t('quality.census.factor', { f: fmt(lo, 3) })
+        : t('quality.census.factors', { min: fmt(lo, 3), max: fmt(hi, 3) }));
+    }
+  }
+  frag.append(census);
+
+  // Per layer: how many features, the share surveyed and the share derived.
+  const names = Object.keys(q.layers || {}).sort((a, b) => t(`layer.${a}`).localeCompare(t(`layer.${b}`)));
+  const table = el('table', { className: 'quality-table quality-layers' },
+    el('caption', { textContent: t('quality.layers') }),
+    el('thead', {}, el('tr', {}, ...['quality.layer', 'quality.features', 'quality.surveyed', 'quality.derived'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
+    el('tbody', {}, ...names.map((n) => {
+      const l = q.layers[n];
+      const share = (x) => (l.features ? fmtPct(x) : '–');
+      const tr = el('tr', {},
+        el('th', { scope: 'row', textContent: has(`layer.${n}`) ? t(`layer.${n}`) : n }),
+        el('td', { textContent: fmt(l.features) }),
+        el('td', { textContent: share(l.surveyed_share) }),
+        el('td', { textContent: share(l.derived_share) }));
+      tr.dataset.layer = n;
+      tr.dataset.features = String(l.features);
+      tr.dataset.surveyedShare = String(l.surveyed_share);
+      tr.dataset.derivedShare = String(l.derived_share);
+      return tr;
+    })));
+  frag.append(el('div', { className: 'dash-wrap' }, table));
+
+  // The key attributes: how many features have each surveyed, derived or missing.
+  const attrs = names.flatMap((n) => Object.keys(q.layers[n].attributes || {}).sort().map((a) => [n, a, q.layers[n].attributes[a]]));
+  if (attrs.length) {
+    const at = el('table', { className: 'quality-table quality-attributes' },
+      el('caption', { textContent: t('quality.attributes') }),
+      el('thead', {}, el('tr', {}, ...['quality.attribute', 'quality.surveyed', 'quality.derived', 'quality.missing'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
+      el('tbody', {}, ...attrs.map(([n, a, c]) => {
+        const tr = el('tr', {},
+          el('th', { scope: 'row', textContent: `${has(`layer.${n}`) ? t(`layer.${n}`) : n}: ${has(`field.${a}`) ? t(`field.${a}`) : a}` }),
+          el('td', { textContent: fmtPct(c.surveyed_share) }),
+          el('td', { textContent: fmtPct(c.derived_share) }),
+          el('td', { textContent: fmtPct(c.missing_share) }));
+        tr.dataset.layer = n;
+        tr.dataset.attribute = a;
+        return tr;
+      })));
+    frag.append(el('div', { className: 'dash-wrap' }, at));
+  }
+  frag.append(el('p', { className: 'muted small', textContent: t('quality.derived.about') }));
+
+  // The indicators resting on modelled inputs (only with a scenario engine).
+  if (Array.isArray(q.modelled_indicators)) {
+    frag.append(el('h4', { textContent: t('quality.modelled') }));
+    if (!q.modelled_indicators.length) frag.append(el('p', { textContent: t('quality.modelled.none') }));
+    else {
+      frag.append(el('ul', { id: 'quality-modelled', className: 'modelled-list' }, ...q.modelled_indicators.map((k) => {
+        const li = el('li', { textContent: indLabel(k) });
+        li.dataset.indicator = k;
+        return li;
+      })));
+    }
+  }
   body.replaceChildren(frag);
 }
 
@@ -832,8 +983,10 @@ onLangChange(() => {
   renderCurrent();
   renderDashboard();
   renderComparison();
+  renderQuality();
 });
 
+loadQuality();
 const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) await tryToken(saved);
 else $('#login').hidden = false;
