@@ -13,6 +13,19 @@ var foldSpecial = map[rune]string{
 	'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'ł': "l", 'đ': "d", 'ı': "i", 'þ': "th",
 }
 
+// foldTable folds the letters of Latin-1 and Latin Extended-A/B, computed once from their
+// canonical decompositions.
+var foldTable = func() map[rune]string {
+	t := map[rune]string{}
+	for r := rune(0x80); r < 0x250; r++ {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		t[r] = foldSlow(string(r))
+	}
+	return t
+}()
+
 // Fold lowercases s and strips its diacritics: "Școala" and "ŞCOALA" fold to "scoala", "Été"
 // to "ete". Both the comma-below (ș ț) and cedilla (ş ţ) forms of Romanian letters fold alike.
 func Fold(s string) string {
@@ -28,6 +41,23 @@ func Fold(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
+	for i, r := range s {
+		switch f, ok := foldTable[r]; {
+		case r < utf8.RuneSelf:
+			b.WriteRune(unicode.ToLower(r))
+		case ok:
+			b.WriteString(f)
+		default:
+			b.WriteString(foldSlow(s[i:]))
+			return b.String()
+		}
+	}
+	return b.String()
+}
+
+// foldSlow folds any text through its canonical decomposition.
+func foldSlow(s string) string {
+	var b strings.Builder
 	for _, r := range norm.NFD.String(s) {
 		if unicode.Is(unicode.Mn, r) {
 			continue

@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"container/heap"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -91,12 +92,14 @@ type entry struct {
 // Index is the search index of one city. It is read-only once built and safe for concurrent
 // searches.
 type Index struct {
-	entries  []entry
-	vocab    []string  // distinct words, sorted
-	postings [][]int32 // per vocabulary word, the entries that have it
-	alpha    []int32   // the vocabulary words without a digit, candidates for typos
-	alphaR   [][]rune  // their runes
-	bits     sync.Pool // *[]uint64 of len(entries) bits
+	entries  []entry          // in ranking order: by kind, then shorter label, then label
+	labels   map[uint64]int32 // hash of an entry's words → the first entry with those words
+	sameKey  []int32          // the next entry with the same words' hash, -1 at the end
+	vocab    []string         // distinct words, sorted
+	postings [][]int32        // per vocabulary word, the entries that have it
+	alpha    []int32          // the vocabulary words without a digit, candidates for typos
+	alphaR   [][]rune         // their runes
+	bits     sync.Pool        // *[]uint64 of len(entries) bits
 }
 
 // Len is the number of entries.
@@ -285,6 +288,20 @@ func nearestVertex(proj spatial.Projection, geoms []orb.Geometry, p orb.Point) o
 // postings.
 func (b *builder) finish() *Index {
 	ix := b.ix
+	perm := make([]int32, len(ix.entries))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(i, j int32) int {
+		x, y := &ix.entries[i], &ix.entries[j]
+		return cmp.Or(cmp.Compare(x.rank, y.rank), cmp.Compare(len(x.hit.Label), len(y.hit.Label)),
+			strings.Compare(x.hit.Label, y.hit.Label), cmp.Compare(i, j))
+	})
+	ordered := make([]entry, len(ix.entries))
+	for i, p := range perm {
+		ordered[i] = ix.entries[p]
+	}
+	ix.entries = ordered
 	ix.vocab = make([]string, len(b.vocab))
 	for w, id := range b.vocab {
 		ix.vocab[id] = w
@@ -309,17 +326,24 @@ func (b *builder) finish() *Index {
 				ws[j] = renum[w]
 			}
 		}
-		// Kind word lists are shared between entries of a category only by value, so renumbering
-		// each entry's own copy is correct; a word twice in one entry posts it once.
-		seen := map[int32]bool{}
+		// A word twice in one entry posts it once.
 		for _, ws := range [][]int32{e.words, e.kind} {
 			for _, w := range ws {
-				if !seen[w] {
-					seen[w] = true
-					ix.postings[w] = append(ix.postings[w], int32(i))
+				if p := ix.postings[w]; len(p) == 0 || p[len(p)-1] != int32(i) {
+					ix.postings[w] = append(p, int32(i))
 				}
 			}
 		}
+	}
+	ix.labels = make(map[uint64]int32, len(ix.entries))
+	ix.sameKey = make([]int32, len(ix.entries))
+	for i := len(ix.entries) - 1; i >= 0; i-- {
+		k := wordsKey(ix.entries[i].words)
+		next, ok := ix.labels[k]
+		if !ok {
+			next = -1
+		}
+		ix.sameKey[i], ix.labels[k] = next, int32(i)
 	}
 	for id, w := range ix.vocab {
 		if !strings.ContainsFunc(w, func(r rune) bool { return r >= '0' && r <= '9' }) {
@@ -330,6 +354,18 @@ func (b *builder) finish() *Index {
 	n := (len(ix.entries) + 63) / 64
 	ix.bits.New = func() any { s := make([]uint64, n); return &s }
 	return ix
+}
+
+// wordsKey hashes a sequence of vocabulary ids (FNV-1a).
+func wordsKey(ws []int32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, w := range ws {
+		for k := 0; k < 4; k++ {
+			h ^= uint64(byte(w >> (8 * k)))
+			h *= 1099511628211
+		}
+	}
+	return h
 }
 
 // Match qualities of a query word against an entry's word.
@@ -398,7 +434,7 @@ type scored struct {
 }
 
 // better orders hits: the whole name first, then the better matched, then by kind, then the
-// shorter label, then alphabetically.
+// shorter label, then alphabetically (the order of the entries).
 func (ix *Index) better(a, b scored) bool {
 	if a.exact != b.exact {
 		return a.exact
@@ -406,17 +442,7 @@ func (ix *Index) better(a, b scored) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
-	ea, eb := &ix.entries[a.entry], &ix.entries[b.entry]
-	if ea.rank != eb.rank {
-		return ea.rank < eb.rank
-	}
-	if la, lb := len(ea.hit.Label), len(eb.hit.Label); la != lb {
-		return la < lb
-	}
-	if ea.hit.Label != eb.hit.Label {
-		return ea.hit.Label < eb.hit.Label
-	}
-	return a.entry < b.entry
+	return a.entry < b.entry // entries are in ranking order
 }
 
 // worstFirst is a heap of the best hits so far, the worst on top.
@@ -473,16 +499,45 @@ func (ix *Index) Search(q string, limit int) []Hit {
 			heap.Fix(h, 0)
 		}
 	}
+	// The whole name, word for word, first: those entries rank above every other.
+	ids := make([]int32, len(ms))
+	for i := range ms {
+		ids[i] = ms[i].exact
+	}
+	if !slices.Contains(ids, -1) {
+		if e, ok := ix.labels[wordsKey(ids)]; ok {
+			for ; e >= 0; e = ix.sameKey[e] {
+				consider(e)
+			}
+		}
+	}
+	// Then the most selective word's matches, exact words first, then the words it begins,
+	// then those within its typo tolerance. A posting is in ranking order, so once the kept
+	// hits are full and the worst of them scores at least what the rest of this class can,
+	// nothing further in the posting can beat it.
 	m := &ms[first]
-	for id := m.lo; id < m.hi; id++ {
-		for _, e := range ix.postings[id] {
+	n := len(ms)
+	scan := func(posting []int32, quality int) {
+		best := quality + exactWord*(n-1)
+		for _, e := range posting {
+			if len(h.s) == limit {
+				if w := h.s[0]; w.exact || w.score > best || w.score == best && e > w.entry {
+					return
+				}
+			}
 			consider(e)
 		}
 	}
-	for _, id := range m.fuzzy {
-		for _, e := range ix.postings[id] {
-			consider(e)
+	if m.exact >= 0 {
+		scan(ix.postings[m.exact], exactWord)
+	}
+	for id := m.lo; id < m.hi; id++ {
+		if id != m.exact {
+			scan(ix.postings[id], prefixWord)
 		}
+	}
+	for _, id := range m.fuzzy {
+		scan(ix.postings[id], fuzzyMatch)
 	}
 	out := make([]Hit, len(h.s))
 	for i := len(out) - 1; i >= 0; i-- {
