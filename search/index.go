@@ -231,7 +231,7 @@ func Build(city *spatial.City) *Index {
 			if label == "" {
 				label = cmp.Or(kindLabels[kind], kind)
 			}
-			b.add(KindFacility, kind, label, name+" "+kind, it.Feature.Geometry, centroid(proj, it), false)
+			b.add(KindFacility, kind, label, label, it.Feature.Geometry, centroid(proj, it), false)
 		}
 	}
 	if ix := city.Layer("green_spaces"); ix != nil {

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"sort"
 	"sync"
 	"testing"
 
@@ -24,6 +25,7 @@ func smallCity(t *testing.T) *spatial.City {
 		{Layer: "facilities", ID: 3, Geometry: orb.Point{23.606, 46.776}, Props: map[string]any{"kind": "school", "name": "École Saint-Charles"}},
 		{Layer: "facilities", ID: 4, Geometry: orb.Point{23.607, 46.777}, Props: map[string]any{"kind": "pharmacy", "name": "Farmacia Centrală"}},
 		{Layer: "facilities", ID: 5, Geometry: orb.Point{23.608, 46.778}, Props: map[string]any{"kind": "clinic"}},
+		{Layer: "facilities", ID: 6, Geometry: orb.Point{23.609, 46.779}, Props: map[string]any{"kind": "library", "name": "Unirii"}},
 		{Layer: "parcels", ID: 10, Geometry: square(23.610, 46.780, 0.001), Props: map[string]any{"cad_number": "CJ-123456", "address": "Strada Moților 12"},
 			Restricted: map[string]any{"owner_name": "Ionescu Maria", "land_book": "CF-99"}},
 		{Layer: "parcels", ID: 11, Geometry: square(23.612, 46.780, 0.001), Props: map[string]any{"cad_number": "CJ-123457", "address": "Strada Moților 14"}},
@@ -61,9 +63,11 @@ func TestSearchFindsWhatACitizenTypes(t *testing.T) {
 		{"upper case and cedilla forms fold alike", "MOŢILOR", []string{"street:Strada Moților", "address:Strada Moților 12", "address:Strada Moților 14"}},
 		{"every word is a prefix", "str mot 1", []string{"address:Strada Moților 12", "address:Strada Moților 14"}},
 		{"a typo of one letter in a word of four or more is forgiven", "motilkr", []string{"street:Strada Moților", "address:Strada Moților 12", "address:Strada Moților 14"}},
-		{"two typos are forgiven from eight letters", "gimnazaila", []string{"facility:Școala Gimnazială Avram Iancu"}},
+		{"two typos are forgiven from eight letters", "gimnaxiaka", []string{"facility:Școala Gimnazială Avram Iancu"}}, // gimnaziala with z→x and l→k
+		{"but not three", "gimnaxiakk", nil},
 		{"the whole name comes before names that contain it", "strada motilor", []string{"street:Strada Moților", "address:Strada Moților 12", "address:Strada Moților 14"}},
 		{"a square is a place", "piata", []string{"place:Piața Unirii"}},
+		{"a whole name comes before a kind that ranks higher", "unirii", []string{"facility:Unirii", "place:Piața Unirii"}},
 		{"a district by its name", "manastur", []string{"district:Mănăștur"}},
 		{"a parcel by its cadastral number", "CJ-123457", []string{"parcel:CJ-123457"}},
 		{"a cadastral number's prefix finds both parcels", "cj 12345", []string{"parcel:CJ-123456", "parcel:CJ-123457"}},
@@ -164,6 +168,49 @@ func TestFoldAndEdits(t *testing.T) {
 			t.Errorf("withinEdits(%q, %q, %d) = %v, want %v", e.a, e.b, e.k, got, e.want)
 		}
 	}
+}
+
+// TestSearchKeepsTheBestOfAllEntries checks the cut-offs of Search against ranking every
+// entry of the demo city for queries of every sort.
+func TestSearchKeepsTheBestOfAllEntries(t *testing.T) {
+	ix := Build(demoCity(t))
+	queries := []string{"a", "b", "bo", "boulevard", "boulevard des moulins", "moulins 2", "rue", "ru", "avenue de", "mc", "mc 0001",
+		"1", "2", "monte", "monte-carlo", "scoala", "pharmacy", "farmacie", "parc", "place", "princesse grace", "bulevard", "avenu", "st", "saint"}
+	for _, q := range queries {
+		ms := make([]wordMatch, 0)
+		for _, w := range Words(q) {
+			ms = append(ms, ix.matchWord(w))
+		}
+		var all []scored
+		for e := range ix.entries {
+			if s, ok := ix.score(int32(e), ms); ok {
+				all = append(all, s)
+			}
+		}
+		sort.Slice(all, func(i, j int) bool { return ix.better(all[i], all[j]) })
+		for _, limit := range []int{1, 3, 10} {
+			got := ix.Search(q, limit)
+			want := all[:min(limit, len(all))]
+			if len(got) != len(want) {
+				t.Errorf("Search(%q, %d): %d hits, want %d", q, limit, len(got), len(want))
+				continue
+			}
+			for i := range want {
+				if got[i] != ix.entries[want[i].entry].hit {
+					t.Errorf("Search(%q, %d) = %q, want %q", q, limit, labels(got), labels(hitsOf(ix, want)))
+					break
+				}
+			}
+		}
+	}
+}
+
+func hitsOf(ix *Index, ss []scored) []Hit {
+	out := make([]Hit, len(ss))
+	for i, s := range ss {
+		out[i] = ix.entries[s.entry].hit
+	}
+	return out
 }
 
 func demoCity(t testing.TB) *spatial.City {
