@@ -3,10 +3,11 @@
 // panel, 3D works, "what is near here" answers in text, a phone's 320 px fit, and the first
 // view stays under 1 MB besides the tiles. Writes docs/screenshots/map-2d.png, map-3d.png and
 // map-phone.png. The colours test reads the map's pixels: buildings, a park and a facility
-// must show in their layers' colours, flat and extruded.
+// must show in their layers' colours, flat and extruded. The place search finds a street and the
+// schools by typing, is a keyboard combobox, and flies the map to the chosen hit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newPage, waitReady, waitIdle, screenshotPath, api } from './helpers.mjs';
+import { BASE, launch, newPage, waitReady, waitIdle, screenshotPath, api, axe } from './helpers.mjs';
 import { decodePNG, medianRGB, hexRGB, cssRGB, blend, distance, hsv, hueGap, rgbText, drawnAt, bareAt } from './pixels.mjs';
 
 let browser;
@@ -368,6 +369,68 @@ test('on a 320 px phone the pages fit and the map draws', async () => {
     const w = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(w <= 320, `${p} is ${w} px wide`);
   }
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+// A street of the demo city: a street in memory mode (the demo's streets), the parcels' postal
+// addresses on it in both modes.
+const STREET = 'Boulevard des Moulins';
+
+test('the place search: typing a street, arrow down and Enter fly the map to it; Escape closes', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+  const input = page.locator('#search-q');
+  // At the top of the panel: visible on a desktop screen without scrolling.
+  const box = await input.boundingBox();
+  assert.ok(box && box.y >= 0 && box.y + box.height <= 800, `the search box is at ${JSON.stringify(box)}, below the fold`);
+  assert.equal(await input.getAttribute('role'), 'combobox');
+  assert.equal(await input.getAttribute('aria-expanded'), 'false');
+  assert.equal(await input.getAttribute('aria-controls'), 'search-list');
+
+  const { hits } = await api(`/api/search?q=${encodeURIComponent(STREET.toLowerCase())}&limit=1`);
+  assert.equal(hits.length, 1);
+  assert.match(hits[0].label, new RegExp(`^${STREET}`));
+  const [w, s, e, n] = hits[0].bbox;
+  const before = await page.evaluate(() => window.map.getCenter().toArray());
+  assert.ok(!(before[0] >= w && before[0] <= e && before[1] >= s && before[1] <= n), 'the map already shows the street at its centre: the test would prove nothing');
+
+  await input.focus();
+  await page.keyboard.type(STREET.toLowerCase());
+  await page.locator('#search-list [role=option]').first().waitFor();
+  assert.equal(await input.getAttribute('aria-expanded'), 'true');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await input.getAttribute('aria-activedescendant'), 'search-opt-0');
+  assert.equal(await page.locator('#search-opt-0').getAttribute('aria-selected'), 'true');
+  assert.match(await page.locator('#search-opt-0').innerText(), new RegExp(STREET));
+  const violations = await axe(page);
+  assert.deepEqual(violations, [], `axe with the list open:\n${JSON.stringify(violations, null, 1)}`);
+
+  await page.keyboard.press('Enter');
+  // The centre comes to the hit's extent (padded by a hair for the float rounding of fitBounds).
+  const pad = 1e-4;
+  await page.waitForFunction(([w, s, e, n]) => {
+    const c = window.map.getCenter();
+    return !window.map.isMoving() && c.lng >= w && c.lng <= e && c.lat >= s && c.lat <= n;
+  }, [w - pad, s - pad, e + pad, n + pad], { timeout: 15000 });
+  assert.equal(await input.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.locator('#search-list').isHidden(), true);
+  assert.equal(await input.inputValue(), hits[0].label);
+
+  // "scoala" (no diacritics) lists schools; Escape closes the list and keeps the text.
+  await input.fill('');
+  await page.keyboard.type('scoala');
+  await page.locator('#search-list [role=option]').first().waitFor();
+  const options = await page.locator('#search-list [role=option]').allInnerTexts();
+  assert.ok(options.length > 0 && options.every((o) => /school/.test(o)), `scoala listed ${JSON.stringify(options)}`);
+  await page.keyboard.press('Escape');
+  assert.equal(await input.getAttribute('aria-expanded'), 'false');
+  assert.equal(await input.inputValue(), 'scoala');
+
+  // In Romanian the box speaks Romanian.
+  await page.getByRole('button', { name: 'RO', exact: true }).click();
+  assert.equal(await page.locator('label[for="search-q"]').innerText(), 'Stradă, adresă, loc sau dotare');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -344,6 +344,12 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 	}
 	downloads = append(downloads, "/downloads/nope.csv", "/downloads/parcels,buildings.gpkg")
 
+	// Searches: a prefix of every owner's name and of every land book number would find them
+	// were they indexed; good and bad queries.
+	searches := []string{"/api/search?q=Owner&limit=50", "/api/search?q=LB-0000&limit=50", "/api/search?q=MC-0000&limit=50",
+		"/api/search?q=Boulevard+des+Moulins", "/api/search?q=scoala", "/api/search?q=a&limit=50", "/api/search?q=",
+		"/api/search?q=" + strings.Repeat("x", MaxSearchQuery+1)}
+
 	run := "/api/scenarios/{sid}/runs/{rid}"
 	out := map[string][]string{
 		"GET /metrics":     {"/metrics"},
@@ -364,6 +370,7 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"GET /api/nearest":                                       nearest,
 		"GET /api/isochrone":                                     {fmt.Sprintf("/api/isochrone?lon=%f&lat=%f&minutes=15", c[0], c[1]), "/api/isochrone?lon=x&lat=1&minutes=5"},
 		"GET /api/features/{layer}":                              featurePaths,
+		"GET /api/search":                                        searches,
 		"GET /api/parcels/{id}":                                  {fmt.Sprintf("/api/parcels/%d", f.parcel), "/api/parcels/x"},
 		"GET /api/admin/tokens":                                  {"/api/admin/tokens"},
 		"POST /api/admin/tokens":                                 {"/api/admin/tokens"},

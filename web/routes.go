@@ -39,6 +39,7 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/api/features/{layer}", s.requireCity(s.features)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/api/quality", s.quality).Methods(http.MethodGet, http.MethodHead)                    // quality.go
 	r.HandleFunc("/api/isochrone", s.requireCity(s.isochrone)).Methods(http.MethodGet, http.MethodHead) // isochrone.go
+	r.HandleFunc("/api/search", s.requireCity(s.search)).Methods(http.MethodGet, http.MethodHead)       // search.go
 
 	// A parcel with its restricted fields, planner role (parcels.go).
 	r.HandleFunc("/api/parcels/{id}", s.require(RolePlanner, s.requireCity(s.parcel))).Methods(http.MethodGet)

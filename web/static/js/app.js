@@ -1,9 +1,10 @@
 // The public map at /: layer panel with legends, 2D/3D, feature information (popup and text),
-// "what is near here", a facility search, and the Romanian/English switch.
+// "what is near here", a search for places (streets, addresses, facilities…), and the
+// Romanian/English switch.
 import { t, initLangSwitch, onLangChange, fmtDistance } from './i18n.js';
 import { PANEL, DEFAULT_ON, legendList, featureInfo } from './thematic.js';
 import { createCityMap, maplibregl, setPanelLayer, set3D, featuresAt } from './mapbase.js';
-import { api, list, nearest } from './api.js';
+import { api, nearest } from './api.js';
 
 initLangSwitch();
 
@@ -199,49 +200,140 @@ map.getCanvas().addEventListener('keydown', (e) => {
 });
 $('#info-centre').addEventListener('click', identifyCentre);
 
-// --- Facility search ---------------------------------------------------------------------
-let facilities = null;
-const norm = (s) => String(s || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+// --- Place search (combobox: the input owns a listbox of hits) -----------------------------
+// GET /api/search finds streets, addresses, squares, districts, facilities (by name or kind, in
+// Romanian or English), parks and parcels; choosing a hit flies the map there.
+const sq = $('#search-q');
+const slist = $('#search-list');
+const sstatus = $('#search-status');
+const search = { hits: [], active: -1, seq: 0, timer: 0, q: '' };
 
-$('#search-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const q = $('#search-q').value.trim();
-  const out = $('#search-results');
-  if (!q) return;
-  if (!facilities) {
-    try {
-      facilities = list(await api('/api/features/facilities?bbox=-180,-85,180,85&limit=1000'), 'features');
-    } catch {
-      facilities = [];
-    }
+function hitKind(h) {
+  const kind = t(`search.kind.${h.kind}`);
+  return h.category && h.kind === 'facility' ? t(`val.kind.${h.category}`) : kind;
+}
+
+function renderSearch() {
+  slist.replaceChildren();
+  search.hits.forEach((h, i) => {
+    const li = document.createElement('li');
+    li.id = `search-opt-${i}`;
+    li.setAttribute('role', 'option');
+    li.setAttribute('aria-selected', String(i === search.active));
+    const label = document.createElement('span');
+    label.textContent = h.label;
+    const kind = document.createElement('span');
+    kind.className = 'search-kind';
+    kind.textContent = hitKind(h);
+    li.append(label, ' ', kind);
+    li.addEventListener('mousedown', (e) => e.preventDefault()); // keep the focus in the input
+    li.addEventListener('click', () => chooseHit(i));
+    slist.append(li);
+  });
+  const open = search.hits.length > 0;
+  slist.hidden = !open;
+  sq.setAttribute('aria-expanded', String(open));
+  if (open && search.active >= 0) {
+    sq.setAttribute('aria-activedescendant', `search-opt-${search.active}`);
+    slist.children[search.active].scrollIntoView({ block: 'nearest' });
+  } else {
+    sq.removeAttribute('aria-activedescendant');
   }
-  const hits = facilities.filter((f) => norm(f.properties?.name).includes(norm(q))).slice(0, 20);
-  out.replaceChildren();
-  if (!hits.length) {
-    out.textContent = t('search.none', { q });
+}
+
+function closeSearch() {
+  search.hits = [];
+  search.active = -1;
+  renderSearch();
+}
+
+// lookup asks for the hits of the input's text; an older answer arriving late is dropped.
+async function lookup() {
+  clearTimeout(search.timer);
+  const q = sq.value.trim();
+  const my = ++search.seq;
+  if (!q) {
+    search.q = '';
+    closeSearch();
+    sstatus.textContent = '';
     return;
   }
-  const ul = document.createElement('ul');
-  ul.className = 'search-list';
-  for (const f of hits) {
-    const li = document.createElement('li');
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'link';
-    b.textContent = `${f.properties.name} (${t(`val.kind.${f.properties.kind}`)})`;
-    b.addEventListener('click', () => {
-      const c = f.geometry.coordinates;
-      map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 17) });
-      showInfo([{ sourceLayer: 'facilities', id: f.id, properties: f.properties }], c);
-    });
-    li.append(b);
-    ul.append(li);
+  let hits;
+  try {
+    hits = (await api(`/api/search?q=${encodeURIComponent(q)}&limit=10`)).hits || [];
+  } catch {
+    if (my === search.seq) { closeSearch(); sstatus.textContent = t('search.error'); }
+    return;
   }
-  const count = document.createElement('p');
-  count.className = 'muted';
-  count.textContent = t('search.found', { n: hits.length });
-  out.append(count, ul);
+  if (my !== search.seq) return;
+  search.q = q;
+  search.hits = hits;
+  search.active = -1;
+  renderSearch();
+  sstatus.textContent = hits.length ? t('search.found', { n: hits.length }) : t('search.none', { q });
+}
+
+function chooseHit(i) {
+  const h = search.hits[i];
+  if (!h) return;
+  sq.value = h.label;
+  search.seq++; // an answer still on its way must not reopen the list
+  closeSearch();
+  const [w, s, e, n] = h.bbox;
+  if (['facility', 'park', 'address', 'parcel'].includes(h.kind)) {
+    // A thing of its own at the hit's point: show what is there once the map has arrived.
+    map.once('moveend', () => {
+      const fs = featuresAt(map, map.project(h.point));
+      if (fs.length) showInfo(fs, { lng: h.point[0], lat: h.point[1] });
+    });
+  }
+  if (e - w > 1e-5 || n - s > 1e-5) {
+    map.fitBounds([[w, s], [e, n]], { padding: 40, maxZoom: 18 });
+  } else {
+    map.flyTo({ center: h.point, zoom: Math.max(map.getZoom(), 17) });
+  }
+  sstatus.textContent = t('search.went', { label: `${h.label} (${hitKind(h)})` });
+}
+
+sq.addEventListener('input', () => {
+  clearTimeout(search.timer);
+  search.timer = setTimeout(lookup, 150);
 });
+sq.addEventListener('keydown', async (e) => {
+  const n = search.hits.length;
+  switch (e.key) {
+    case 'ArrowDown':
+    case 'ArrowUp': {
+      e.preventDefault();
+      if (!n || search.q !== sq.value.trim()) {
+        await lookup();
+        if (!search.hits.length) return;
+        search.active = e.key === 'ArrowDown' ? 0 : search.hits.length - 1;
+      } else {
+        const step = e.key === 'ArrowDown' ? 1 : -1;
+        search.active = search.active < 0 && step < 0 ? n - 1 : (search.active + step + n) % n;
+      }
+      renderSearch();
+      break;
+    }
+    case 'Enter':
+      e.preventDefault();
+      if (search.q !== sq.value.trim()) await lookup();
+      chooseHit(search.active >= 0 ? search.active : 0);
+      break;
+    case 'Escape':
+      if (n) { e.preventDefault(); closeSearch(); } else if (sq.value) { e.preventDefault(); sq.value = ''; sstatus.textContent = ''; }
+      break;
+    default:
+  }
+});
+sq.addEventListener('blur', () => setTimeout(() => { if (document.activeElement !== sq) closeSearch(); }, 0));
+$('#search-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (search.q !== sq.value.trim()) await lookup();
+  chooseHit(search.active >= 0 ? search.active : 0);
+});
+onLangChange(renderSearch);
 
 onLangChange(() => {
   if (state.lastInfo) showInfo(state.lastInfo.features, popup ? state.lastInfo.lngLat : null);
