@@ -229,7 +229,7 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 		}
 		added[i] = c
 	}
-	if _, err := Validate(city, s.Engine.Parameters(), existing, added); err != nil {
+	if _, err := Validate(ctx, city, s.Engine.Parameters(), existing, added); err != nil {
 		return Scenario{}, nil, err
 	}
 	next := sc
