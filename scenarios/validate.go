@@ -314,6 +314,9 @@ func checkGeometry(layer *layers.Layer, g orb.Geometry, extent orb.Bound, simple
 				}
 			}
 		}
+		if !simple {
+			continue
+		}
 		if err := checkSimplePolygon(p, fields[i]); err != nil {
 			return err
 		}
