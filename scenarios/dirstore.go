@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/citytwin/citytwin/internal/atomicfile"
 )
@@ -279,4 +280,51 @@ func (s *DirStore) Run(_ context.Context, scenarioID, runID string) (*Run, error
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
 	return &r, nil
+}
+
+// PruneRuns implements Store: a run file's modification time is when it was saved.
+func (s *DirStore) PruneRuns(_ context.Context, scenarioID string, keep int) error {
+	if !ValidID(scenarioID) {
+		return fmt.Errorf("scenario %q: %w", scenarioID, ErrNotFound)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := filepath.Join(s.dir, "runs", scenarioID)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+	}
+	type runFile struct {
+		name string
+		at   time.Time
+	}
+	var runs []runFile
+	for _, e := range ents {
+		if id, ok := strings.CutSuffix(e.Name(), ".json"); !ok || !ValidID(id) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+		}
+		runs = append(runs, runFile{e.Name(), info.ModTime()})
+	}
+	if len(runs) <= keep {
+		return nil
+	}
+	sort.Slice(runs, func(i, j int) bool {
+		if !runs[i].at.Equal(runs[j].at) {
+			return runs[i].at.After(runs[j].at)
+		}
+		return runs[i].name > runs[j].name
+	})
+	for _, r := range runs[keep:] {
+		if err := os.Remove(filepath.Join(dir, r.name)); err != nil {
+			return fmt.Errorf("remove run %s of scenario %s: %w", r.name, scenarioID, err)
+		}
+	}
+	return atomicfile.SyncDir(dir)
 }

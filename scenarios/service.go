@@ -24,6 +24,8 @@ type Service struct {
 	// Model is the live city model; while it loads, what needs it returns
 	// citymodel.ErrNotReady.
 	Model *citymodel.Model
+	// Quotas bound each scenario and its kept runs; zero values take the defaults.
+	Quotas Quotas
 
 	mu       sync.Mutex
 	variants map[string]cachedVariant // by scenario id: its last variant built
@@ -207,10 +209,6 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 	if err := checkVersion(sc, ifMatch); err != nil {
 		return Scenario{}, nil, err
 	}
-	if len(existing)+len(in) > MaxChangesPerScenario {
-		return Scenario{}, nil, &layers.FieldError{Field: "changes",
-			Message: fmt.Sprintf("the scenario would hold %d changes; at most %d are allowed", len(existing)+len(in), MaxChangesPerScenario)}
-	}
 	t := now()
 	added := make([]Change, len(in))
 	for i, ci := range in {
@@ -228,6 +226,9 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 			c.FeatureID = AddedIDBase + c.Seq
 		}
 		added[i] = c
+	}
+	if err := checkQuotas(s.Quotas.withDefaults(), existing, added); err != nil {
+		return Scenario{}, nil, fmt.Errorf("scenario %s: %w", id, err)
 	}
 	if _, err := Validate(ctx, city, s.Engine.Parameters(), existing, added); err != nil {
 		return Scenario{}, nil, err
@@ -300,6 +301,9 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 	}
 	if err := s.Store.SaveRun(ctx, r); err != nil {
 		return nil, err
+	}
+	if err := s.Store.PruneRuns(ctx, id, s.Quotas.withDefaults().KeepRuns); err != nil {
+		return nil, fmt.Errorf("drop the oldest runs of scenario %s: %w", id, err)
 	}
 	return r, nil
 }

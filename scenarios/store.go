@@ -29,6 +29,9 @@ type Store interface {
 	RemoveChange(ctx context.Context, s Scenario, expected int64, changeID string) error
 	// SaveRun stores a run of an existing scenario.
 	SaveRun(ctx context.Context, r *Run) error
+	// PruneRuns keeps the keep most recent runs of a scenario (by created_at, then id) and
+	// removes the others.
+	PruneRuns(ctx context.Context, scenarioID string, keep int) error
 	// Run returns a stored run of a scenario.
 	Run(ctx context.Context, scenarioID, runID string) (*Run, error)
 }

@@ -208,6 +208,9 @@ func (s *Server) addChanges(w http.ResponseWriter, r *http.Request, svc *scenari
 		list = []scenarios.ChangeInput{in.ChangeInput}
 	}
 	sc, added, err := svc.AddChanges(r.Context(), mux.Vars(r)["id"], ifMatch(r), list)
+	if writeQuota(w, err) {
+		return
+	}
 	if err != nil {
 		s.writeErr(w, r, invalidAs("invalid_change", err))
 		return
@@ -351,4 +354,29 @@ func (s *Server) compareScenarios(w http.ResponseWriter, r *http.Request, svc *s
 		return
 	}
 	writeJSON(w, http.StatusOK, cmp)
+}
+
+// quotaError is the JSON error of a write over a quota: which quota and its value.
+type quotaError struct {
+	apiError
+	Limit string `json:"limit"`
+	Value int    `json:"value"`
+}
+
+// writeQuota answers a *scenarios.QuotaError, reporting whether err was one: 413 for a size
+// quota (the vertices of a scenario), 429 for a count (changes per scenario).
+func writeQuota(w http.ResponseWriter, err error) bool {
+	var qe *scenarios.QuotaError
+	if !errors.As(err, &qe) {
+		return false
+	}
+	status, code := http.StatusTooManyRequests, "quota_exceeded"
+	if qe.Size {
+		status, code = http.StatusRequestEntityTooLarge, "too_large"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, map[string]quotaError{"error": {
+		apiError: apiError{Code: code, Message: err.Error(), Field: "changes"},
+		Limit:    qe.Limit, Value: qe.Value}})
+	return true
 }

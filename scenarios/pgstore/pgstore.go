@@ -326,3 +326,13 @@ func (s *Store) Watch(ctx context.Context, ready func(), fn func(Change)) error 
 	}
 	return nil
 }
+
+// PruneRuns implements scenarios.Store.
+func (s *Store) PruneRuns(ctx context.Context, scenarioID string, keep int) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM scenario_runs WHERE scenario_id = $1 AND id NOT IN (
+		SELECT id FROM scenario_runs WHERE scenario_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)`, scenarioID, keep)
+	if err != nil {
+		return fmt.Errorf("drop the oldest runs of scenario %s: %w", scenarioID, err)
+	}
+	return nil
+}

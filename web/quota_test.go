@@ -1,0 +1,86 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/citytwin/citytwin/internal/pgtest"
+	"github.com/citytwin/citytwin/layers/postgis"
+	"github.com/citytwin/citytwin/scenarios"
+	"github.com/citytwin/citytwin/scenarios/pgstore"
+)
+
+// scenarioStores are the stores the scenario API is tested over: the data directory's and
+// PostGIS (its own schema, migrated).
+var scenarioStores = []struct {
+	name string
+	wrap func(t *testing.T) func(scenarios.Store) scenarios.Store
+}{
+	{"in the data directory", func(*testing.T) func(scenarios.Store) scenarios.Store { return nil }},
+	{"in PostGIS", func(t *testing.T) func(scenarios.Store) scenarios.Store {
+		ctx := context.Background()
+		u, _ := pgtest.Schema(t, "web_quota")
+		store, err := postgis.Open(ctx, u)
+		if err != nil {
+			t.Fatalf("open PostGIS: %v", err)
+		}
+		t.Cleanup(store.Close)
+		if err := postgis.Migrate(ctx, store.Pool()); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		return func(scenarios.Store) scenarios.Store { return pgstore.New(store.Pool()) }
+	}},
+}
+
+// wantQuota checks a write refused over a quota: its status and the quota it names.
+func wantQuota(t *testing.T, what string, a answer, status int, limit string, value int) {
+	t.Helper()
+	wantStatus(t, what, a, status)
+	var body struct {
+		Error struct {
+			Limit string `json:"limit"`
+			Value int    `json:"value"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(a.body, &body); err != nil {
+		t.Fatalf("%s: %v: %s", what, err, a.body)
+	}
+	if body.Error.Limit != limit || body.Error.Value != value {
+		t.Fatalf("%s: the error names %s = %d, want %s = %d: %s", what, body.Error.Limit, body.Error.Value, limit, value, a.body)
+	}
+}
+
+func TestScenarioQuotasOverHTTP(t *testing.T) {
+	for _, st := range scenarioStores {
+		t.Run(st.name, func(t *testing.T) {
+			f := newAPIFixture(t, st.wrap(t))
+			f.svc.Quotas = scenarios.Quotas{MaxChanges: 3, MaxVertices: 12, KeepRuns: 2}
+			id := f.create(t, "quotas")
+			path := "/api/scenarios/" + id + "/changes"
+			building := func(x float64) map[string]any {
+				return map[string]any{"kind": "add_building", "geometry": f.rect(x, 10, x+10, 20), "properties": map[string]any{"use": "residential", "floors": 2}}
+			}
+			// Two rectangles: 2 changes of 5 positions each (4 corners and the closing one), 10.
+			wantStatus(t, "two buildings", f.planner(t, "POST", path, map[string]any{"changes": []any{building(0), building(20)}}), http.StatusCreated)
+			// Two more would make 4 changes, over 3.
+			wantQuota(t, "a fourth change", f.planner(t, "POST", path, map[string]any{"changes": []any{building(40), building(60)}}),
+				http.StatusTooManyRequests, "max_changes_per_scenario", 3)
+			// One more is 3 changes but 10 + 5 = 15 positions, over 12.
+			wantQuota(t, "a 15th position", f.planner(t, "POST", path, building(40)), http.StatusRequestEntityTooLarge, "max_vertices_per_scenario", 12)
+
+			// Three runs: the first is dropped once the third is stored (2 kept).
+			var runs []string
+			for range 3 {
+				a := f.planner(t, "POST", "/api/scenarios/"+id+"/run", nil)
+				wantStatus(t, "a run", a, http.StatusCreated)
+				runs = append(runs, a.json(t)["id"].(string))
+			}
+			wantStatus(t, "the first run", f.planner(t, "GET", "/api/scenarios/"+id+"/runs/"+runs[0], nil), http.StatusNotFound)
+			for _, r := range runs[1:] {
+				wantStatus(t, "a kept run", f.planner(t, "GET", "/api/scenarios/"+id+"/runs/"+r, nil), http.StatusOK)
+			}
+		})
+	}
+}
