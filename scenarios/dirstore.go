@@ -190,7 +190,7 @@ func (s *DirStore) modify(id string, expected int64, fn func(f *scenarioFile) er
 func (s *DirStore) UpdateScenario(_ context.Context, sc Scenario, expected int64) error {
 	return s.modify(sc.ID, expected, func(f *scenarioFile) error {
 		f.Scenario.Name, f.Scenario.Description = sc.Name, sc.Description
-		f.Scenario.Version, f.Scenario.UpdatedAt = sc.Version, sc.UpdatedAt
+		f.Scenario.Version, f.Scenario.UpdatedAt, f.Scenario.Visibility = sc.Version, sc.UpdatedAt, sc.Visibility
 		return nil
 	})
 }

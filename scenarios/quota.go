@@ -29,6 +29,8 @@ type Quotas struct {
 	MaxVertices int
 	// KeepRuns is the number of runs kept per scenario (DefaultKeepRuns).
 	KeepRuns int
+	// MaxScenarios is the number of scenarios one token may own (DefaultMaxScenariosPerOwner).
+	MaxScenarios int
 }
 
 // withDefaults returns q with every unset quota at its default.
@@ -41,6 +43,9 @@ func (q Quotas) withDefaults() Quotas {
 	}
 	if q.KeepRuns <= 0 {
 		q.KeepRuns = DefaultKeepRuns
+	}
+	if q.MaxScenarios <= 0 {
+		q.MaxScenarios = DefaultMaxScenariosPerOwner
 	}
 	return q
 }

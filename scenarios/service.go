@@ -83,35 +83,101 @@ func checkMeta(name, description string) error {
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // Create makes a new, empty scenario at version 1.
+// The caller (WithCaller) owns it; a caller may own at most Quotas.MaxScenarios.
 func (s *Service) Create(ctx context.Context, name, description string) (Scenario, error) {
 	if err := checkMeta(name, description); err != nil {
 		return Scenario{}, err
 	}
+	owner, err := s.checkOwnerQuota(ctx)
+	if err != nil {
+		return Scenario{}, err
+	}
 	t := now()
-	sc := Scenario{ID: NewID(), Name: strings.TrimSpace(name), Description: description, Version: 1, CreatedAt: t, UpdatedAt: t}
+	sc := Scenario{ID: NewID(), Name: strings.TrimSpace(name), Description: description, Version: 1, CreatedAt: t, UpdatedAt: t, Owner: owner, Visibility: Team}
 	if err := s.Store.CreateScenario(ctx, sc, nil); err != nil {
 		return Scenario{}, err
 	}
 	return sc, nil
 }
 
-// List returns every scenario.
-func (s *Service) List(ctx context.Context) ([]Scenario, error) { return s.Store.Scenarios(ctx) }
+// checkOwnerQuota returns the caller's id and refuses a new scenario beyond
+// Quotas.MaxScenarios of theirs.
+func (s *Service) checkOwnerQuota(ctx context.Context) (string, error) {
+	c, ok := callerOf(ctx)
+	if !ok || c.ID == "" {
+		return "", nil
+	}
+	all, err := s.Store.Scenarios(ctx)
+	if err != nil {
+		return "", err
+	}
+	n, max := 0, s.Quotas.withDefaults().MaxScenarios
+	for _, sc := range all {
+		if sc.Owner == c.ID {
+			n++
+		}
+	}
+	if n >= max {
+		return "", &QuotaError{Limit: "max_scenarios_per_token", Value: max, Would: n + 1}
+	}
+	return c.ID, nil
+}
+
+// List returns every scenario the caller may read.
+func (s *Service) List(ctx context.Context) ([]Scenario, error) {
+	all, err := s.Store.Scenarios(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, sc := range all {
+		if canRead(ctx, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// scenario reads a scenario the caller may read (others are ErrNotFound).
+func (s *Service) scenario(ctx context.Context, id string) (Scenario, []Change, error) {
+	sc, changes, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, nil, err
+	}
+	if err := checkRead(ctx, sc); err != nil {
+		return Scenario{}, nil, err
+	}
+	return sc, changes, nil
+}
+
+// writable reads a scenario the caller may change.
+func (s *Service) writable(ctx context.Context, id string) (Scenario, []Change, error) {
+	sc, changes, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, nil, err
+	}
+	if err := checkWrite(ctx, sc); err != nil {
+		return Scenario{}, nil, err
+	}
+	return sc, changes, nil
+}
 
 // Get returns a scenario and its changes.
 func (s *Service) Get(ctx context.Context, id string) (Scenario, []Change, error) {
-	return s.Store.Scenario(ctx, id)
+	return s.scenario(ctx, id)
 }
 
 // Patch holds the metadata fields a PATCH may set; nil leaves a field as it is.
 type Patch struct {
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
+	// Visibility may be changed by the owner and admins only.
+	Visibility *Visibility `json:"visibility"`
 }
 
 // Update changes a scenario's name or description.
 func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch) (Scenario, error) {
-	sc, _, err := s.Store.Scenario(ctx, id)
+	sc, _, err := s.writable(ctx, id)
 	if err != nil {
 		return Scenario{}, err
 	}
@@ -125,6 +191,15 @@ func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch
 	if p.Description != nil {
 		next.Description = *p.Description
 	}
+	if p.Visibility != nil {
+		if err := checkVisibility(*p.Visibility); err != nil {
+			return Scenario{}, err
+		}
+		if c, ok := callerOf(ctx); ok && !c.Admin && sc.Owner != "" && c.ID != sc.Owner {
+			return Scenario{}, fmt.Errorf("only the owner of scenario %s changes its visibility: %w", id, ErrForbidden)
+		}
+		next.Visibility = *p.Visibility
+	}
 	if err := checkMeta(next.Name, next.Description); err != nil {
 		return Scenario{}, err
 	}
@@ -137,7 +212,7 @@ func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch
 
 // Delete removes a scenario, its changes and runs.
 func (s *Service) Delete(ctx context.Context, id string, ifMatch *int64) error {
-	sc, _, err := s.Store.Scenario(ctx, id)
+	sc, _, err := s.writable(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -157,13 +232,17 @@ func (s *Service) Delete(ctx context.Context, id string, ifMatch *int64) error {
 // Clone makes a new scenario with a copy of another's changes (a variant of a variant); the
 // copies keep their ids, so targets of later changes still resolve.
 func (s *Service) Clone(ctx context.Context, id string, name, description *string) (Scenario, error) {
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, err
+	}
+	owner, err := s.checkOwnerQuota(ctx)
 	if err != nil {
 		return Scenario{}, err
 	}
 	t := now()
 	c := Scenario{ID: NewID(), Name: sc.Name + " (copy)", Description: sc.Description, Version: 1, Parent: sc.ID,
-		CreatedAt: t, UpdatedAt: t, Changes: len(changes), ChangeSeq: sc.ChangeSeq}
+		CreatedAt: t, UpdatedAt: t, Changes: len(changes), ChangeSeq: sc.ChangeSeq, Owner: owner, Visibility: Team}
 	if name != nil {
 		c.Name = strings.TrimSpace(*name)
 	}
@@ -202,7 +281,7 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 	if err != nil {
 		return Scenario{}, nil, err
 	}
-	sc, existing, err := s.Store.Scenario(ctx, id)
+	sc, existing, err := s.writable(ctx, id)
 	if err != nil {
 		return Scenario{}, nil, err
 	}
@@ -249,7 +328,7 @@ func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch
 	if err != nil {
 		return Scenario{}, err
 	}
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.writable(ctx, id)
 	if err != nil {
 		return Scenario{}, err
 	}
@@ -288,7 +367,7 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 	if err != nil {
 		return nil, err
 	}
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.scenario(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -310,6 +389,9 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 
 // GetRun returns a stored run.
 func (s *Service) GetRun(ctx context.Context, id, runID string) (*Run, error) {
+	if _, _, err := s.scenario(ctx, id); err != nil {
+		return nil, err
+	}
 	return s.Store.Run(ctx, id, runID)
 }
 
@@ -362,7 +444,7 @@ func (s *Service) Compare(ctx context.Context, ids []string) (*Comparison, error
 	}
 	cmp := &Comparison{Indicators: map[string]map[string]float64{}}
 	for i, id := range ids {
-		sc, changes, err := s.Store.Scenario(ctx, id)
+		sc, changes, err := s.scenario(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -401,7 +483,7 @@ func (s *Service) Variant(ctx context.Context, id string) (*Variant, Scenario, e
 	if err != nil {
 		return nil, Scenario{}, err
 	}
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.scenario(ctx, id)
 	if err != nil {
 		return nil, Scenario{}, err
 	}

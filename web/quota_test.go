@@ -84,3 +84,52 @@ func TestScenarioQuotasOverHTTP(t *testing.T) {
 		})
 	}
 }
+
+const (
+	otherPlanner = "other-planner-secret"
+	adminToken2  = "admin-secret-of-the-quota-tests"
+)
+
+// withTokens serves f's scenarios to two planners and an admin.
+func withTokens(f *apiFixture) {
+	f.srv = New(Options{Logger: scenarioTestLogger(), Model: f.model, TileCache: f.cache, Scenarios: f.svc,
+		Tokens: StaticTokens{NewStaticToken(plannerToken, RolePlanner), NewStaticToken(otherPlanner, RolePlanner), NewStaticToken(adminToken2, RoleAdmin)}})
+	f.h = f.srv.Handler()
+}
+
+func TestScenarioOwnersAndVisibilityOverHTTP(t *testing.T) {
+	for _, st := range scenarioStores {
+		t.Run(st.name, func(t *testing.T) {
+			f := newAPIFixture(t, st.wrap(t))
+			withTokens(f)
+			f.svc.Quotas = scenarios.Quotas{MaxScenarios: 2}
+			id := f.create(t, "owned")
+			path := "/api/scenarios/" + id
+			sc := f.planner(t, "GET", path, nil).json(t)
+			if sc["owner"] == "" || sc["owner"] == nil || sc["visibility"] != "team" {
+				t.Fatalf("a new scenario: owner %v, visibility %v; want its token's id and team", sc["owner"], sc["visibility"])
+			}
+			change := map[string]any{"kind": "add_building", "geometry": f.rect(0, 10, 10, 20), "properties": map[string]any{"use": "residential", "floors": 2}}
+			wantStatus(t, "another planner adds to a team scenario", f.do(t, "POST", path+"/changes", otherPlanner, change), http.StatusCreated)
+
+			wantStatus(t, "the owner makes it private", f.planner(t, "PATCH", path, map[string]any{"visibility": "private"}), http.StatusOK)
+			wantStatus(t, "another planner reads a private scenario", f.do(t, "GET", path, otherPlanner, nil), http.StatusNotFound)
+			if list := f.do(t, "GET", "/api/scenarios", otherPlanner, nil); len(list.json(t)["scenarios"].([]any)) != 0 {
+				t.Fatalf("another planner lists a private scenario: %s", list.body)
+			}
+			wantStatus(t, "an admin reads a private scenario", f.do(t, "GET", path, adminToken2, nil), http.StatusOK)
+
+			wantStatus(t, "the owner publishes it", f.planner(t, "PATCH", path, map[string]any{"visibility": "published"}), http.StatusOK)
+			wantStatus(t, "another planner reads a published scenario", f.do(t, "GET", path, otherPlanner, nil), http.StatusOK)
+			wantStatus(t, "another planner adds to a published scenario", f.do(t, "POST", path+"/changes", otherPlanner, change), http.StatusForbidden)
+			wantStatus(t, "another planner makes it a team's", f.do(t, "PATCH", path, otherPlanner, map[string]any{"visibility": "team"}), http.StatusForbidden)
+			wantStatus(t, "an admin adds to a published scenario", f.do(t, "POST", path+"/changes", adminToken2, change), http.StatusCreated)
+
+			// MaxScenarios 2: the owner's second is made, the third refused; others are not concerned.
+			f.create(t, "second")
+			wantQuota(t, "a third scenario of one token", f.planner(t, "POST", "/api/scenarios", map[string]any{"name": "third"}),
+				http.StatusTooManyRequests, "max_scenarios_per_token", 2)
+			wantStatus(t, "another planner's first", f.do(t, "POST", "/api/scenarios", otherPlanner, map[string]any{"name": "theirs"}), http.StatusCreated)
+		})
+	}
+}
