@@ -97,6 +97,7 @@ func (s *DirStore) read(id string) (*scenarioFile, error) {
 	if f.Changes == nil {
 		f.Changes = []Change{}
 	}
+	f.Scenario.Visibility = f.Scenario.Visibility.OrDefault() // written before visibilities
 	return &f, nil
 }
 
