@@ -1,9 +1,12 @@
 package scenarios
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -159,4 +162,38 @@ func BenchmarkAddChangeToAScenarioWithStars(b *testing.B) {
 	}
 	b.ReportMetric(float64(first.Microseconds())/1000, "ms-first")
 	b.ReportMetric(float64(last.Microseconds())/1000, "ms-last")
+}
+
+// Listing scenarios reads each one's metadata, not its changes: a file whose changes are
+// damaged past the metadata still lists (reading that scenario itself fails).
+func TestListingScenariosReadsOnlyTheirMetadata(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sc := Scenario{ID: NewID(), Name: "listed", Version: 1, CreatedAt: now(), UpdatedAt: now()}
+	if err := st.CreateScenario(ctx, sc, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "scenarios", sc.ID+".json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := bytes.Index(b, []byte(`"changes":[`))
+	if cut < 0 {
+		t.Fatalf("no changes member in %s", b)
+	}
+	if err := os.WriteFile(p, append(b[:cut:cut], `"changes":[{"damaged`...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Scenario(ctx, sc.ID); err == nil {
+		t.Fatal("a damaged scenario file was read whole without an error")
+	}
+	list, err := st.Scenarios(ctx)
+	if err != nil || len(list) != 1 || list[0].Name != "listed" {
+		t.Fatalf("listing: %v, %+v; want the one scenario", err, list)
+	}
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -101,6 +102,40 @@ func (s *DirStore) read(id string) (*scenarioFile, error) {
 	return &f, nil
 }
 
+// readMeta reads only a scenario's metadata: the file's first member ("scenario", written
+// first by write), not its changes.
+func (s *DirStore) readMeta(id string) (Scenario, error) {
+	p, err := s.scenarioPath(id)
+	if err != nil {
+		return Scenario{}, err
+	}
+	fh, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return Scenario{}, fmt.Errorf("scenario %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Scenario{}, err
+	}
+	defer fh.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(fh, 4096))
+	var sc Scenario
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return Scenario{}, fmt.Errorf("read %s: not a scenario file (%v)", p, err)
+	}
+	if tok, err := dec.Token(); err != nil || tok != "scenario" {
+		f, err := s.read(id) // not in the order write makes: read it all
+		if err != nil {
+			return Scenario{}, err
+		}
+		return f.Scenario, nil
+	}
+	if err := dec.Decode(&sc); err != nil {
+		return Scenario{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	sc.Visibility = sc.Visibility.OrDefault()
+	return sc, nil
+}
+
 func (s *DirStore) write(f *scenarioFile) error {
 	p, err := s.scenarioPath(f.Scenario.ID)
 	if err != nil {
@@ -152,14 +187,14 @@ func (s *DirStore) Scenarios(_ context.Context) ([]Scenario, error) {
 		if !ok || !ValidID(id) {
 			continue
 		}
-		f, err := s.read(id)
+		sc, err := s.readMeta(id)
 		if errors.Is(err, ErrNotFound) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, f.Scenario)
+		out = append(out, sc)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
