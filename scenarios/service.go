@@ -97,6 +97,9 @@ func (s *Service) Create(ctx context.Context, name, description string) (Scenari
 	if err := s.Store.CreateScenario(ctx, sc, nil); err != nil {
 		return Scenario{}, err
 	}
+	if err := s.audit(ctx, "create", sc.ID, sc.Version); err != nil {
+		return Scenario{}, err
+	}
 	return sc, nil
 }
 
@@ -207,6 +210,9 @@ func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch
 	if err := s.Store.UpdateScenario(ctx, next, sc.Version); err != nil {
 		return Scenario{}, err
 	}
+	if err := s.audit(ctx, "update", id, next.Version); err != nil {
+		return Scenario{}, err
+	}
 	return next, nil
 }
 
@@ -220,6 +226,9 @@ func (s *Service) Delete(ctx context.Context, id string, ifMatch *int64) error {
 		return err
 	}
 	if err := s.Store.DeleteScenario(ctx, id, sc.Version); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, "delete", id, sc.Version); err != nil {
 		return err
 	}
 	s.Engine.Forget(id)
@@ -253,6 +262,9 @@ func (s *Service) Clone(ctx context.Context, id string, name, description *strin
 		return Scenario{}, err
 	}
 	if err := s.Store.CreateScenario(ctx, c, changes); err != nil {
+		return Scenario{}, err
+	}
+	if err := s.audit(ctx, "clone of "+id, c.ID, c.Version); err != nil {
 		return Scenario{}, err
 	}
 	return c, nil
@@ -319,6 +331,9 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 	if err := s.Store.AddChanges(ctx, next, sc.Version, added); err != nil {
 		return Scenario{}, nil, err
 	}
+	if err := s.audit(ctx, fmt.Sprintf("add %d changes", len(added)), id, next.Version); err != nil {
+		return Scenario{}, nil, err
+	}
 	return next, added, nil
 }
 
@@ -358,6 +373,9 @@ func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch
 	if err := s.Store.RemoveChange(ctx, next, sc.Version, changeID); err != nil {
 		return Scenario{}, err
 	}
+	if err := s.audit(ctx, "remove change "+changeID, id, next.Version); err != nil {
+		return Scenario{}, err
+	}
 	return next, nil
 }
 
@@ -383,6 +401,9 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 	}
 	if err := s.Store.PruneRuns(ctx, id, s.Quotas.withDefaults().KeepRuns); err != nil {
 		return nil, fmt.Errorf("drop the oldest runs of scenario %s: %w", id, err)
+	}
+	if err := s.audit(ctx, "run "+r.ID, id, sc.Version); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

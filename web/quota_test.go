@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -130,6 +131,27 @@ func TestScenarioOwnersAndVisibilityOverHTTP(t *testing.T) {
 			wantQuota(t, "a third scenario of one token", f.planner(t, "POST", "/api/scenarios", map[string]any{"name": "third"}),
 				http.StatusTooManyRequests, "max_scenarios_per_token", 2)
 			wantStatus(t, "another planner's first", f.do(t, "POST", "/api/scenarios", otherPlanner, map[string]any{"name": "theirs"}), http.StatusCreated)
+
+			// Every write is in the audit log, most recent first, readable by admins only.
+			wantStatus(t, "a planner reads the audit log", f.planner(t, "GET", "/api/admin/audit", nil), http.StatusForbidden)
+			a := f.do(t, "GET", "/api/admin/audit", adminToken2, nil)
+			wantStatus(t, "an admin reads the audit log", a, http.StatusOK)
+			var log struct {
+				Entries []scenarios.AuditEntry `json:"entries"`
+			}
+			if err := json.Unmarshal(a.body, &log); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range log.Entries {
+				if e.ScenarioID == id {
+					got = append(got, fmt.Sprintf("%s v%d by %s", e.Action, e.Version, map[bool]string{true: "owner", false: "other"}[e.Who == sc["owner"]]))
+				}
+			}
+			want := []string{"add 1 changes v5 by other", "update v4 by owner", "update v3 by owner", "add 1 changes v2 by other", "create v1 by owner"}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("the audit of %s:\n%q\nwant\n%q", id, got, want)
+			}
 		})
 	}
 }

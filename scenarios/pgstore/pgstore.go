@@ -336,3 +336,32 @@ func (s *Store) PruneRuns(ctx context.Context, scenarioID string, keep int) erro
 	}
 	return nil
 }
+
+// AppendAudit implements scenarios.AuditLog.
+func (s *Store) AppendAudit(ctx context.Context, e scenarios.AuditEntry) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO scenario_audit (at, who, action, scenario_id, version) VALUES ($1, $2, $3, $4, $5)`,
+		e.At, e.Who, e.Action, e.ScenarioID, e.Version)
+	if err != nil {
+		return fmt.Errorf("insert the audit entry: %w", err)
+	}
+	return nil
+}
+
+// Audit implements scenarios.AuditLog.
+func (s *Store) Audit(ctx context.Context, n int) ([]scenarios.AuditEntry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT at, who, action, scenario_id, version FROM scenario_audit ORDER BY seq DESC LIMIT $1`, n)
+	if err != nil {
+		return nil, fmt.Errorf("read the audit log: %w", err)
+	}
+	defer rows.Close()
+	out := []scenarios.AuditEntry{}
+	for rows.Next() {
+		var e scenarios.AuditEntry
+		if err := rows.Scan(&e.At, &e.Who, &e.Action, &e.ScenarioID, &e.Version); err != nil {
+			return nil, err
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

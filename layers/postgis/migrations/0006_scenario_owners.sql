@@ -11,3 +11,14 @@ ALTER TABLE scenarios
         CHECK (visibility IN ('private', 'team', 'published'));
 
 CREATE INDEX scenarios_owner ON scenarios (owner);
+
+-- Every write to a scenario (scenarios.AuditEntry), append-only; no foreign key: the entries
+-- of a deleted scenario stay.
+CREATE TABLE scenario_audit (
+    seq          bigserial PRIMARY KEY,
+    at           timestamptz NOT NULL,
+    who          text NOT NULL,
+    action       text NOT NULL,
+    scenario_id  text NOT NULL,
+    version      bigint NOT NULL
+);
