@@ -23,45 +23,26 @@ type AuditEntry struct {
 	Version    int64     `json:"version"`
 }
 
-// AuditLog keeps the audit entries, append-only. A Store that is also an AuditLog (both
-// stores are) gets every write of the Service recorded.
-type AuditLog interface {
-	AppendAudit(ctx context.Context, e AuditEntry) error
-	// Audit returns the last n entries, most recent first.
-	Audit(ctx context.Context, n int) ([]AuditEntry, error)
-}
-
-// ErrNoAudit: the store keeps no audit log.
-var ErrNoAudit = errors.New("no audit log")
-
 // audit records a write by the caller; a write is acknowledged only once it is recorded.
 func (s *Service) audit(ctx context.Context, action, id string, version int64) error {
-	log, ok := s.Store.(AuditLog)
-	if !ok {
-		return nil
-	}
 	who := "server"
 	if c, ok := callerOf(ctx); ok && c.ID != "" {
 		who = c.ID
 	}
-	if err := log.AppendAudit(ctx, AuditEntry{At: now(), Who: who, Action: action, ScenarioID: id, Version: version}); err != nil {
+	if err := s.Store.AppendAudit(ctx, AuditEntry{At: now(), Who: who, Action: action, ScenarioID: id, Version: version}); err != nil {
 		return fmt.Errorf("record the audit entry of %s %s: %w", action, id, err)
 	}
 	return nil
 }
 
-// Audit returns the last n audit entries, most recent first (ErrNoAudit without a log).
+// Audit returns the last n audit entries, most recent first.
 func (s *Service) Audit(ctx context.Context, n int) ([]AuditEntry, error) {
-	log, ok := s.Store.(AuditLog)
-	if !ok {
-		return nil, ErrNoAudit
-	}
-	return log.Audit(ctx, n)
+	return s.Store.Audit(ctx, n)
 }
 
 func (s *DirStore) auditPath() string { return filepath.Join(s.dir, "audit.ndjson") }
 
-// AppendAudit implements AuditLog: one JSON line appended to audit.ndjson and synced.
+// AppendAudit implements Store: one JSON line appended to audit.ndjson and synced.
 func (s *DirStore) AppendAudit(_ context.Context, e AuditEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -87,7 +68,7 @@ func (s *DirStore) AppendAudit(_ context.Context, e AuditEntry) error {
 	return atomicfile.SyncDir(s.dir)
 }
 
-// Audit implements AuditLog.
+// Audit implements Store.
 func (s *DirStore) Audit(_ context.Context, n int) ([]AuditEntry, error) {
 	f, err := os.Open(s.auditPath())
 	if errors.Is(err, os.ErrNotExist) {

@@ -32,6 +32,10 @@ type Store interface {
 	// PruneRuns keeps the keep most recent runs of a scenario (by created_at, then id) and
 	// removes the others.
 	PruneRuns(ctx context.Context, scenarioID string, keep int) error
+	// AppendAudit appends an entry to the audit log of scenario writes (append-only).
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// Audit returns the last n entries of the audit log, most recent first.
+	Audit(ctx context.Context, n int) ([]AuditEntry, error)
 	// Run returns a stored run of a scenario.
 	Run(ctx context.Context, scenarioID, runID string) (*Run, error)
 }

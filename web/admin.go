@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/citytwin/citytwin/access"
-	"github.com/citytwin/citytwin/scenarios"
 )
 
 // Token administration over HTTP, admin role: what `citytwin token` does, for an admin
@@ -129,10 +127,6 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		n = l
 	}
 	entries, err := svc.Audit(r.Context(), n)
-	if errors.Is(err, scenarios.ErrNoAudit) {
-		writeError(w, http.StatusServiceUnavailable, "no_audit", "this server's scenario store keeps no audit log")
-		return
-	}
 	if err != nil {
 		s.writeErr(w, r, err)
 		return

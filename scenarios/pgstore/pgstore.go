@@ -337,7 +337,7 @@ func (s *Store) PruneRuns(ctx context.Context, scenarioID string, keep int) erro
 	return nil
 }
 
-// AppendAudit implements scenarios.AuditLog.
+// AppendAudit implements scenarios.Store.
 func (s *Store) AppendAudit(ctx context.Context, e scenarios.AuditEntry) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO scenario_audit (at, who, action, scenario_id, version) VALUES ($1, $2, $3, $4, $5)`,
 		e.At, e.Who, e.Action, e.ScenarioID, e.Version)
@@ -347,7 +347,7 @@ func (s *Store) AppendAudit(ctx context.Context, e scenarios.AuditEntry) error {
 	return nil
 }
 
-// Audit implements scenarios.AuditLog.
+// Audit implements scenarios.Store.
 func (s *Store) Audit(ctx context.Context, n int) ([]scenarios.AuditEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT at, who, action, scenario_id, version FROM scenario_audit ORDER BY seq DESC LIMIT $1`, n)
 	if err != nil {
