@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/citytwin/citytwin/internal/atomicfile"
 )
@@ -96,7 +98,42 @@ func (s *DirStore) read(id string) (*scenarioFile, error) {
 	if f.Changes == nil {
 		f.Changes = []Change{}
 	}
+	f.Scenario.Visibility = f.Scenario.Visibility.OrDefault() // written before visibilities
 	return &f, nil
+}
+
+// readMeta reads only a scenario's metadata: the file's first member ("scenario", written
+// first by write), not its changes.
+func (s *DirStore) readMeta(id string) (Scenario, error) {
+	p, err := s.scenarioPath(id)
+	if err != nil {
+		return Scenario{}, err
+	}
+	fh, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return Scenario{}, fmt.Errorf("scenario %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Scenario{}, err
+	}
+	defer fh.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(fh, 4096))
+	var sc Scenario
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return Scenario{}, fmt.Errorf("read %s: not a scenario file (%v)", p, err)
+	}
+	if tok, err := dec.Token(); err != nil || tok != "scenario" {
+		f, err := s.read(id) // not in the order write makes: read it all
+		if err != nil {
+			return Scenario{}, err
+		}
+		return f.Scenario, nil
+	}
+	if err := dec.Decode(&sc); err != nil {
+		return Scenario{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	sc.Visibility = sc.Visibility.OrDefault()
+	return sc, nil
 }
 
 func (s *DirStore) write(f *scenarioFile) error {
@@ -150,14 +187,14 @@ func (s *DirStore) Scenarios(_ context.Context) ([]Scenario, error) {
 		if !ok || !ValidID(id) {
 			continue
 		}
-		f, err := s.read(id)
+		sc, err := s.readMeta(id)
 		if errors.Is(err, ErrNotFound) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, f.Scenario)
+		out = append(out, sc)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
@@ -189,7 +226,7 @@ func (s *DirStore) modify(id string, expected int64, fn func(f *scenarioFile) er
 func (s *DirStore) UpdateScenario(_ context.Context, sc Scenario, expected int64) error {
 	return s.modify(sc.ID, expected, func(f *scenarioFile) error {
 		f.Scenario.Name, f.Scenario.Description = sc.Name, sc.Description
-		f.Scenario.Version, f.Scenario.UpdatedAt = sc.Version, sc.UpdatedAt
+		f.Scenario.Version, f.Scenario.UpdatedAt, f.Scenario.Visibility = sc.Version, sc.UpdatedAt, sc.Visibility
 		return nil
 	})
 }
@@ -279,4 +316,51 @@ func (s *DirStore) Run(_ context.Context, scenarioID, runID string) (*Run, error
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
 	return &r, nil
+}
+
+// PruneRuns implements Store: a run file's modification time is when it was saved.
+func (s *DirStore) PruneRuns(_ context.Context, scenarioID string, keep int) error {
+	if !ValidID(scenarioID) {
+		return fmt.Errorf("scenario %q: %w", scenarioID, ErrNotFound)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := filepath.Join(s.dir, "runs", scenarioID)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+	}
+	type runFile struct {
+		name string
+		at   time.Time
+	}
+	var runs []runFile
+	for _, e := range ents {
+		if id, ok := strings.CutSuffix(e.Name(), ".json"); !ok || !ValidID(id) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+		}
+		runs = append(runs, runFile{e.Name(), info.ModTime()})
+	}
+	if len(runs) <= keep {
+		return nil
+	}
+	sort.Slice(runs, func(i, j int) bool {
+		if !runs[i].at.Equal(runs[j].at) {
+			return runs[i].at.After(runs[j].at)
+		}
+		return runs[i].name > runs[j].name
+	})
+	for _, r := range runs[keep:] {
+		if err := os.Remove(filepath.Join(dir, r.name)); err != nil {
+			return fmt.Errorf("remove run %s of scenario %s: %w", r.name, scenarioID, err)
+		}
+	}
+	return atomicfile.SyncDir(dir)
 }

@@ -674,7 +674,7 @@ func (e *Engine) Run(ctx context.Context, city *spatial.City, sc Scenario, chang
 	if err != nil {
 		return nil, err
 	}
-	v, err := Build(city, e.params, changes)
+	v, err := BuildContext(ctx, city, e.params, changes)
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,31 @@ type Scenario struct {
 	// ChangeSeq is the sequence number of the last change ever added (never reused, so
 	// change ids and the ids of added features stay stable when a change is removed).
 	ChangeSeq int64 `json:"change_seq"`
+	// Owner is the id of the token that made the scenario ("" for one made before owners were
+	// recorded); Visibility says who else may read and write it.
+	Owner      string     `json:"owner,omitempty"`
+	Visibility Visibility `json:"visibility,omitempty"`
+}
+
+// Visibility says who may see and change a scenario besides its owner and admins.
+type Visibility string
+
+// The visibilities of a scenario.
+const (
+	// Private: its owner and admins only.
+	Private Visibility = "private"
+	// Team: every planner may read and change it (the default).
+	Team Visibility = "team"
+	// Published: every planner may read it; only its owner and admins change it.
+	Published Visibility = "published"
+)
+
+// OrDefault is v, or Team when unset.
+func (v Visibility) OrDefault() Visibility {
+	if v == "" {
+		return Team
+	}
+	return v
 }
 
 // Kind is the kind of a change.

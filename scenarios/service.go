@@ -24,6 +24,8 @@ type Service struct {
 	// Model is the live city model; while it loads, what needs it returns
 	// citymodel.ErrNotReady.
 	Model *citymodel.Model
+	// Quotas bound each scenario and its kept runs; zero values take the defaults.
+	Quotas Quotas
 
 	mu       sync.Mutex
 	variants map[string]cachedVariant // by scenario id: its last variant built
@@ -81,35 +83,104 @@ func checkMeta(name, description string) error {
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // Create makes a new, empty scenario at version 1.
+// The caller (WithCaller) owns it; a caller may own at most Quotas.MaxScenarios.
 func (s *Service) Create(ctx context.Context, name, description string) (Scenario, error) {
 	if err := checkMeta(name, description); err != nil {
 		return Scenario{}, err
 	}
+	owner, err := s.checkOwnerQuota(ctx)
+	if err != nil {
+		return Scenario{}, err
+	}
 	t := now()
-	sc := Scenario{ID: NewID(), Name: strings.TrimSpace(name), Description: description, Version: 1, CreatedAt: t, UpdatedAt: t}
+	sc := Scenario{ID: NewID(), Name: strings.TrimSpace(name), Description: description, Version: 1, CreatedAt: t, UpdatedAt: t, Owner: owner, Visibility: Team}
 	if err := s.Store.CreateScenario(ctx, sc, nil); err != nil {
+		return Scenario{}, err
+	}
+	if err := s.audit(ctx, "create", sc.ID, sc.Version); err != nil {
 		return Scenario{}, err
 	}
 	return sc, nil
 }
 
-// List returns every scenario.
-func (s *Service) List(ctx context.Context) ([]Scenario, error) { return s.Store.Scenarios(ctx) }
+// checkOwnerQuota returns the caller's id and refuses a new scenario beyond
+// Quotas.MaxScenarios of theirs.
+func (s *Service) checkOwnerQuota(ctx context.Context) (string, error) {
+	c, ok := callerOf(ctx)
+	if !ok || c.ID == "" {
+		return "", nil
+	}
+	all, err := s.Store.Scenarios(ctx)
+	if err != nil {
+		return "", err
+	}
+	n, max := 0, s.Quotas.withDefaults().MaxScenarios
+	for _, sc := range all {
+		if sc.Owner == c.ID {
+			n++
+		}
+	}
+	if n >= max {
+		return "", &QuotaError{Limit: "max_scenarios_per_token", Value: max, Would: n + 1}
+	}
+	return c.ID, nil
+}
+
+// List returns every scenario the caller may read.
+func (s *Service) List(ctx context.Context) ([]Scenario, error) {
+	all, err := s.Store.Scenarios(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, sc := range all {
+		if canRead(ctx, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// scenario reads a scenario the caller may read (others are ErrNotFound).
+func (s *Service) scenario(ctx context.Context, id string) (Scenario, []Change, error) {
+	sc, changes, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, nil, err
+	}
+	if err := checkRead(ctx, sc); err != nil {
+		return Scenario{}, nil, err
+	}
+	return sc, changes, nil
+}
+
+// writable reads a scenario the caller may change.
+func (s *Service) writable(ctx context.Context, id string) (Scenario, []Change, error) {
+	sc, changes, err := s.Store.Scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, nil, err
+	}
+	if err := checkWrite(ctx, sc); err != nil {
+		return Scenario{}, nil, err
+	}
+	return sc, changes, nil
+}
 
 // Get returns a scenario and its changes.
 func (s *Service) Get(ctx context.Context, id string) (Scenario, []Change, error) {
-	return s.Store.Scenario(ctx, id)
+	return s.scenario(ctx, id)
 }
 
 // Patch holds the metadata fields a PATCH may set; nil leaves a field as it is.
 type Patch struct {
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
+	// Visibility may be changed by the owner and admins only.
+	Visibility *Visibility `json:"visibility"`
 }
 
 // Update changes a scenario's name or description.
 func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch) (Scenario, error) {
-	sc, _, err := s.Store.Scenario(ctx, id)
+	sc, _, err := s.writable(ctx, id)
 	if err != nil {
 		return Scenario{}, err
 	}
@@ -123,6 +194,15 @@ func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch
 	if p.Description != nil {
 		next.Description = *p.Description
 	}
+	if p.Visibility != nil {
+		if err := checkVisibility(*p.Visibility); err != nil {
+			return Scenario{}, err
+		}
+		if c, ok := callerOf(ctx); ok && !c.Admin && sc.Owner != "" && c.ID != sc.Owner {
+			return Scenario{}, fmt.Errorf("only the owner of scenario %s changes its visibility: %w", id, ErrForbidden)
+		}
+		next.Visibility = *p.Visibility
+	}
 	if err := checkMeta(next.Name, next.Description); err != nil {
 		return Scenario{}, err
 	}
@@ -130,12 +210,15 @@ func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch
 	if err := s.Store.UpdateScenario(ctx, next, sc.Version); err != nil {
 		return Scenario{}, err
 	}
+	if err := s.audit(ctx, "update", id, next.Version); err != nil {
+		return Scenario{}, err
+	}
 	return next, nil
 }
 
 // Delete removes a scenario, its changes and runs.
 func (s *Service) Delete(ctx context.Context, id string, ifMatch *int64) error {
-	sc, _, err := s.Store.Scenario(ctx, id)
+	sc, _, err := s.writable(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -143,6 +226,9 @@ func (s *Service) Delete(ctx context.Context, id string, ifMatch *int64) error {
 		return err
 	}
 	if err := s.Store.DeleteScenario(ctx, id, sc.Version); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, "delete", id, sc.Version); err != nil {
 		return err
 	}
 	s.Engine.Forget(id)
@@ -155,13 +241,17 @@ func (s *Service) Delete(ctx context.Context, id string, ifMatch *int64) error {
 // Clone makes a new scenario with a copy of another's changes (a variant of a variant); the
 // copies keep their ids, so targets of later changes still resolve.
 func (s *Service) Clone(ctx context.Context, id string, name, description *string) (Scenario, error) {
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.scenario(ctx, id)
+	if err != nil {
+		return Scenario{}, err
+	}
+	owner, err := s.checkOwnerQuota(ctx)
 	if err != nil {
 		return Scenario{}, err
 	}
 	t := now()
 	c := Scenario{ID: NewID(), Name: sc.Name + " (copy)", Description: sc.Description, Version: 1, Parent: sc.ID,
-		CreatedAt: t, UpdatedAt: t, Changes: len(changes), ChangeSeq: sc.ChangeSeq}
+		CreatedAt: t, UpdatedAt: t, Changes: len(changes), ChangeSeq: sc.ChangeSeq, Owner: owner, Visibility: Team}
 	if name != nil {
 		c.Name = strings.TrimSpace(*name)
 	}
@@ -172,6 +262,9 @@ func (s *Service) Clone(ctx context.Context, id string, name, description *strin
 		return Scenario{}, err
 	}
 	if err := s.Store.CreateScenario(ctx, c, changes); err != nil {
+		return Scenario{}, err
+	}
+	if err := s.audit(ctx, "clone of "+id, c.ID, c.Version); err != nil {
 		return Scenario{}, err
 	}
 	return c, nil
@@ -200,16 +293,12 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 	if err != nil {
 		return Scenario{}, nil, err
 	}
-	sc, existing, err := s.Store.Scenario(ctx, id)
+	sc, existing, err := s.writable(ctx, id)
 	if err != nil {
 		return Scenario{}, nil, err
 	}
 	if err := checkVersion(sc, ifMatch); err != nil {
 		return Scenario{}, nil, err
-	}
-	if len(existing)+len(in) > MaxChangesPerScenario {
-		return Scenario{}, nil, &layers.FieldError{Field: "changes",
-			Message: fmt.Sprintf("the scenario would hold %d changes; at most %d are allowed", len(existing)+len(in), MaxChangesPerScenario)}
 	}
 	t := now()
 	added := make([]Change, len(in))
@@ -229,7 +318,10 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 		}
 		added[i] = c
 	}
-	if _, err := Validate(city, s.Engine.Parameters(), existing, added); err != nil {
+	if err := checkQuotas(s.Quotas.withDefaults(), existing, added); err != nil {
+		return Scenario{}, nil, fmt.Errorf("scenario %s: %w", id, err)
+	}
+	if _, err := Validate(ctx, city, s.Engine.Parameters(), existing, added); err != nil {
 		return Scenario{}, nil, err
 	}
 	next := sc
@@ -237,6 +329,9 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 	next.ChangeSeq += int64(len(added))
 	next.Changes = len(existing) + len(added)
 	if err := s.Store.AddChanges(ctx, next, sc.Version, added); err != nil {
+		return Scenario{}, nil, err
+	}
+	if err := s.audit(ctx, fmt.Sprintf("add %d changes", len(added)), id, next.Version); err != nil {
 		return Scenario{}, nil, err
 	}
 	return next, added, nil
@@ -248,7 +343,7 @@ func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch
 	if err != nil {
 		return Scenario{}, err
 	}
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.writable(ctx, id)
 	if err != nil {
 		return Scenario{}, err
 	}
@@ -278,6 +373,9 @@ func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch
 	if err := s.Store.RemoveChange(ctx, next, sc.Version, changeID); err != nil {
 		return Scenario{}, err
 	}
+	if err := s.audit(ctx, "remove change "+changeID, id, next.Version); err != nil {
+		return Scenario{}, err
+	}
 	return next, nil
 }
 
@@ -287,7 +385,7 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 	if err != nil {
 		return nil, err
 	}
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.scenario(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -301,11 +399,20 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 	if err := s.Store.SaveRun(ctx, r); err != nil {
 		return nil, err
 	}
+	if err := s.Store.PruneRuns(ctx, id, s.Quotas.withDefaults().KeepRuns); err != nil {
+		return nil, fmt.Errorf("drop the oldest runs of scenario %s: %w", id, err)
+	}
+	if err := s.audit(ctx, "run "+r.ID, id, sc.Version); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
 // GetRun returns a stored run.
 func (s *Service) GetRun(ctx context.Context, id, runID string) (*Run, error) {
+	if _, _, err := s.scenario(ctx, id); err != nil {
+		return nil, err
+	}
 	return s.Store.Run(ctx, id, runID)
 }
 
@@ -358,7 +465,7 @@ func (s *Service) Compare(ctx context.Context, ids []string) (*Comparison, error
 	}
 	cmp := &Comparison{Indicators: map[string]map[string]float64{}}
 	for i, id := range ids {
-		sc, changes, err := s.Store.Scenario(ctx, id)
+		sc, changes, err := s.scenario(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -397,7 +504,7 @@ func (s *Service) Variant(ctx context.Context, id string) (*Variant, Scenario, e
 	if err != nil {
 		return nil, Scenario{}, err
 	}
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.scenario(ctx, id)
 	if err != nil {
 		return nil, Scenario{}, err
 	}

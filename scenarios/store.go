@@ -29,6 +29,13 @@ type Store interface {
 	RemoveChange(ctx context.Context, s Scenario, expected int64, changeID string) error
 	// SaveRun stores a run of an existing scenario.
 	SaveRun(ctx context.Context, r *Run) error
+	// PruneRuns keeps the keep most recent runs of a scenario (by created_at, then id) and
+	// removes the others.
+	PruneRuns(ctx context.Context, scenarioID string, keep int) error
+	// AppendAudit appends an entry to the audit log of scenario writes (append-only).
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// Audit returns the last n entries of the audit log, most recent first.
+	Audit(ctx context.Context, n int) ([]AuditEntry, error)
 	// Run returns a stored run of a scenario.
 	Run(ctx context.Context, scenarioID, runID string) (*Run, error)
 }

@@ -80,7 +80,7 @@ func TestStores(t *testing.T) {
 func testStore(t *testing.T, st scenarios.Store) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
-	a := scenarios.Scenario{ID: scenarios.NewID(), Name: "A", Description: "first", Version: 1, CreatedAt: t0, UpdatedAt: t0}
+	a := scenarios.Scenario{ID: scenarios.NewID(), Name: "A", Description: "first", Version: 1, CreatedAt: t0, UpdatedAt: t0, Owner: "t0123456789abcdef", Visibility: scenarios.Published}
 	if err := st.CreateScenario(ctx, a, nil); err != nil {
 		t.Fatal(err)
 	}

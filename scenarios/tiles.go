@@ -82,7 +82,7 @@ func (s *Service) VariantTiles(ctx context.Context, id string) (*VariantTiles, e
 	if _, err := s.city(); err != nil {
 		return nil, err
 	}
-	sc, changes, err := s.Store.Scenario(ctx, id)
+	sc, changes, err := s.scenario(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -119,7 +120,11 @@ type op struct {
 // prepare validates c against v (the baseline with the scenario's earlier changes applied)
 // and returns the operation that applies it. Errors are *layers.FieldError naming the field:
 // "kind", "target", "geometry", "geometry.coordinates[0]", "properties.floors"...
-func prepare(v *Variant, c *Change) (op, error) {
+//
+// fresh says c is being added now: only then are its polygons checked for self-intersection
+// (quadratic in their vertices). A stored change passed that check when it was added and its
+// geometry never changes, so rebuilding a scenario costs time linear in its vertices.
+func prepare(v *Variant, c *Change, fresh bool) (op, error) {
 	r, ok := rules[c.Kind]
 	if !ok {
 		return op{}, fieldErr("kind", "unknown change kind %q; one of %s", c.Kind, kindList())
@@ -156,7 +161,7 @@ func prepare(v *Variant, c *Change) (op, error) {
 	var geom orb.Geometry
 	if hasGeom {
 		geom = c.Geometry.Coordinates
-		if err := checkGeometry(layer, geom, v.City.Bound); err != nil {
+		if err := checkGeometry(layer, geom, v.City.Bound, fresh); err != nil {
 			return op{}, err
 		}
 	}
@@ -268,8 +273,9 @@ func estimateCapacity(p *Parameters, kind string, cur, props map[string]any) {
 const MaxVerticesPerGeometry = 4 * MaxVerticesPerPolygon
 
 // checkGeometry checks a change's geometry: the layer's type, closed rings, a bounded
-// number of vertices, no self-intersection, every position inside the city's extent.
-func checkGeometry(layer *layers.Layer, g orb.Geometry, extent orb.Bound) error {
+// number of vertices, every position inside the city's extent and, when simple is set (a
+// change being added), no self-intersection.
+func checkGeometry(layer *layers.Layer, g orb.Geometry, extent orb.Bound, simple bool) error {
 	if err := layer.CheckGeometry(g); err != nil {
 		return err
 	}
@@ -308,6 +314,9 @@ func checkGeometry(layer *layers.Layer, g orb.Geometry, extent orb.Bound) error 
 				}
 			}
 		}
+		if !simple {
+			continue
+		}
 		if err := checkSimplePolygon(p, fields[i]); err != nil {
 			return err
 		}
@@ -320,15 +329,20 @@ func boundString(b orb.Bound) string {
 }
 
 // Validate checks changes against the city with the scenario's existing changes applied and
-// returns the variant with all of them applied, their derived values made with p. All or nothing: the first error stops it,
-// naming the field, prefixed with "changes[i]." when there are several.
-func Validate(city *spatial.City, p Parameters, existing, added []Change) (*Variant, error) {
-	v, err := Build(city, p, existing)
+// returns the variant with all of them applied, their derived values made with p. All or
+// nothing: the first error stops it, naming the field, prefixed with "changes[i]." when there
+// are several. Only the added changes' polygons are checked for self-intersection (the
+// existing ones were when they were added); it stops with ctx's error once ctx ends.
+func Validate(ctx context.Context, city *spatial.City, p Parameters, existing, added []Change) (*Variant, error) {
+	v, err := BuildContext(ctx, city, p, existing)
 	if err != nil {
 		return nil, err
 	}
 	for i := range added {
-		o, err := prepare(v, &added[i])
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("validate the changes: %w", err)
+		}
+		o, err := prepare(v, &added[i], true)
 		if err != nil {
 			if len(added) > 1 {
 				return nil, prefixField(err, fmt.Sprintf("changes[%d].", i))

@@ -52,14 +52,15 @@ func Build(city *spatial.City, p Parameters, changes []Change) (*Variant, error)
 }
 
 // BuildContext is Build, stopping with ctx's error as soon as ctx ends: a scenario holds up
-// to MaxChangesPerScenario changes, each checked against the variant so far.
+// to MaxChangesPerScenario changes, each checked against the variant so far (but not its
+// polygons for self-intersection: stored changes passed that check when they were added).
 func BuildContext(ctx context.Context, city *spatial.City, p Parameters, changes []Change) (*Variant, error) {
 	v := NewVariant(city, p)
 	for i := range changes {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("build the variant: %w", err)
 		}
-		o, err := prepare(v, &changes[i])
+		o, err := prepare(v, &changes[i], false)
 		if err != nil {
 			return nil, fmt.Errorf("change %s: %w", changes[i].ID, err)
 		}

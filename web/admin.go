@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -102,4 +104,33 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, viewToken(t))
+}
+
+// MaxAuditEntries is how many audit entries GET /api/admin/audit returns at most.
+const MaxAuditEntries = 1000
+
+// listAudit: GET /api/admin/audit[?limit=n]: the last writes to scenarios, most recent
+// first (who: the token id of the scenario API's callers).
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	svc := s.opts.Scenarios
+	if svc == nil {
+		writeError(w, http.StatusServiceUnavailable, "no_scenarios", "this server has no scenario store")
+		return
+	}
+	n := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		l, err := strconv.Atoi(v)
+		if err != nil || l < 1 || l > MaxAuditEntries {
+			writeFieldError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("limit must be a whole number from 1 to %d", MaxAuditEntries), "limit")
+			return
+		}
+		n = l
+	}
+	entries, err := svc.Audit(r.Context(), n)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "private, no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
 }

@@ -375,6 +375,7 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"GET /api/admin/tokens":                                  {"/api/admin/tokens"},
 		"POST /api/admin/tokens":                                 {"/api/admin/tokens"},
 		"DELETE /api/admin/tokens/{id}":                          {"/api/admin/tokens/nobody"},
+		"GET /api/admin/audit":                                   {"/api/admin/audit"},
 		"GET /api/scenarios":                                     {"/api/scenarios"},
 		"POST /api/scenarios":                                    {"/api/scenarios"},
 		"GET /api/scenarios/compare":                             {"/api/scenarios/compare?ids={sid}"},

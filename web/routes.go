@@ -46,6 +46,7 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/api/admin/tokens", s.require(RoleAdmin, s.listTokens)).Methods(http.MethodGet)
 	r.HandleFunc("/api/admin/tokens", s.require(RoleAdmin, s.createToken)).Methods(http.MethodPost)
 	r.HandleFunc("/api/admin/tokens/{id}", s.require(RoleAdmin, s.revokeToken)).Methods(http.MethodDelete)
+	r.HandleFunc("/api/admin/audit", s.require(RoleAdmin, s.listAudit)).Methods(http.MethodGet)
 
 	// Planning scenarios, planner role (scenarios.go). compare before {id}.
 	r.HandleFunc("/api/scenarios", s.withScenarios(s.listScenarios)).Methods(http.MethodGet)

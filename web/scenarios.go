@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,8 +31,33 @@ func (s *Server) withScenarios(next func(w http.ResponseWriter, r *http.Request,
 			return
 		}
 		w.Header().Set("Cache-Control", "private, no-store")
-		next(w, r, svc)
+		next(w, r.WithContext(scenarios.WithCaller(r.Context(), callerOf(r))), svc)
 	})
+}
+
+// callerOf names the caller for scenario ownership: "t" and the first 16 hex digits of the
+// SHA-256 of their bearer token (the token itself is never kept), and whether it is an
+// admin's.
+func callerOf(r *http.Request) scenarios.Caller {
+	c := scenarios.Caller{Admin: roleOf(r.Context()) >= RoleAdmin}
+	if token, ok := bearerToken(r.Header.Get("Authorization")); ok && token != "" {
+		h := sha256.Sum256([]byte(token))
+		c.ID = "t" + hex.EncodeToString(h[:8])
+	}
+	return c
+}
+
+// scenarioErr answers an error of the scenario service: a quota (429 or 413), a write the
+// caller may not make (403), else through writeErr with code for a field error.
+func (s *Server) scenarioErr(w http.ResponseWriter, r *http.Request, code string, err error) {
+	if writeQuota(w, err) {
+		return
+	}
+	if errors.Is(err, scenarios.ErrForbidden) {
+		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		return
+	}
+	s.writeErr(w, r, invalidAs(code, err))
 }
 
 // decodeBody reads a JSON body into v; its size is bounded by limitBody (limits.go). An
@@ -88,15 +115,16 @@ func scenarioURL(id string) string { return "/api/scenarios/" + id }
 func (s *Server) listScenarios(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	list, err := svc.List(r.Context())
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scenarios": list})
 }
 
 type scenarioInput struct {
-	Name        *string `json:"name"`
-	Description *string `json:"description"`
+	Name        *string               `json:"name"`
+	Description *string               `json:"description"`
+	Visibility  *scenarios.Visibility `json:"visibility"`
 }
 
 // createScenario: POST /api/scenarios {"name", "description"}.
@@ -114,7 +142,7 @@ func (s *Server) createScenario(w http.ResponseWriter, r *http.Request, svc *sce
 	}
 	sc, err := svc.Create(r.Context(), name, desc)
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	w.Header().Set("Location", scenarioURL(sc.ID))
@@ -126,22 +154,22 @@ func (s *Server) createScenario(w http.ResponseWriter, r *http.Request, svc *sce
 func (s *Server) getScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	sc, _, err := svc.Get(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	setVersion(w, sc.Version)
 	writeJSON(w, http.StatusOK, sc)
 }
 
-// patchScenario: PATCH /api/scenarios/{id} {"name"?, "description"?}, If-Match.
+// patchScenario: PATCH /api/scenarios/{id} {"name"?, "description"?, "visibility"?}, If-Match.
 func (s *Server) patchScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	var in scenarioInput
 	if !s.decodeBody(w, r, &in, false, true) {
 		return
 	}
-	sc, err := svc.Update(r.Context(), mux.Vars(r)["id"], ifMatch(r), scenarios.Patch{Name: in.Name, Description: in.Description})
+	sc, err := svc.Update(r.Context(), mux.Vars(r)["id"], ifMatch(r), scenarios.Patch{Name: in.Name, Description: in.Description, Visibility: in.Visibility})
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	setVersion(w, sc.Version)
@@ -151,7 +179,7 @@ func (s *Server) patchScenario(w http.ResponseWriter, r *http.Request, svc *scen
 // deleteScenario: DELETE /api/scenarios/{id}, If-Match.
 func (s *Server) deleteScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	if err := svc.Delete(r.Context(), mux.Vars(r)["id"], ifMatch(r)); err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -165,7 +193,7 @@ func (s *Server) cloneScenario(w http.ResponseWriter, r *http.Request, svc *scen
 	}
 	sc, err := svc.Clone(r.Context(), mux.Vars(r)["id"], in.Name, in.Description)
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	w.Header().Set("Location", scenarioURL(sc.ID))
@@ -177,7 +205,7 @@ func (s *Server) cloneScenario(w http.ResponseWriter, r *http.Request, svc *scen
 func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
 	sc, changes, err := svc.Get(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	setVersion(w, sc.Version)
@@ -209,7 +237,7 @@ func (s *Server) addChanges(w http.ResponseWriter, r *http.Request, svc *scenari
 	}
 	sc, added, err := svc.AddChanges(r.Context(), mux.Vars(r)["id"], ifMatch(r), list)
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid_change", err))
+		s.scenarioErr(w, r, "invalid_change", err)
 		return
 	}
 	setVersion(w, sc.Version)
@@ -221,7 +249,7 @@ func (s *Server) deleteChange(w http.ResponseWriter, r *http.Request, svc *scena
 	v := mux.Vars(r)
 	sc, err := svc.RemoveChange(r.Context(), v["id"], v["cid"], ifMatch(r))
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid_change", err))
+		s.scenarioErr(w, r, "invalid_change", err)
 		return
 	}
 	setVersion(w, sc.Version)
@@ -240,7 +268,7 @@ func (s *Server) runScenario(w http.ResponseWriter, r *http.Request, svc *scenar
 	}
 	run, err := svc.Run(r.Context(), mux.Vars(r)["id"], ifMatch(r), scenarios.RunOptions{Full: full})
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid_change", err))
+		s.scenarioErr(w, r, "invalid_change", err)
 		return
 	}
 	w.Header().Set("Location", scenarioURL(run.ScenarioID)+"/runs/"+run.ID)
@@ -252,7 +280,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, svc *scenarios.S
 	v := mux.Vars(r)
 	run, err := svc.GetRun(r.Context(), v["id"], v["rid"])
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, run)
@@ -263,7 +291,7 @@ func (s *Server) exportRunCSV(w http.ResponseWriter, r *http.Request, svc *scena
 	v := mux.Vars(r)
 	run, err := svc.GetRun(r.Context(), v["id"], v["rid"])
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	var buf bytes.Buffer
@@ -282,12 +310,12 @@ func (s *Server) exportRunGeoJSON(w http.ResponseWriter, r *http.Request, svc *s
 	v := mux.Vars(r)
 	run, err := svc.GetRun(r.Context(), v["id"], v["rid"])
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid", err))
+		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
 	variant, _, err := svc.Variant(r.Context(), v["id"])
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid_change", err))
+		s.scenarioErr(w, r, "invalid_change", err)
 		return
 	}
 	fc := scenarios.GeoJSON(run, func(layer string, id int64) *layers.Feature {
@@ -315,14 +343,14 @@ func (s *Server) variantTile(w http.ResponseWriter, r *http.Request, svc *scenar
 	}
 	src, err := svc.VariantTiles(r.Context(), v["id"])
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid_change", err))
+		s.scenarioErr(w, r, "invalid_change", err)
 		return
 	}
 	// A service per request costs one small allocation; the cache it reads is the server's.
 	// Building a variant is costly: it stops when no request waits for it any more.
 	tile, err := tiles.NewService(src.Name(), src, s.opts.TileCache, s.model.Version).AbandonUnwanted().Tile(r.Context(), t, ls)
 	if err != nil {
-		s.writeErr(w, r, invalidAs("invalid_change", err))
+		s.scenarioErr(w, r, "invalid_change", err)
 		return
 	}
 	writeRepresentation(w, r, representation{
@@ -351,4 +379,29 @@ func (s *Server) compareScenarios(w http.ResponseWriter, r *http.Request, svc *s
 		return
 	}
 	writeJSON(w, http.StatusOK, cmp)
+}
+
+// quotaError is the JSON error of a write over a quota: which quota and its value.
+type quotaError struct {
+	apiError
+	Limit string `json:"limit"`
+	Value int    `json:"value"`
+}
+
+// writeQuota answers a *scenarios.QuotaError, reporting whether err was one: 413 for a size
+// quota (the vertices of a scenario), 429 for a count (changes per scenario).
+func writeQuota(w http.ResponseWriter, err error) bool {
+	var qe *scenarios.QuotaError
+	if !errors.As(err, &qe) {
+		return false
+	}
+	status, code := http.StatusTooManyRequests, "quota_exceeded"
+	if qe.Size {
+		status, code = http.StatusRequestEntityTooLarge, "too_large"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, map[string]quotaError{"error": {
+		apiError: apiError{Code: code, Message: err.Error(), Field: "changes"},
+		Limit:    qe.Limit, Value: qe.Value}})
+	return true
 }

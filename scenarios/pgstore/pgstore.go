@@ -31,13 +31,13 @@ var _ scenarios.Store = (*Store)(nil)
 // New returns the scenario store on a migrated database.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-const scenarioColumns = `s.id, s.name, s.description, s.version, coalesce(s.parent, ''), s.change_seq, s.created_at, s.updated_at,
+const scenarioColumns = `s.id, s.name, s.description, s.version, coalesce(s.parent, ''), s.change_seq, s.created_at, s.updated_at, s.owner, s.visibility,
 	(SELECT count(*) FROM scenario_changes c WHERE c.scenario_id = s.id)`
 
 func scanScenario(row pgx.Row) (scenarios.Scenario, error) {
 	var sc scenarios.Scenario
 	var n int64
-	err := row.Scan(&sc.ID, &sc.Name, &sc.Description, &sc.Version, &sc.Parent, &sc.ChangeSeq, &sc.CreatedAt, &sc.UpdatedAt, &n)
+	err := row.Scan(&sc.ID, &sc.Name, &sc.Description, &sc.Version, &sc.Parent, &sc.ChangeSeq, &sc.CreatedAt, &sc.UpdatedAt, &sc.Owner, &sc.Visibility, &n)
 	sc.Changes = int(n)
 	sc.CreatedAt, sc.UpdatedAt = sc.CreatedAt.UTC(), sc.UpdatedAt.UTC()
 	return sc, err
@@ -46,9 +46,9 @@ func scanScenario(row pgx.Row) (scenarios.Scenario, error) {
 // CreateScenario implements scenarios.Store.
 func (s *Store) CreateScenario(ctx context.Context, sc scenarios.Scenario, changes []scenarios.Change) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO scenarios (id, name, description, version, parent, change_seq, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8)`,
-			sc.ID, sc.Name, sc.Description, sc.Version, sc.Parent, sc.ChangeSeq, sc.CreatedAt, sc.UpdatedAt)
+		_, err := tx.Exec(ctx, `INSERT INTO scenarios (id, name, description, version, parent, change_seq, created_at, updated_at, owner, visibility)
+			VALUES ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8, $9, $10)`,
+			sc.ID, sc.Name, sc.Description, sc.Version, sc.Parent, sc.ChangeSeq, sc.CreatedAt, sc.UpdatedAt, sc.Owner, sc.Visibility.OrDefault())
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" {
 			return fmt.Errorf("scenario %s exists: %w", sc.ID, scenarios.ErrConflict)
@@ -175,8 +175,8 @@ func (s *Store) Scenarios(ctx context.Context) ([]scenarios.Scenario, error) {
 // bump writes the scenario's metadata when its version is expected; otherwise it tells a
 // missing scenario (ErrNotFound) from a moved-on one (ErrConflict).
 func bump(ctx context.Context, tx pgx.Tx, sc scenarios.Scenario, expected int64) error {
-	tag, err := tx.Exec(ctx, `UPDATE scenarios SET name = $2, description = $3, version = $4, change_seq = $5, updated_at = $6
-		WHERE id = $1 AND version = $7`, sc.ID, sc.Name, sc.Description, sc.Version, sc.ChangeSeq, sc.UpdatedAt, expected)
+	tag, err := tx.Exec(ctx, `UPDATE scenarios SET name = $2, description = $3, version = $4, change_seq = $5, updated_at = $6, visibility = $8
+		WHERE id = $1 AND version = $7`, sc.ID, sc.Name, sc.Description, sc.Version, sc.ChangeSeq, sc.UpdatedAt, expected, sc.Visibility.OrDefault())
 	if err != nil {
 		return err
 	}
@@ -325,4 +325,43 @@ func (s *Store) Watch(ctx context.Context, ready func(), fn func(Change)) error 
 		return fmt.Errorf("watch scenario changes: %w", err)
 	}
 	return nil
+}
+
+// PruneRuns implements scenarios.Store.
+func (s *Store) PruneRuns(ctx context.Context, scenarioID string, keep int) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM scenario_runs WHERE scenario_id = $1 AND id NOT IN (
+		SELECT id FROM scenario_runs WHERE scenario_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)`, scenarioID, keep)
+	if err != nil {
+		return fmt.Errorf("drop the oldest runs of scenario %s: %w", scenarioID, err)
+	}
+	return nil
+}
+
+// AppendAudit implements scenarios.Store.
+func (s *Store) AppendAudit(ctx context.Context, e scenarios.AuditEntry) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO scenario_audit (at, who, action, scenario_id, version) VALUES ($1, $2, $3, $4, $5)`,
+		e.At, e.Who, e.Action, e.ScenarioID, e.Version)
+	if err != nil {
+		return fmt.Errorf("insert the audit entry: %w", err)
+	}
+	return nil
+}
+
+// Audit implements scenarios.Store.
+func (s *Store) Audit(ctx context.Context, n int) ([]scenarios.AuditEntry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT at, who, action, scenario_id, version FROM scenario_audit ORDER BY seq DESC LIMIT $1`, n)
+	if err != nil {
+		return nil, fmt.Errorf("read the audit log: %w", err)
+	}
+	defer rows.Close()
+	out := []scenarios.AuditEntry{}
+	for rows.Next() {
+		var e scenarios.AuditEntry
+		if err := rows.Scan(&e.At, &e.Who, &e.Action, &e.ScenarioID, &e.Version); err != nil {
+			return nil, err
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
