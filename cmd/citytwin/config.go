@@ -63,6 +63,10 @@ func (c *Config) flags() *flag.FlagSet {
 	fs.StringVar(&c.corsOrigins, "cors-origins", "*", `origins whose web pages may call the server, comma-separated ("*": any; empty: no CORS headers)`)
 	fs.Var(&c.tileFiles, "tiles-file", "NAME=PATH: serve a PMTiles or MBTiles file at /tiles/NAME/{z}/{x}/{y}.mvt (repeatable)")
 	c.limits = addLimitFlags(fs)
+	fs.IntVar(&c.quotas.MaxChanges, "scenario-max-changes", 0, "changes one scenario may hold (0: 10000)")
+	fs.IntVar(&c.quotas.MaxVertices, "scenario-max-vertices", 0, "positions of all of one scenario's geometries together (0: 200000)")
+	fs.IntVar(&c.quotas.MaxScenarios, "scenario-max-per-token", 0, "scenarios one token may own (0: 100)")
+	fs.IntVar(&c.quotas.KeepRuns, "scenario-keep-runs", 0, "runs kept per scenario, the oldest dropped first (0: 20)")
 	fs.StringVar(&c.plannerToken, "planner-token", "", "a bearer token of the planner role (the /planner workspace, /api/scenarios), besides those made with \"citytwin token create\"")
 	fs.StringVar(&c.file, "config", "", "configuration file (TOML; see docs/citytwin.example.toml). Command-line flags and CITYTWIN_* variables override it")
 	usage := fs.Usage

@@ -36,6 +36,8 @@ type serveConfig struct {
 	corsOrigins string // comma-separated origins allowed by CORS; "*": any; "": none
 
 	tileFiles tileFilesFlag // exported tile pyramids served by name (export.go)
+
+	quotas scenarios.Quotas // per scenario and per token; 0: the defaults
 }
 
 // mode names the store the server runs on, for /readyz and the logs.
@@ -94,7 +96,9 @@ func newScenarioService(cfg *Config, store layers.Store, model *citymodel.Model,
 	if err != nil {
 		return nil, err
 	}
-	return scenarios.NewService(metrics.MeasureRuns(st), engine, model), nil
+	svc := scenarios.NewService(metrics.MeasureRuns(st), engine, model)
+	svc.Quotas = cfg.quotas
+	return svc, nil
 }
 
 // webOptions gathers what the HTTP server needs: base-layer tiles made by PostGIS when there
