@@ -95,3 +95,21 @@ func TestKeyStringNamesEveryPart(t *testing.T) {
 		})
 	}
 }
+
+func TestPurgeEmptiesTheCacheAndToleratesNoCache(t *testing.T) {
+	c := NewCache(1 << 20)
+	for i := range 3 {
+		if _, err := c.Get(context.Background(), key(i), tileOf(1000, byte(i))); err != nil {
+			t.Fatalf("get tile %d: %v", i, err)
+		}
+	}
+	if s := c.Stats(); s.Entries != 3 || s.Bytes != 3*entryBytes {
+		t.Fatalf("before the purge: stats %+v, want 3 entries of 3867 bytes (3 × 1289)", s)
+	}
+	c.Purge()
+	if s := c.Stats(); s.Entries != 0 || s.Bytes != 0 {
+		t.Fatalf("after the purge: stats %+v, want nothing held", s)
+	}
+	var none *Cache
+	none.Purge() // must not panic
+}
