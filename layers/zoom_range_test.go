@@ -18,14 +18,9 @@ func TestZoomRangesMayStartAtZeroAndHoldASingleZoom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("base layer: "+tt.name, func(t *testing.T) {
-			l, err := Lookup("noise")
-			if err != nil {
-				t.Fatalf("lookup noise: %v", err)
-			}
-			lo, hi := l.MinZoom, l.MaxZoom
-			t.Cleanup(func() { l.MinZoom, l.MaxZoom = lo, hi })
-			if err := SetZoomRange("noise", tt.min, tt.max); (err == nil) != tt.ok {
-				t.Fatalf("SetZoomRange(noise, %d, %d) = %v, want accepted %v", tt.min, tt.max, err, tt.ok)
+			_, err := NewPublished(nil, ZoomRange{Layer: "noise", MinZoom: tt.min, MaxZoom: tt.max})
+			if (err == nil) != tt.ok {
+				t.Fatalf("NewPublished with noise at zooms %d..%d = %v, want accepted %v", tt.min, tt.max, err, tt.ok)
 			}
 		})
 		t.Run("extra layer: "+tt.name, func(t *testing.T) {

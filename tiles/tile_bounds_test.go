@@ -6,6 +6,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 func TestALayerIsInTilesFromItsMinZoomToItsMaxZoomInclusive(t *testing.T) {
@@ -57,7 +58,7 @@ func TestMercatorBoundOfATileAwayFromTheOrigin(t *testing.T) {
 	// from the north edge) ends 2 tiles down, at 20037508.34 − 2·10018754.17 = 0, and starts
 	// one tile further south, at −10018754.17.
 	b := MercatorBound(maptile.New(1, 2, 2))
-	const size = 2 * mercatorHalf / 4 // 10018754.171394622
+	const size = 2 * spatial.MercatorHalf / 4 // 10018754.171394622
 	if b.Min[0] != -size || b.Max[0] != 0 || b.Min[1] != -size || b.Max[1] != 0 {
 		t.Fatalf("z2 x1 y2 envelope = %v, want [%v, %v] – [0, 0]", b, -size, -size)
 	}
