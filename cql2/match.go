@@ -1,6 +1,7 @@
 package cql2
 
 import (
+	"cmp"
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
@@ -158,23 +159,13 @@ func compare(op string, l, r any) truth {
 		if !ok {
 			return unknown
 		}
-		switch {
-		case l < r:
-			c = -1
-		case l > r:
-			c = 1
-		}
+		c = cmp.Compare(l, r)
 	case string:
 		r, ok := r.(string)
 		if !ok {
 			return unknown
 		}
-		switch {
-		case l < r:
-			c = -1
-		case l > r:
-			c = 1
-		}
+		c = cmp.Compare(l, r)
 	case bool:
 		r, ok := r.(bool)
 		if !ok {
