@@ -60,7 +60,7 @@ if [ -z "$gremlins" ]; then
 fi
 
 # The tiles tests check tiles with an independent decoder in Node (as scripts/test.sh).
-[ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund
+scripts/install-deps.sh test
 
 out=${MUTATION_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/citytwin-mutation.XXXXXX")}
 mkdir -p "$out"
