@@ -89,9 +89,40 @@ func DecodeChange(in ChangeInput) (Change, error) {
 		if geom.Coordinates == nil {
 			return c, fieldErr("geometry", "a %s is not supported; send a Polygon, MultiPolygon or Point", geom.Type)
 		}
+		var raw struct{ Coordinates json.RawMessage }
+		if err := json.Unmarshal(g, &raw); err == nil {
+			if err := checkPositions(raw.Coordinates, "geometry.coordinates"); err != nil {
+				return c, err
+			}
+		}
 		c.Geometry = geom
 	}
 	return c, nil
+}
+
+// checkPositions walks a GeoJSON coordinates array and refuses a position that is not
+// exactly longitude and latitude: the decoder would read [7.42] as (7.42, 0) and drop a
+// third coordinate without a word.
+func checkPositions(raw json.RawMessage, field string) error {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil // not an array: the geometry decoder has said what is wrong
+	}
+	if len(items) > 0 && bytes.HasPrefix(bytes.TrimSpace(items[0]), []byte("[")) {
+		for i, it := range items {
+			if err := checkPositions(it, fmt.Sprintf("%s[%d]", field, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch {
+	case len(items) < 2:
+		return fieldErr(field, "a position needs longitude and latitude, got %d number(s)", len(items))
+	case len(items) > 2:
+		return fieldErr(field, "a position is longitude and latitude; a third coordinate (height) is not supported, got %d numbers", len(items))
+	}
+	return nil
 }
 
 func kindList() string {

@@ -28,7 +28,7 @@ func DatabaseURL(tb testing.TB) string {
 	u := os.Getenv("DATABASE_URL")
 	if u == "" {
 		tb.Fatal("DATABASE_URL is not set: this test runs against a real PostGIS. " +
-			"Run `make test`, or the test through `scripts/with-postgis.sh go test ./...`, which start a throwaway one.")
+			"Run scripts/test.sh, or the test through `scripts/with-postgis.sh go test ./...`, which start a throwaway one.")
 	}
 	return u
 }

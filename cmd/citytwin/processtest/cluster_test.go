@@ -70,7 +70,7 @@ func newCluster() (*cluster, error) {
 	bin := os.Getenv("CITYTWIN_PG_BIN")
 	if bin == "" {
 		return nil, fmt.Errorf("CITYTWIN_PG_BIN is not set: these tests run a PostgreSQL cluster of their own " +
-			"with the binaries scripts/with-postgis.sh finds. Run `make test`, or " +
+			"with the binaries scripts/with-postgis.sh finds. Run scripts/test.sh, or " +
 			"`scripts/with-postgis.sh go test ./cmd/citytwin/processtest/`")
 	}
 	c := &cluster{bin: bin, runas: strings.Fields(os.Getenv("CITYTWIN_PG_RUNAS"))}
