@@ -7,7 +7,8 @@
 # the mutant coverage. Slow (every mutant runs the package's whole test suite): not part of
 # the test command. See docs/benchmarks.md, Mutation testing, for the last figures.
 #
-# The tests of tiles and scenarios need PostGIS, so run it through scripts/with-postgis.sh:
+# The tests of tiles and scenarios need PostGIS, and so do those of layers/postgis, which
+# Gremlins' first, unmutated run of layers takes in: run it through scripts/with-postgis.sh:
 #
 #   scripts/with-postgis.sh scripts/mutation.sh                        # scenarios tiles layers
 #   scripts/with-postgis.sh scripts/mutation.sh tiles                  # one package
@@ -35,7 +36,7 @@ while getopts 'f:s:' opt; do
   case $opt in
     f) files=$OPTARG ;;
     s) skip=$OPTARG ;;
-    *) sed -n '2,27p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
