@@ -280,6 +280,7 @@ func TestOGCBadRequestsAre400NamingTheParameterAndThePosition(t *testing.T) {
 		name, path, field, code, says string
 	}{
 		{"a syntax error gives its column", "/ogc/collections/buildings/items?filter=" + url.QueryEscape("floors > "), "filter", "invalid_filter", "column 10"},
+		{"a filter longer than the limit", "/ogc/collections/buildings/items?filter=" + url.QueryEscape("floors = 1"+strings.Repeat(" OR floors = 1", MaxItemsFilter/14)), "filter", "invalid_filter", fmt.Sprintf("at most %d", MaxItemsFilter)},
 		{"an unknown property gives its column", "/ogc/collections/buildings/items?filter=" + url.QueryEscape("floors > 2 AND colour = 'red'"), "filter", "invalid_filter", `column 16: unknown property "colour"`},
 		{"a restricted field is an unknown property", "/ogc/collections/parcels/items?filter=" + url.QueryEscape("owner_name = 'x'"), "filter", "invalid_filter", `column 1: unknown property "owner_name"`},
 		{"a restricted field as a parameter is an unknown parameter", "/ogc/collections/parcels/items?land_book=x", "land_book", "invalid_parameter", "unknown parameter"},

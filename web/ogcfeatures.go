@@ -206,6 +206,9 @@ func parseItemsQuery(l *layers.Layer, q url.Values) (itemsQuery, error) {
 		parts = append(parts, e)
 	}
 	if text := q.Get("filter"); text != "" {
+		if len(text) > MaxItemsFilter {
+			return out, badParam("filter", "invalid_filter", fmt.Errorf("the filter is %d bytes long; an items filter has at most %d", len(text), MaxItemsFilter))
+		}
 		e, err := parseFilter(text, q.Get("filter-lang"))
 		if err != nil {
 			return out, err
@@ -232,6 +235,11 @@ func parseItemsQuery(l *layers.Layer, q url.Values) (itemsQuery, error) {
 	out.filter = f
 	return out, nil
 }
+
+// MaxItemsFilter is the longest filter an items request may carry, in bytes: room for a
+// detailed polygon in S_INTERSECTS, and a bound on what one request makes the server parse
+// and check (a tile's filter, which is also a cache key, has MaxTileFilter).
+const MaxItemsFilter = 64 << 10
 
 // parseFilter parses the filter parameter in its language.
 func parseFilter(text, lang string) (cql2.Expr, error) {
