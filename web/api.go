@@ -64,20 +64,30 @@ func intParam(q url.Values, name string, def, lo, hi int) (int, string) {
 	return v, ""
 }
 
+// pointParams reads the lon and lat of a query, in degrees; a missing or out-of-range one is
+// answered 400 naming it, and ok is false.
+func (s *Server) pointParams(w http.ResponseWriter, r *http.Request, q url.Values) (lon, lat float64, ok bool) {
+	lon, msg := floatParam(q, "lon", -180, 180, "a longitude in degrees, -180..180")
+	if msg != "" {
+		s.paramError(w, r, "lon", msg)
+		return 0, 0, false
+	}
+	lat, msg = floatParam(q, "lat", -90, 90, "a latitude in degrees, -90..90")
+	if msg != "" {
+		s.paramError(w, r, "lat", msg)
+		return 0, 0, false
+	}
+	return lon, lat, true
+}
+
 // nearest: GET /api/nearest?lon=&lat=&kind=school&k=3 — the k facilities (of a kind, when
 // given) nearest to a point of the baseline city, nearest first, as GeoJSON with their
 // straight-line distance in metres (distance_m, to a polygon's edge) and public fields. A
 // green-space kind (park, garden, …) searches the public green spaces of that kind instead.
 func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	lon, msg := floatParam(q, "lon", -180, 180, "a longitude in degrees, -180..180")
-	if msg != "" {
-		s.paramError(w, r, "lon", msg)
-		return
-	}
-	lat, msg := floatParam(q, "lat", -90, 90, "a latitude in degrees, -90..90")
-	if msg != "" {
-		s.paramError(w, r, "lat", msg)
+	lon, lat, ok := s.pointParams(w, r, q)
+	if !ok {
 		return
 	}
 	kind := q.Get("kind")

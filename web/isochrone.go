@@ -30,14 +30,8 @@ const (
 // metres (walk_m), nearest first by kind. The reach feature sums them up by kind.
 func (s *Server) isochrone(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	lon, msg := floatParam(q, "lon", -180, 180, "a longitude in degrees, -180..180")
-	if msg != "" {
-		s.paramError(w, r, "lon", msg)
-		return
-	}
-	lat, msg := floatParam(q, "lat", -90, 90, "a latitude in degrees, -90..90")
-	if msg != "" {
-		s.paramError(w, r, "lat", msg)
+	lon, lat, ok := s.pointParams(w, r, q)
+	if !ok {
 		return
 	}
 	minutes, msg := intParam(q, "minutes", 0, 1, MaxIsochroneMinutes)
