@@ -20,6 +20,7 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/tiles/{layers}.json", s.tileJSON).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/tiles/{rest:.+}", s.badTilePath).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/styles/{name}.json", s.style).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(glyphsPath, s.fontGlyphs).Methods(http.MethodGet, http.MethodHead) // fonts.go: the glyphs of labels
 
 	// The browser UI (pages.go): public map, planner's workspace, embedding docs, their files.
 	r.HandleFunc("/", s.page).Methods(http.MethodGet, http.MethodHead)

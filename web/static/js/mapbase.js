@@ -10,6 +10,9 @@ export { maplibregl };
 const STYLE_URL = '/styles/city.json';
 
 const abs = (u) => (typeof u === 'string' ? new URL(u, location.href).href : u);
+// absTemplate makes a URL template absolute without percent-encoding its {tokens}, which
+// MapLibre must find as they are.
+const absTemplate = (u) => (typeof u !== 'string' || /^[a-z][a-z0-9+.-]*:/i.test(u) ? u : abs('/').slice(0, -1) + (u.startsWith('/') ? u : `/${u}`));
 
 // loadStyle fetches the city's style and prepares it: absolute URLs (the worker resolves
 // nothing relative), its own layers of the panel's source-layers removed (thematic.js draws
@@ -26,12 +29,12 @@ async function loadStyle() {
   }
   for (const src of Object.values(style.sources || {})) {
     if (src.url) src.url = abs(src.url);
-    if (Array.isArray(src.tiles)) src.tiles = src.tiles.map(abs);
+    if (Array.isArray(src.tiles)) src.tiles = src.tiles.map(absTemplate);
   }
   // The map starts flat; the 3D switch tilts it.
   style.pitch = 0;
   style.bearing = 0;
-  if (style.glyphs) style.glyphs = abs(style.glyphs);
+  if (style.glyphs) style.glyphs = absTemplate(style.glyphs);
   if (typeof style.sprite === 'string') style.sprite = abs(style.sprite);
 
   // Which source holds which source-layer, as the style itself uses them.
@@ -47,7 +50,7 @@ async function loadStyle() {
   }
   const panelSet = new Set(PANEL);
   style.layers = (style.layers || []).filter((l) => !panelSet.has(l['source-layer']));
-  // Districts outline stays from the style when it has one; labels need glyphs, which may be absent.
+  // The base map (water, streets, district outlines) and the labels stay from the style.
   return { style, sourceOf };
 }
 
@@ -60,6 +63,9 @@ export async function createCityMap(container, { transformRequest, interactiveHi
   style.layers.push(...layers.map((l) => ({
     ...l, layout: { ...(l.layout || {}), visibility: DEFAULT_ON.has(l.metadata.panel) && l.id !== 'ct-buildings-3d' ? 'visible' : 'none' },
   })));
+  // The style's labels go over everything, the thematic layers included (a stable sort keeps
+  // every other layer's order).
+  style.layers.sort((a, b) => (a.type === 'symbol') - (b.type === 'symbol'));
   const narrow = container.clientWidth < 500;
   if (narrow && typeof style.zoom === 'number') style.zoom -= 0.5;
 
