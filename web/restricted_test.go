@@ -361,6 +361,7 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"GET /tiles/{layers}.json":                               {"/tiles/" + all + ".json", "/tiles/parcels.json", "/tiles/owners.json"},
 		"GET /tiles/{rest}":                                      {"/tiles/parcels/1/2", "/tiles/parcels/a/b/c.mvt"},
 		"GET /styles/{name}.json":                                {"/styles/city.json", "/styles/cadastre.json"},
+		"GET /fonts/{fontstack}/{range}.pbf":                     {"/fonts/DejaVu%20Sans/0-255.pbf", "/fonts/Nope/0-255.pbf", "/fonts/DejaVu%20Sans/1-2.pbf"},
 		"GET /":                                                  {"/"},
 		"GET /planner":                                           {"/planner"},
 		"GET /docs":                                              {"/docs"},
