@@ -254,6 +254,21 @@ var catalog = []*Layer{
 	},
 }
 
+// StreetsLayer is the layer of street centrelines, from which the walking network is built.
+const StreetsLayer = "streets"
+
+// WalkingNetwork returns the features of fs that make up the walking network: those of the
+// streets layer not marked closed to pedestrians (foot = false), in the order given.
+func WalkingNetwork(fs []Feature) []Feature {
+	var out []Feature
+	for i := range fs {
+		if fs[i].Layer == StreetsLayer && fs[i].Props["foot"] != false {
+			out = append(out, fs[i])
+		}
+	}
+	return out
+}
+
 var byName = func() map[string]*Layer {
 	m := make(map[string]*Layer, len(catalog))
 	for _, l := range catalog {
