@@ -339,10 +339,13 @@ func gpkgColumnType(t layers.FieldType) string {
 }
 
 // gpkgGeometryType is the geometry type a layer's table declares: polygons are written as
-// multipolygons, so that one type holds both.
+// multipolygons and lines as multilinestrings, so that one type holds both.
 func gpkgGeometryType(l *layers.Layer) string {
-	if l.Geometry == layers.Point {
+	switch l.Geometry {
+	case layers.Point:
 		return "POINT"
+	case layers.LineString:
+		return "MULTILINESTRING"
 	}
 	return "MULTIPOLYGON"
 }
@@ -395,8 +398,11 @@ func (s *Server) writeGeoPackage(ctx context.Context, path string, l *layers.Lay
 	)
 	err = s.eachFeature(ctx, l.Name, nil, func(f *layers.Feature) error {
 		g := f.Geometry
-		if p, ok := g.(orb.Polygon); ok {
-			g = orb.MultiPolygon{p}
+		switch t := g.(type) {
+		case orb.Polygon:
+			g = orb.MultiPolygon{t}
+		case orb.LineString:
+			g = orb.MultiLineString{t}
 		}
 		blob, err := gpkgGeometry(g)
 		if err != nil {

@@ -279,11 +279,17 @@ func fieldSchema(f layers.Field) map[string]any {
 	return m
 }
 
-// geometrySchema is the JSON Schema of a layer's geometry: GeoJSON points, or polygons and
-// multipolygons.
+// geometrySchema is the JSON Schema of a layer's geometry: GeoJSON points, linestrings and
+// multilinestrings, or polygons and multipolygons.
 func geometrySchema(l *layers.Layer) map[string]any {
 	if l.Geometry == layers.Point {
 		return map[string]any{"title": cql2.GeometryProperty, "format": "geometry-point", "$ref": "https://geojson.org/schema/Point.json"}
+	}
+	if l.Geometry == layers.LineString {
+		return map[string]any{"title": cql2.GeometryProperty, "format": "geometry-linestring-or-multilinestring", "oneOf": []map[string]any{
+			{"$ref": "https://geojson.org/schema/LineString.json"},
+			{"$ref": "https://geojson.org/schema/MultiLineString.json"},
+		}}
 	}
 	return map[string]any{"title": cql2.GeometryProperty, "format": "geometry-polygon-or-multipolygon", "oneOf": []map[string]any{
 		{"$ref": "https://geojson.org/schema/Polygon.json"},
