@@ -1,8 +1,9 @@
-// The labelled base map: the style's labels are drawn with glyphs this server serves itself
-// (no request leaves the server), over the thematic layers, in both languages' pages.
+// The labelled base map: water, streets and the names of places and streets, drawn with glyphs
+// this server serves itself (no request leaves the server), over the thematic layers. Writes
+// docs/screenshots/map-labels.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newPage, waitReady, waitIdle } from './helpers.mjs';
+import { BASE, launch, newPage, waitReady, waitIdle, screenshotPath } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -15,7 +16,10 @@ async function labelsAt(page, layer, view) {
   return page.evaluate((l) => window.map.queryRenderedFeatures({ layers: [l] }).map((f) => f.properties.name), layer);
 }
 
-test('district names are drawn with the server\'s own glyphs, above the thematic layers', async () => {
+// La Condamine, between the harbour and the Rock: streets, quays and the harbour's water.
+const CONDAMINE = [7.4215, 43.7355];
+
+test('places, streets and water are drawn and named with the server\'s own glyphs, above the thematic layers', async () => {
   const page = await newPage(browser);
   const requests = [];
   page.on('requestfinished', async (req) => {
@@ -26,9 +30,14 @@ test('district names are drawn with the server\'s own glyphs, above the thematic
   await page.goto(`${BASE}/`);
   await waitReady(page);
 
-  const center = await page.evaluate(() => window.map.getCenter().toArray());
-  const names = await labelsAt(page, 'districts-label', { center, zoom: 14 });
-  assert.ok(names.length > 0 && names.every((n) => typeof n === 'string' && n.length > 0), `district labels placed: ${JSON.stringify(names)}`);
+  // The quarters at the city's scale, the streets closer in.
+  const places = await labelsAt(page, 'places-label', { center: CONDAMINE, zoom: 14 });
+  assert.ok(places.includes('Monte-Carlo') && places.includes('Fontvieille'), `place labels placed: ${JSON.stringify(places)}`);
+  const streets = await labelsAt(page, 'streets-label', { center: CONDAMINE, zoom: 16.5 });
+  assert.ok(streets.includes('Rue Grimaldi'), `street labels placed: ${JSON.stringify(streets)}`);
+  const water = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['water-fill'] }).length);
+  assert.ok(water > 0, 'the harbour is not drawn as water');
+  await page.screenshot({ path: screenshotPath('map-labels.png') });
 
   const fonts = requests.filter((r) => new URL(r.url).pathname.startsWith('/fonts/'));
   assert.ok(fonts.length > 0, 'no glyphs were requested');

@@ -56,8 +56,10 @@ func baseMapLayers(layer layerFunc) []any {
 	}
 }
 
-// labelLayers name streets along their lines, places and water bodies at their points, and
-// districts over their areas, in the embedded font (fonts.go) so that ș and ț come out right.
+// labelLayers name streets along their lines, places (the city, its quarters and districts,
+// squares) and water bodies, in the embedded font (fonts.go) so that ș and ț come out right.
+// Districts are named through the places layer's points rather than over their areas: an area
+// cut by tile edges would get a label in every tile it crosses.
 func labelLayers(layer layerFunc) []any {
 	font := []any{glyphs.DefaultFont}
 	named := []any{"has", "name"}
@@ -81,13 +83,9 @@ func labelLayers(layer layerFunc) []any {
 				"symbol-placement": "line", "text-rotation-alignment": "map", "text-max-angle": 30,
 			}),
 		}),
-		layer("districts-label", "symbol", "districts", 12, halo(labelColor), map[string]any{
-			"filter": named, "maxzoom": 16,
-			"layout": text(13, map[string]any{"text-transform": "uppercase", "text-letter-spacing": 0.08, "text-max-width": 8}),
-		}),
 		layer("places-label", "symbol", "places", 12, halo(labelColor), map[string]any{
 			"filter": named,
-			"layout": text(styleMatch(styleGet("kind"), "city", 18, "town", 16, "suburb", 14, "quarter", 13, 12), map[string]any{
+			"layout": text(styleMatch(styleGet("kind"), "city", 18, "town", 16, "village", 14, "suburb", 14, "quarter", 13, "neighbourhood", 12, 11), map[string]any{
 				"text-max-width": 8,
 			}),
 		}),
