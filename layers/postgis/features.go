@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -57,6 +58,45 @@ func (s *Store) Features(ctx context.Context, layer string, filter *cql2.Filter,
 		return nil, 0, fmt.Errorf("features of %s: %w", layer, err)
 	}
 	return out, matched, nil
+}
+
+// EachPage reads every feature of a base layer, public fields only, in ascending id order,
+// pageSize at a time, and calls fn with each page (the last one shorter, possibly empty)
+// until fn fails. Every page is read in one REPEATABLE READ READ ONLY transaction: one
+// snapshot of the layer, so an import that commits while a download is being read changes
+// none of its pages, and the download holds one version of the layer only. The transaction
+// lasts until the last page is handed over; the pool's statement_timeout bounds each page's
+// statement, not the whole read.
+func (s *Store) EachPage(ctx context.Context, layer string, pageSize int, fn func([]layers.Feature) error) error {
+	t, err := lookupTable(layer)
+	if err != nil {
+		return err
+	}
+	if pageSize < 1 {
+		return fmt.Errorf("pages of %s: page size %d, want at least 1", layer, pageSize)
+	}
+	page := featuresSQL(t, "t.id > $1") + "\nORDER BY t.id\nLIMIT $2"
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			after := int64(math.MinInt64)
+			for {
+				fs, err := scanPublic(ctx, tx, t, page, after, pageSize)
+				if err != nil {
+					return fmt.Errorf("features after %d: %w", after, err)
+				}
+				if err := fn(fs); err != nil {
+					return err
+				}
+				if len(fs) < pageSize {
+					return nil
+				}
+				after = fs[len(fs)-1].ID
+			}
+		})
+	if err != nil {
+		return fmt.Errorf("pages of %s: %w", layer, err)
+	}
+	return nil
 }
 
 // filterSQL is the filter's condition with its parameters numbered from first; TRUE for no
