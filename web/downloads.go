@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -57,6 +58,18 @@ var downloadFormats = []downloadFormat{
 	{ext: "gpkg", title: "GeoPackage", mediaType: "application/geopackage+sqlite3", header: "application/geopackage+sqlite3", write: (*Server).downloadGeoPackage},
 }
 
+// maxDBDownloads bounds the downloads read from PostGIS at once, in the process: each holds
+// one of the pool's connections (postgis.DefaultMaxConns, 16) in its snapshot's transaction
+// for as long as its client takes to receive the file, and the rest of the pool stays for
+// tiles and feature queries. One more is 503 "busy" with Retry-After. dbDownloads counts
+// those being read.
+var (
+	maxDBDownloads atomic.Int32
+	dbDownloads    atomic.Int32
+)
+
+func init() { maxDBDownloads.Store(4) }
+
 // downloadPage is how many features a page of the PostGIS feature source holds while a
 // download reads a layer (a variable: tests page through the demo city in smaller pages).
 var downloadPage = 5000
@@ -76,6 +89,18 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	for _, f := range downloadFormats {
 		if f.ext != vars["format"] {
 			continue
+		}
+		if _, paged := s.featureSource().(pagedFeatureSource); paged {
+			// A download from PostGIS holds a pool connection (its snapshot's transaction)
+			// until the client has the whole file.
+			if n := dbDownloads.Add(1); n > maxDBDownloads.Load() {
+				dbDownloads.Add(-1)
+				w.Header().Set("Retry-After", unavailableRetryAfter)
+				writeError(w, http.StatusServiceUnavailable, "busy",
+					fmt.Sprintf("%d downloads are being read from the database at once, the most there may be; retry shortly", maxDBDownloads.Load()))
+				return
+			}
+			defer dbDownloads.Add(-1)
 		}
 		h := w.Header()
 		h.Set("Content-Type", f.header)
