@@ -7,12 +7,12 @@
 // buildings does not show.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
-import { BASE, SCREENSHOTS, launch, newPage } from './helpers.mjs';
+import { BASE, launch, newPage } from './helpers.mjs';
 import { decodePNG, distance, hexRGB } from './pixels.mjs';
 
 const MODULES = fileURLToPath(new URL('./node_modules/', import.meta.url));
@@ -95,7 +95,6 @@ async function run(name, html, { withoutLayer } = {}) {
   await page.waitForLoadState('networkidle', { timeout: 60000 });
   await page.waitForTimeout(1500); // the last tiles drawn
   const png = await page.screenshot();
-  writeFileSync(path.join(SCREENSHOTS, `snippet-${name}${withoutLayer ? '-control' : ''}.png`), png);
   const errors = page.errors;
   await ctx.close();
   return { buildings, tiles, img: decodePNG(png), errors, failed };
