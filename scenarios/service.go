@@ -195,7 +195,7 @@ func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch
 		next.Description = *p.Description
 	}
 	if p.Visibility != nil {
-		if err := checkVisibility(*p.Visibility); err != nil {
+		if err := CheckVisibility(*p.Visibility); err != nil {
 			return Scenario{}, err
 		}
 		if c, ok := callerOf(ctx); ok && !c.Admin && sc.Owner != "" && c.ID != sc.Owner {
