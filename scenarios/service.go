@@ -389,6 +389,9 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := callerOf(ctx); ok && c.Public { // every reader runs but the public, who writes nothing
+		return nil, fmt.Errorf("a run of scenario %s is stored: it needs a planner token: %w", id, ErrForbidden)
+	}
 	if err := checkVersion(sc, ifMatch); err != nil {
 		return nil, err
 	}
