@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -222,6 +223,8 @@ func TestDirStoreLeavesOutAWriteCutShort(t *testing.T) {
 	for _, tc := range []struct{ name, tail string }{
 		{"records without their metadata line", `{"add":[{"id":"c3","seq":3,"kind":"demolish_building","target":"3"}]}` + "\n"},
 		{"half a line", `{"add":[{"id":"c3","seq":3,"ki`},
+		{"a long record without its metadata line", `{"add":[` + strings.Repeat(`{"id":"c3","seq":3,"kind":"demolish_building","target":"3"},`, 40) +
+			`{"id":"c3","seq":3,"kind":"demolish_building","target":"3"}]}` + "\n"},
 		{"records and half their metadata line", `{"add":[{"id":"c3","seq":3,"kind":"demolish_building","target":"3"}]}` + "\n" + `{"scenario":{"id":"x","vers`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,6 +256,16 @@ func TestDirStoreLeavesOutAWriteCutShort(t *testing.T) {
 			}
 			if got, ids := changeIDs(t, dir, sc.ID); ids != "c1,c2,c3" || got.Version != 4 {
 				t.Fatalf("read after the next write: version %d, changes %s; want 4 and c1,c2,c3", got.Version, ids)
+			}
+			// Nothing of the cut write is left after it: the log ends with its metadata line.
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			var last logLine
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Scenario == nil || last.Scenario.Version != 4 {
+				t.Fatalf("the log ends with %.200q (%v), not the metadata of version 4", lines[len(lines)-1], err)
 			}
 		})
 	}
