@@ -63,7 +63,11 @@ func TestPublishedScenariosAreReadByThePublic(t *testing.T) {
 			for _, token := range []string{"", viewerToken} {
 				who := map[string]string{"": "without a token", viewerToken: "with a public token"}[token]
 				for _, p := range paths(pub, pubRun) {
-					wantStatus(t, who+": "+p+" of a published scenario", f.do(t, "GET", p, token, nil), http.StatusOK)
+					a := f.do(t, "GET", p, token, nil)
+					wantStatus(t, who+": "+p+" of a published scenario", a, http.StatusOK)
+					if strings.Contains(string(a.body), `"owner"`) {
+						t.Fatalf("%s: %s names the owner's token id to the public: %s", who, p, a.body)
+					}
 				}
 				// A team's or private scenario is answered as one that does not exist: 404.
 				for _, p := range append(append(paths(team, teamRun), paths(priv, privRun)...),
