@@ -33,7 +33,7 @@ import (
 // followed by an fsync of the directory (as every run file is written), so the compaction
 // costs in proportion to what was appended since the last one.
 //
-// The scenarios last read or written (up to maxCachedScenarios) are kept decoded in memory;
+// Scenarios read or written lately (up to maxCachedScenarios) are kept decoded in memory;
 // a read of one of them decodes nothing. Writes are serialized within the process: run one
 // server per directory.
 type DirStore struct {
@@ -43,7 +43,7 @@ type DirStore struct {
 }
 
 // maxCachedScenarios bounds the scenarios a DirStore keeps decoded in memory.
-const maxCachedScenarios = 256
+const maxCachedScenarios = 64
 
 // scenarioFile is the snapshot line of scenarios/<id>.json (and the whole file as written
 // before the log).
@@ -67,6 +67,9 @@ type scenarioLog struct {
 	f        scenarioFile
 	size     int64 // bytes of the log up to the last metadata line
 	snapshot int64 // bytes of the snapshot line
+	// unended: the snapshot has no newline (a file written before the log): the next write
+	// writes a new snapshot rather than append to it.
+	unended bool
 }
 
 // OpenDir opens (creating it when missing) a scenario directory. Temporary files left by a
@@ -160,7 +163,7 @@ func replay(b []byte) (*scenarioLog, error) {
 	if err := json.Unmarshal(first, &snap); err != nil {
 		return nil, fmt.Errorf("the snapshot: %w", err)
 	}
-	l := &scenarioLog{f: snap, size: int64(len(b)), snapshot: int64(len(b))}
+	l := &scenarioLog{f: snap, size: int64(len(b)), snapshot: int64(len(b)), unended: !terminated}
 	if terminated {
 		l.size, l.snapshot = int64(len(first)+1), int64(len(first)+1)
 	}
@@ -428,7 +431,7 @@ func (s *DirStore) modify(sc Scenario, expected int64, records ...logLine) error
 	if err := enc.Encode(logLine{Scenario: &sc}); err != nil {
 		return fmt.Errorf("encode a write to scenario %s: %w", sc.ID, err)
 	}
-	if appended := l.size - l.snapshot + int64(buf.Len()); appended > max(l.snapshot, compactAfter) {
+	if appended := l.size - l.snapshot + int64(buf.Len()); l.unended || appended > max(l.snapshot, compactAfter) {
 		next, err := s.writeSnapshot(scenarioFile{Scenario: sc, Changes: changes})
 		if err != nil {
 			return fmt.Errorf("compact the log of scenario %s: %w", sc.ID, err)

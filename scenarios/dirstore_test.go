@@ -323,3 +323,30 @@ func TestDirStoreCompactsItsLog(t *testing.T) {
 		t.Fatalf("read back: version %d, %d changes (%s)", got.Version, got.Changes, ids)
 	}
 }
+
+// A scenario file written before the log (one JSON object, no newline) is read, and the first
+// write to it makes it a log without gluing its line to the snapshot.
+func TestDirStoreTakesOverAFileWrittenBeforeTheLog(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	sc := Scenario{ID: NewID(), Name: "old", Version: 2, CreatedAt: t0, UpdatedAt: t0, Changes: 1, ChangeSeq: 1}
+	b, err := json.Marshal(scenarioFile{Scenario: sc, Changes: []Change{demolition(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scenarios", sc.ID+".json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	next := sc
+	next.Version, next.ChangeSeq = 3, 2
+	if err := st.AddChanges(context.Background(), next, 2, []Change{demolition(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ids := changeIDs(t, dir, sc.ID); ids != "c1,c2" || got.Version != 3 {
+		t.Fatalf("read back: version %d, changes %s; want 3 and c1,c2", got.Version, ids)
+	}
+}
