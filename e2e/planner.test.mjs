@@ -16,7 +16,10 @@ const created = [];
 before(async () => { browser = await launch(); });
 after(async () => {
   for (const id of created) {
-    try { await api(`/api/scenarios/${id}`, { method: 'DELETE' }); } catch { /* already gone */ }
+    try { // a delete needs If-Match: the scenario's ETag, its version in quotes
+      const { version } = await api(`/api/scenarios/${id}`);
+      await fetch(`${BASE}/api/scenarios/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}`, 'If-Match': `"${version}"` } });
+    } catch { /* already gone */ }
   }
   await browser?.close();
 });

@@ -189,6 +189,9 @@ func TestListingScenariosReadsOnlyTheirMetadata(t *testing.T) {
 	if err := os.WriteFile(p, append(b[:cut:cut], `"changes":[{"damaged`...), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if st, err = OpenDir(dir); err != nil { // a new store: the first one keeps the scenario in memory
+		t.Fatal(err)
+	}
 	if _, _, err := st.Scenario(ctx, sc.ID); err == nil {
 		t.Fatal("a damaged scenario file was read whole without an error")
 	}
