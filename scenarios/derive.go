@@ -107,3 +107,19 @@ func merged(cur, props map[string]any) map[string]any {
 	}
 	return out
 }
+
+// capacityOf is a facility's capacity as the school and kindergarten loads read it
+// (indicator 7): its own capacity when above 0; else, when it is missing or 0 (unknown), the
+// default of its kind (DefaultCapacity, the same a scenario's change takes, estimateCapacity),
+// with estimated true; else 0, and the facility has no load. The baseline's facilities are
+// read this way too, so an imported school without a capacity still takes its pupils into
+// the load.
+func (p *Parameters) capacityOf(kind string, props map[string]any) (capacity float64, estimated bool) {
+	if c, ok := num(props, "capacity"); ok && c > 0 {
+		return c, props["capacity_estimated"] == true
+	}
+	if def, ok := p.DefaultCapacity[kind]; ok {
+		return float64(def), true
+	}
+	return 0, false
+}
