@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/citytwin/citytwin/layers"
@@ -102,8 +103,11 @@ func DerivedLayers(city *spatial.City) map[string]bool {
 // its own or reads a layer with a derived feature; else, when it reads residents,
 // census-calibrated if the census calibrates every resident (Calibration.Complete) and
 // modelled if not; else surveyed.
-func (e *Engine) indicatorSources(city *spatial.City, cal Calibration) map[string]string {
-	derived := DerivedLayers(city)
+func (e *Engine) indicatorSources(b *baseline, cal Calibration) map[string]string {
+	derived := DerivedLayers(b.city)
+	// The districts the indicators use (usedDistricts): derived ones the city's own layer
+	// replaced do not make an indicator modelled.
+	derived["districts"] = slices.ContainsFunc(b.districts, isDerived)
 	out := map[string]string{}
 	for _, name := range e.names() {
 		in, _ := inputsOf(name)
