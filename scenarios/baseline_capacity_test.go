@@ -27,7 +27,7 @@ func TestBaselineFacilitiesWithoutACapacityTakeTheDefaultOfTheirKind(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := DefaultParameters()
+	params := handParameters()
 	// 5 places for the kindergarten, so that it is overloaded and listed.
 	params.DefaultCapacity = map[string]int64{"school": 600, "kindergarten": 5}
 	e, err := NewEngine(params)

@@ -28,7 +28,7 @@ const (
 //     footprint × floors.
 //   - known dwellings without new dwellings, when the residential floor area changes (floor
 //     area or use): in proportion to it, rounded; from none (or 0 dwellings) the residential
-//     floor area / (ResidentialM2PerPerson × PersonsPerDwelling), the size that gives as many
+//     floor area / (ResidentialM2PerPerson × residentsPerDwelling), the size that gives as many
 //     residents as the floor-area rule of indicator 1.
 func deriveBuilding(p *Parameters, cur map[string]any, footprint float64, props map[string]any, newFootprint float64, reshaped bool) {
 	_, setFloors := props["floors"]
@@ -64,7 +64,7 @@ func deriveBuilding(p *Parameters, cur map[string]any, footprint float64, props 
 	if oldRes > 0 && dw > 0 {
 		n = math.Round(dw * newRes / oldRes)
 	} else {
-		n = math.Round(newRes / (p.ResidentialM2PerPerson * p.PersonsPerDwelling))
+		n = math.Round(newRes / (p.ResidentialM2PerPerson * p.residentsPerDwelling()))
 	}
 	props["dwellings"] = int64(min(maxDwellings, n))
 }
@@ -122,4 +122,10 @@ func (p *Parameters) capacityOf(kind string, props map[string]any) (capacity flo
 		return float64(def), true
 	}
 	return 0, false
+}
+
+// residentsPerDwelling is the residents a dwelling houses on average (indicator 1): the
+// persons of an occupied dwelling × the share of dwellings occupied as usual residences.
+func (p *Parameters) residentsPerDwelling() float64 {
+	return p.PersonsPerDwelling * p.OccupiedDwellingShare
 }

@@ -165,7 +165,7 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, walkB
 	r.dwellings = dw
 	if resShare := p.residentialShare(use); resShare > 0 {
 		if hasDw {
-			r.residents = dw * p.PersonsPerDwelling
+			r.residents = dw * p.residentsPerDwelling()
 		} else {
 			r.residents = r.gfa * resShare / p.ResidentialM2PerPerson
 		}
