@@ -100,7 +100,9 @@ func DerivedLayers(city *spatial.City) map[string]bool {
 }
 
 // indicatorSources decides the source of every indicator: modelled when it has a model of
-// its own or reads a layer with a derived feature; else, when it reads residents,
+// its own, reads a layer with a derived feature (of the districts, one the indicators use),
+// or, for the school and kindergarten capacities, counts a capacity estimated at the default
+// of its kind; else, when it reads residents,
 // census-calibrated if the census calibrates every resident (Calibration.Complete) and
 // modelled if not; else surveyed.
 func (e *Engine) indicatorSources(b *baseline, cal Calibration) map[string]string {
@@ -126,6 +128,15 @@ func (e *Engine) indicatorSources(b *baseline, cal Calibration) map[string]strin
 			src = SourceModelled
 		}
 		out[name] = src
+	}
+	// A capacity the loads read at the default of its kind (capacityOf) is a model's too.
+	for name, k := range map[string]int{"school_capacity": e.schoolIdx, "kindergarten_capacity": e.kinderIdx} {
+		for _, it := range b.facItems[k] {
+			if _, est := e.params.capacityOf(e.nearKinds[k], it.Feature.Props); est {
+				out[name] = SourceModelled
+				break
+			}
+		}
 	}
 	return out
 }

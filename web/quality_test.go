@@ -94,16 +94,19 @@ func TestQualityReportsWhereTheNumbersComeFrom(t *testing.T) {
 	if q.Basis != "feature" || strings.Join(q.DerivedLayers, ",") != "buildings,noise" {
 		t.Errorf("basis %q, derived layers %q; want feature, buildings,noise", q.Basis, q.DerivedLayers)
 	}
-	// Residents: B1 20 × 2.5 = 50, B2 6 m → 2 floors × 900 m² = 1800 / 35 = 51.43, B3 25:
-	// scaled to the census's 100, but B2 is derived, so residents rest on modelled inputs.
+	// Residents: B1 20 × 2.2 × 5/6 = 36.67, B2 6 m → 2 floors × 900 m² = 1800 / 35 = 51.43,
+	// B3 10 × 2.2 × 5/6 = 18.33: scaled to the census's 100, but B2 is derived, so residents
+	// rest on modelled inputs. F2's school capacity is unknown: the load counts it at the
+	// default of its kind, so the school capacity is modelled; the green space (none) is not.
 	if c := q.Census; c == nil || !c.Loaded || !c.Complete || c.Years[0] != 2021 || c.Sources[0] != "INS, RPL 2021" || c.CalibratedResidents < 100-1e-9 || c.CalibratedResidents > 100+1e-9 {
 		t.Errorf("census = %+v, want loaded, complete, 2021 INS, 100 residents", c)
 	}
-	if q.Sources["residents"] != scenarios.SourceModelled || q.Sources["school_capacity"] != scenarios.SourceSurveyed {
-		t.Errorf("sources residents %q, school_capacity %q; want modelled (a derived building), surveyed", q.Sources["residents"], q.Sources["school_capacity"])
+	if q.Sources["residents"] != scenarios.SourceModelled || q.Sources["school_capacity"] != scenarios.SourceModelled || q.Sources["public_green_m2"] != scenarios.SourceSurveyed {
+		t.Errorf("sources residents %q, school_capacity %q, public_green_m2 %q; want modelled (a derived building), modelled (F2's default), surveyed",
+			q.Sources["residents"], q.Sources["school_capacity"], q.Sources["public_green_m2"])
 	}
 	modelled := strings.Join(q.ModelledIndicators, ",")
-	if !strings.Contains(modelled, "residents") || !strings.Contains(modelled, "noise_lden_55") || strings.Contains(modelled, "school_capacity") {
-		t.Errorf("modelled indicators %s: want residents and noise, not school_capacity", modelled)
+	if !strings.Contains(modelled, "residents") || !strings.Contains(modelled, "noise_lden_55") || strings.Contains(modelled, "public_green_m2") {
+		t.Errorf("modelled indicators %s: want residents and noise, not public_green_m2", modelled)
 	}
 }
