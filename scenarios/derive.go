@@ -3,6 +3,7 @@ package scenarios
 import (
 	"maps"
 	"math"
+	"slices"
 )
 
 // The values a change implies (docs/domain.md, "Derived values of a change"). prepare calls
@@ -33,6 +34,7 @@ const (
 func deriveBuilding(p *Parameters, cur map[string]any, footprint float64, props map[string]any, newFootprint float64, reshaped bool) {
 	_, setFloors := props["floors"]
 	_, setHeight := props["height_m"]
+	defer markEstimated(cur, props, maps.Clone(props))
 	switch {
 	case setFloors && !setHeight:
 		fl, _ := num(props, "floors")
@@ -67,6 +69,37 @@ func deriveBuilding(p *Parameters, cur map[string]any, footprint float64, props 
 		n = math.Round(newRes / (p.ResidentialM2PerPerson * p.residentsPerDwelling()))
 	}
 	props["dwellings"] = int64(min(maxDwellings, n))
+}
+
+// estimatedKeys are the key attributes of a building whose origin the field "estimated"
+// records (layers/catalog.go), in the catalog's order.
+var estimatedKeys = []string{"use", "floors", "height_m", "dwellings"}
+
+// markEstimated keeps a changed building's "estimated" list true to its values (given: the
+// properties the change set itself, before deriveBuilding added any): an attribute the
+// change sets is no longer estimated, one deriveBuilding derived for it is, and the others
+// keep the mark they had (cur: the building's properties before the change, nil for a new
+// one). An empty list is removed.
+func markEstimated(cur, props, given map[string]any) {
+	before, _ := cur["estimated"].([]string)
+	var out []string
+	for _, k := range estimatedKeys {
+		_, set := given[k]
+		_, derived := props[k]
+		switch {
+		case set:
+		case derived && props[k] != nil:
+			out = append(out, k)
+		case slices.Contains(before, k):
+			out = append(out, k)
+		}
+	}
+	switch {
+	case len(out) > 0:
+		props["estimated"] = out
+	case len(before) > 0:
+		props["estimated"] = nil
+	}
 }
 
 // deriveZone completes the rules a rezone sets on an existing zone (cur: its rules before):
