@@ -149,7 +149,8 @@ func merged(cur, props map[string]any) map[string]any {
 // the load.
 func (p *Parameters) capacityOf(kind string, props map[string]any) (capacity float64, estimated bool) {
 	if c, ok := num(props, "capacity"); ok && c > 0 {
-		return c, props["capacity_estimated"] == true
+		l, _ := props["estimated"].([]string)
+		return c, props["capacity_estimated"] == true || slices.Contains(l, "capacity")
 	}
 	if def, ok := p.DefaultCapacity[kind]; ok {
 		return float64(def), true

@@ -46,3 +46,21 @@ func TestAChangedBuildingKeepsItsEstimatedAttributesTrue(t *testing.T) {
 		})
 	}
 }
+
+// A capacity a change gives a facility replaces the import's default: it is no longer listed
+// as estimated, and the load reads it as surveyed.
+func TestAGivenCapacityClearsTheImportsEstimate(t *testing.T) {
+	p := handParameters()
+	cur := map[string]any{"kind": "school", "capacity": int64(500), "estimated": []string{"capacity"}}
+	if c, est := p.capacityOf("school", cur); c != 500 || !est {
+		t.Fatalf("the import's default: capacity %v estimated %v, want 500, estimated", c, est)
+	}
+	props := map[string]any{"capacity": 320.0}
+	estimateCapacity(&p, "school", cur, props)
+	if v, set := props["estimated"]; !set || v != nil {
+		t.Fatalf("estimated = %#v (set %v), want removed", v, set)
+	}
+	if c, est := p.capacityOf("school", merged(cur, props)); c != 320 || est {
+		t.Fatalf("after the change: capacity %v estimated %v, want 320, surveyed", c, est)
+	}
+}
