@@ -92,27 +92,29 @@ test('a planner adds a building, runs the scenario and sees residents increase',
   assert.ok(added?.feature_id, `no added building among the changes: ${JSON.stringify(changes)}`);
   const feature = `buildings/${added.feature_id}`;
 
-  // Run: residents rise by 40 dwellings × 2.5 persons = 100, times the census factor of the
-  // building's district. The demo city's census has one city-total row, so every district has
-  // the same factor: 38,350 / 56,067.5 = 0.684 in memory (100 × 0.684 = 68.4); a city without a
-  // census (the PostGIS import) has factor 1.
+  // Run: residents rise by 40 dwellings × the persons of an occupied dwelling × the share of
+  // dwellings occupied (the run's parameters: 2.2 × 5/6 by default), times the census factor of
+  // the building's district. The demo city's census has one city-total row, so every district
+  // has the same factor (38,350 / the model's residents) in memory; a city without a census
+  // (the PostGIS import) has factor 1.
   const census = (await api('/api/quality', { token: '' })).census;
   const factors = [...new Set((census?.districts || []).map((d) => d.factor))];
   assert.ok(factors.length <= 1, `the districts have different census factors: ${factors}`);
   const factor = factors[0] ?? 1;
-  const rise = 40 * 2.5 * factor;
   const ran = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/scenarios/${id}/run`));
   await page.click('#run');
   const runId = (await (await ran).json()).id;
   assert.ok(runId, 'the run answered no id');
   const run = await api(`/api/scenarios/${id}/runs/${runId}`);
+  const perDwelling = run.parameters.persons_per_dwelling * run.parameters.occupied_dwelling_share;
+  const rise = 40 * perDwelling * factor;
   const kpi = page.locator('.kpi[data-indicator="residents"]');
   await kpi.waitFor({ timeout: 30000 });
   const diff = Number(await kpi.getAttribute('data-diff'));
   const base = Number(await kpi.getAttribute('data-baseline'));
   const variant = Number(await kpi.getAttribute('data-variant'));
   assert.ok(diff > 0, `residents did not increase: ${diff}`);
-  assert.ok(Math.abs(diff - rise) < 1e-6, `residents + 40 dwellings × 2.5 × ${factor} = ${rise}, the dashboard ${diff}`);
+  assert.ok(Math.abs(diff - rise) < 1e-6, `residents + 40 dwellings × ${perDwelling} × ${factor} = ${rise}, the dashboard ${diff}`);
   assert.equal(variant - base, diff);
   assert.deepEqual({ baseline: base, variant, diff }, run.indicators.residents, 'the dashboard shows other residents than the run');
   assert.match(await kpi.innerText(), new RegExp(`▲\\s*\\+${Math.round(rise)}\\b`));

@@ -83,7 +83,11 @@ func newAPIFixture(t *testing.T, wrap func(scenarios.Store) scenarios.Store) *ap
 	if wrap != nil {
 		st = wrap(st)
 	}
-	eng, err := scenarios.NewEngine(scenarios.DefaultParameters())
+	// The expectations are worked out with 2.5 residents a dwelling: 2.5 persons, every
+	// dwelling occupied.
+	params := scenarios.DefaultParameters()
+	params.PersonsPerDwelling, params.OccupiedDwellingShare = 2.5, 1
+	eng, err := scenarios.NewEngine(params)
 	if err != nil {
 		t.Fatal(err)
 	}
