@@ -337,6 +337,16 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 	return next, added, nil
 }
 
+// Warnings lists the plan conflicts of changes (warnings.go) against the live city; none
+// while it loads.
+func (s *Service) Warnings(changes []Change) []Warning {
+	city, err := s.city()
+	if err != nil {
+		return []Warning{}
+	}
+	return Warnings(city, changes)
+}
+
 // RemoveChange removes a change unless a later change depends on it (ErrInUse).
 func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch *int64) (Scenario, error) {
 	city, err := s.city()
