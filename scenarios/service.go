@@ -418,6 +418,14 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 	return r, nil
 }
 
+// Runs lists a scenario's stored runs, most recent first.
+func (s *Service) Runs(ctx context.Context, id string) ([]RunSummary, error) {
+	if _, _, err := s.scenario(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.Store.Runs(ctx, id)
+}
+
 // GetRun returns a stored run.
 func (s *Service) GetRun(ctx context.Context, id, runID string) (*Run, error) {
 	if _, _, err := s.scenario(ctx, id); err != nil {
