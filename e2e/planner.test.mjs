@@ -470,7 +470,7 @@ async function run(page, id) {
   const ran = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/scenarios/${id}/run`));
   await page.click('#run');
   const r = await (await ran).json();
-  await page.waitForFunction((rid) => document.querySelector('#run-info')?.dataset.run === rid, r.id, { timeout: 30000 });
+  await page.waitForFunction((v) => document.querySelector('.kpi[data-indicator="residents"]')?.dataset.variant === v, String(r.indicators.residents.variant), { timeout: 30000 });
   return r;
 }
 
