@@ -514,17 +514,16 @@ test('1. a run is kept, shown with its version, and marked out of date after a n
   const sc = await newScenario('E2E kept run');
   const { pt } = await placeIn('districts');
   await addChanges(sc.id, [building(pt)]);
-  const page = await signIn();
+  let page = await signIn();
   await open(page, sc.id);
   const first = await run(page, sc.id);
   assert.equal(first.scenario_version, 2);
   assert.equal(await page.getAttribute('#run-info', 'data-version'), '2');
   assert.match(await page.innerText('#run-info'), /Run of version 2/);
 
-  // Reopened after a reload, the scenario shows its last run, not "Run the scenario…".
-  await page.reload();
-  await page.locator('#workspace').waitFor({ state: 'visible' });
-  await waitReady(page);
+  // Reopened in another browser, the scenario shows its last run, not "Run the scenario…".
+  await page.context().close();
+  page = await signIn();
   await open(page, sc.id);
   await page.waitForFunction((rid) => document.querySelector('#run-info')?.dataset.run === rid, first.id, { timeout: 20000 });
   assert.equal(await page.locator('.kpi[data-indicator="residents"]').getAttribute('data-variant'), String(first.indicators.residents.variant));

@@ -338,6 +338,8 @@ async function submitChange(e) {
   } catch (err) {
     if (err instanceof ApiError) showFieldError(err);
     else showFieldError({ message: t('err.network') });
+    // Someone else changed the scenario meanwhile: show it as it is now.
+    if (err instanceof ApiError && [409, 412, 428].includes(err.status)) await openScenario(state.current.id, { keepRun: true }).catch(() => {});
   } finally {
     btn.disabled = false;
   }
@@ -565,30 +567,20 @@ async function fitToChanges() {
   $('#map').dataset.fitted = state.current?.id || '';
 }
 
-// --- Runs: the last run of each scenario is remembered (by id; the API keeps the runs) ---------
-const RUNS_KEY = 'citytwin.lastRuns';
-function lastRuns() {
-  try { return JSON.parse(localStorage.getItem(RUNS_KEY) || '{}') || {}; } catch { return {}; }
-}
-function rememberRun(scenarioId, runId) {
-  const all = lastRuns();
-  if (runId) all[scenarioId] = runId; else delete all[scenarioId];
-  try { localStorage.setItem(RUNS_KEY, JSON.stringify(all)); } catch { /* storage disabled */ }
-}
-
-// loadLastRun shows the scenario's last run, if the API still keeps it.
+// --- Runs: the API keeps each scenario's last runs (GET /api/scenarios/{id}/runs) ---------------
+// loadLastRun shows the scenario's most recent run, whichever version it ran.
 async function loadLastRun(id) {
-  const rid = lastRuns()[id];
-  if (!rid) return;
   try {
-    const run = await api(`/api/scenarios/${encodeURIComponent(id)}/runs/${encodeURIComponent(rid)}`);
-    if (state.current?.id !== id) return;
+    const runs = list(await api(`/api/scenarios/${encodeURIComponent(id)}/runs`), 'runs');
+    if (!runs.length || state.current?.id !== id) return;
+    const run = await api(`/api/scenarios/${encodeURIComponent(id)}/runs/${encodeURIComponent(runs[0].id)}`);
+    if (state.current?.id !== id || state.run) return;
     state.run = run;
     state.runGeoms = null;
+    renderDashboard();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) { rememberRun(id, ''); status(t('pl.run.gone')); }
+    status(t('err.generic', { msg: err instanceof ApiError ? plannerWords(err, '') : t('err.network') }), true);
   }
-  renderDashboard();
 }
 
 async function openScenario(id, { keepRun = false } = {}) {
@@ -703,7 +695,6 @@ async function runScenario() {
   try {
     state.run = await api(`/api/scenarios/${state.current.id}/run`, { method: 'POST' });
     state.runGeoms = null;
-    rememberRun(state.current.id, state.run.id);
     status(t('run.done', { ms: fmt(state.run.duration_ms, 0) }));
     renderDashboard();
     $('#dashboard').focus({ preventScroll: false });
