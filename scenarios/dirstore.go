@@ -569,6 +569,40 @@ func (s *DirStore) Run(_ context.Context, scenarioID, runID string) (*Run, error
 	return &r, nil
 }
 
+// Runs implements Store.
+func (s *DirStore) Runs(_ context.Context, scenarioID string) ([]RunSummary, error) {
+	if !ValidID(scenarioID) {
+		return nil, fmt.Errorf("scenario %q: %w", scenarioID, ErrNotFound)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := filepath.Join(s.dir, "runs", scenarioID)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return []RunSummary{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+	}
+	out := []RunSummary{}
+	for _, e := range ents {
+		if id, ok := strings.CutSuffix(e.Name(), ".json"); !ok || !ValidID(id) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+		}
+		var r RunSummary
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("read run %s of scenario %s: %w", e.Name(), scenarioID, err)
+		}
+		out = append(out, r)
+	}
+	SortRuns(out)
+	return out, nil
+}
+
 // PruneRuns implements Store: a run file's modification time is when it was saved.
 func (s *DirStore) PruneRuns(_ context.Context, scenarioID string, keep int) error {
 	if !ValidID(scenarioID) {

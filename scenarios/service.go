@@ -347,6 +347,16 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 	return next, added, nil
 }
 
+// Warnings lists the plan conflicts of changes (warnings.go) against the live city; none
+// while it loads.
+func (s *Service) Warnings(changes []Change) []Warning {
+	city, err := s.city()
+	if err != nil {
+		return []Warning{}
+	}
+	return Warnings(city, changes)
+}
+
 // RemoveChange removes a change unless a later change depends on it (ErrInUse).
 func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch *int64) (Scenario, error) {
 	city, err := s.city()
@@ -419,6 +429,14 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 		return nil, err
 	}
 	return r, nil
+}
+
+// Runs lists a scenario's stored runs, most recent first.
+func (s *Service) Runs(ctx context.Context, id string) ([]RunSummary, error) {
+	if _, _, err := s.scenario(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.Store.Runs(ctx, id)
 }
 
 // GetRun returns a stored run.

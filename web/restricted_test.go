@@ -395,6 +395,7 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"POST /api/scenarios/{id}/changes":                       {"/api/scenarios/{sid}/changes"},
 		"DELETE /api/scenarios/{id}/changes/{cid}":               {"/api/scenarios/{sid}/changes/{cid}"},
 		"POST /api/scenarios/{id}/run":                           {"/api/scenarios/{sid}/run"},
+		"GET /api/scenarios/{id}/runs":                           {"/api/scenarios/{sid}/runs"},
 		"GET /api/scenarios/{id}/runs/{rid}":                     {run},
 		"GET /api/scenarios/{id}/runs/{rid}/export.csv":          {run + "/export.csv"},
 		"GET /api/scenarios/{id}/runs/{rid}/export.geojson":      {run + "/export.geojson"},

@@ -62,6 +62,7 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/api/scenarios/{id}/changes", s.withScenarios(s.addChanges)).Methods(http.MethodPost)
 	r.HandleFunc("/api/scenarios/{id}/changes/{cid}", s.withScenarios(s.deleteChange)).Methods(http.MethodDelete)
 	r.HandleFunc("/api/scenarios/{id}/run", s.withScenarios(s.runScenario)).Methods(http.MethodPost)
+	r.HandleFunc("/api/scenarios/{id}/runs", s.scenarioReads(s.listRuns)).Methods(http.MethodGet) // runs.go
 	r.HandleFunc("/api/scenarios/{id}/runs/{rid}", s.scenarioReads(s.getRun)).Methods(http.MethodGet)
 	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.csv", s.scenarioReads(s.exportRunCSV)).Methods(http.MethodGet)
 	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.geojson", s.scenarioReads(s.exportRunGeoJSON)).Methods(http.MethodGet)

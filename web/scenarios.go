@@ -299,7 +299,7 @@ func (s *Server) addChanges(w http.ResponseWriter, r *http.Request, svc *scenari
 		return
 	}
 	setVersion(w, sc.Version)
-	writeJSON(w, http.StatusCreated, map[string]any{"scenario": sc, "changes": added})
+	writeJSON(w, http.StatusCreated, map[string]any{"scenario": sc, "changes": added, "warnings": svc.Warnings(added)})
 }
 
 // deleteChange: DELETE /api/scenarios/{id}/changes/{cid}, If-Match.
