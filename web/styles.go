@@ -96,7 +96,7 @@ func cityStyle(tileJSONURL string, center [2]float64, zoom int) mapStyle {
 		Name:    "CityTwin city",
 		Metadata: map[string]any{
 			"citytwin:attribution": layers.Attribution,
-			"citytwin:hidden":      "noise and broadband start hidden: set their layout visibility to visible",
+			"citytwin:hidden":      "noise, broadband and places start hidden: set their layout visibility to visible",
 		},
 		Center: center,
 		Zoom:   zoom,
@@ -106,6 +106,11 @@ func cityStyle(tileJSONURL string, center [2]float64, zoom int) mapStyle {
 		},
 		Layers: []any{
 			map[string]any{"id": "background", "type": "background", "paint": map[string]any{"background-color": "#f4f1ea"}},
+			layer("water-fill", "fill", "water", 0, map[string]any{"fill-color": "#a9cfe8"}, nil),
+			layer("streets-line", "line", "streets", 13, map[string]any{
+				"line-color": styleMatch(styleGet("kind"), "footway", "#d8cfc0", "path", "#d8cfc0", "steps", "#d8cfc0", "#ffffff"),
+				"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 13, 0.5, 18, 6},
+			}, nil),
 			layer("zoning-fill", "fill", "zoning", 0, map[string]any{
 				"fill-color": styleMatch([]any{"upcase", []any{"slice", []any{"coalesce", styleGet("code"), ""}, 0, 1}},
 					"L", "#f6e39c", "M", "#f4b183", "C", "#e98f8f", "A", "#c9a3d9", "I", "#c9a3d9",
@@ -148,6 +153,8 @@ func cityStyle(tileJSONURL string, center [2]float64, zoom int) mapStyle {
 				"circle-stroke-color": "#ffffff",
 				"circle-stroke-width": 1,
 			}, nil),
+			// Place names are labels; without glyphs the style keeps their points hidden.
+			layer("places-circle", "circle", "places", 0, map[string]any{"circle-color": "#333333", "circle-radius": 2}, hidden),
 			layer("air-stations-circle", "circle", "air_stations", 0, map[string]any{
 				// WHO 2021 guideline 5 µg/m³, interim targets 10 and 15, EU limit 25.
 				"circle-color":        []any{"step", []any{"coalesce", styleGet("pm25"), 0}, "#1a9850", 5, "#91cf60", 10, "#fee08b", 15, "#fc8d59", 25, "#d73027"},
