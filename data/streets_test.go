@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/osm"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 func TestStreetsOfATinyExtract(t *testing.T) {
@@ -117,4 +119,38 @@ func TestFileStoreStreets(t *testing.T) {
 			t.Fatalf("read back %v, want %v", got, demo[:3])
 		}
 	})
+}
+
+// A city's own centrelines, imported as GeoJSON into a data directory, are its streets layer
+// and its walking network; a street drawn as a polygon is refused with the feature named.
+func TestImportedCentrelinesAreTheWalkingNetwork(t *testing.T) {
+	ctx := context.Background()
+	fs, err := ReadGeoJSON(strings.NewReader(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","id":1,"geometry":{"type":"LineString","coordinates":[[23.59,46.77],[23.60,46.77]]},
+		 "properties":{"layer":"streets","name":"Strada Horea","kind":"secondary"}},
+		{"type":"Feature","id":2,"geometry":{"type":"MultiLineString","coordinates":[[[23.59,46.78],[23.60,46.78]],[[23.60,46.78],[23.60,46.79]]]},
+		 "properties":{"layer":"streets","kind":"motorway","foot":false}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	store := NewFileStore(dir)
+	if _, err := store.Import(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	c, err := spatial.Load(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Layer("streets").Len(); n != 2 {
+		t.Fatalf("%d streets stored, want 2", n)
+	}
+	if len(c.Streets) != 1 || c.Streets[0].ID != 1 {
+		t.Fatalf("walking network %v, want street 1 alone (2 is closed to pedestrians)", c.Streets)
+	}
+
+	_, err = ReadGeoJSON(strings.NewReader(`{"type":"Feature","id":3,"geometry":{"type":"Polygon","coordinates":[[[23.59,46.77],[23.60,46.77],[23.60,46.78],[23.59,46.77]]]},"properties":{"layer":"streets"}}`))
+	if err == nil || !strings.Contains(err.Error(), "layer streets holds LineStrings, got a Polygon") {
+		t.Fatalf("a polygon street: %v, want it refused", err)
+	}
 }

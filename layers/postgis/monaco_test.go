@@ -10,7 +10,8 @@ import (
 )
 
 // The real extract, imported into PostGIS and into memory, gives the same counts per layer,
-// and every feature comes back from PostGIS into the memory model unchanged.
+// every feature (street lines included) comes back from PostGIS into the memory model
+// unchanged, and so does the walking network.
 func TestMonacoInPostGISAndInMemoryMatch(t *testing.T) {
 	ctx := testContext(t)
 	features, err := data.ReadFile(testcity.MonacoPBF(t))
@@ -43,6 +44,10 @@ func TestMonacoInPostGISAndInMemoryMatch(t *testing.T) {
 	loaded, err := spatial.Load(ctx, s)
 	if err != nil {
 		t.Fatalf("load the model from PostGIS: %v", err)
+	}
+	// The walking network comes with the streets layer, from PostGIS as from memory.
+	if n := len(loaded.Streets); n == 0 || n != len(memory.Streets) {
+		t.Errorf("the model loaded from PostGIS has %d walkable streets, the one in memory %d", n, len(memory.Streets))
 	}
 	var out []layers.Feature
 	for _, name := range layers.Names() {
