@@ -1113,6 +1113,8 @@ func (c *genCity) emitBuildings(emit func(layers.Feature) error) error {
 					"cad_number": genCad(b.first + int64(p)), "use": bld.use, "floors": int64(bld.floors),
 					"height_m": bld.height, "dwellings": int64(bld.dwellings), "year_built": int64(bld.year),
 					"gfa_m2": bld.gfa, "derived": true,
+					// A generated building's values are all modelled, none surveyed.
+					"estimated": []string{"use", "floors", "height_m", "dwellings"},
 				}})
 			if err != nil {
 				return err
@@ -1127,7 +1129,7 @@ func (c *genCity) emitFacilities(emit func(layers.Feature) error) error {
 		fk := &genFacilityKinds[f.kind]
 		err := emit(layers.Feature{Layer: "facilities", ID: int64(fi + 1), Geometry: c.pt(f.x, f.y),
 			Props: map[string]any{"kind": fk.kind, "name": f.name, "capacity": f.capacity,
-				"capacity_unit": fk.unit, "derived": true}})
+				"capacity_unit": fk.unit, "derived": true, "estimated": []string{"capacity"}}})
 		if err != nil {
 			return err
 		}
