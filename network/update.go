@@ -315,3 +315,28 @@ func distanceTo(line orb.LineString, p orb.Point) float64 {
 	_, at := locate(line, p)
 	return math.Hypot(at[0]-p[0], at[1]-p[1])
 }
+
+// ChangedBounds returns the metric bounds of the edges live in g and not in from, or in from
+// and not in g (from is g or a graph of the same network; for another network, every edge of
+// both): a walk that changed between the two passes along one of them.
+func (g *Graph) ChangedBounds(from *Graph) []orb.Bound {
+	var out []orb.Bound
+	if from.base != g.base {
+		for _, gr := range []*Graph{from, g} {
+			for e := range gr.NumEdgeIDs() {
+				if !gr.Removed(EdgeID(e)) {
+					out = append(out, gr.Edge(EdgeID(e)).item.Bound)
+				}
+			}
+		}
+		return out
+	}
+	for _, c := range edgeChanges(from, g) {
+		gr := g
+		if c.old {
+			gr = from
+		}
+		out = append(out, gr.Edge(c.id).item.Bound)
+	}
+	return out
+}

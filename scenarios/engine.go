@@ -406,9 +406,6 @@ func (e *Engine) newEnv(b *baseline, v *Variant) *env {
 		en.air.Each(func(it *spatial.Item) { en.stations = append(en.stations, it) })
 	}
 	en.districts = v.Layer("districts")
-	if b.env != nil { // a variant; the baseline's walks are set once its lists are made
-		e.setWalks(en, false)
-	}
 	en.over = map[string][]*spatial.Item{}
 	for _, name := range gridLayers {
 		if lv := v.Layer(name); lv.hasOver() {
@@ -504,6 +501,7 @@ func variantOrder(b *baseline, en *env) []*spatial.Item {
 // fullState computes a variant from scratch and returns it as a state.
 func (e *Engine) fullState(ctx context.Context, b *baseline, changes []Change, v *Variant) (*state, int, error) {
 	en := e.newEnv(b, v)
+	e.setWalks(en, false)
 	order := variantOrder(b, en)
 	recs, err := e.records(ctx, en, order)
 	if err != nil {

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -101,88 +102,194 @@ func StreetNetwork(city *spatial.City) (*network.Graph, error) {
 	return g, err
 }
 
-// walkSources are the attachments a target's Dijkstra starts from.
-func (e *Engine) facilitySources(en *env, k int) []network.Attachment {
-	var out []network.Attachment
-	en.eachFacility(k, func(it *spatial.Item, _ int32) {
-		if a, ok := en.b.net.Attach(it.Feature.Geometry.(orb.Point), 0); ok {
-			out = append(out, a)
-		}
-	})
+// walkSources are the attachments a target's Dijkstra starts from, with the id of the
+// feature each comes from (an incremental run replaces those of the features it changed).
+type walkSources struct {
+	atts []network.Attachment
+	ids  []int64
+}
+
+func (s *walkSources) add(a network.Attachment, id int64) {
+	s.atts, s.ids = append(s.atts, a), append(s.ids, id)
+}
+
+// facilitySources attaches every facility of near kind k to en's network.
+func (e *Engine) facilitySources(en *env, k int) walkSources {
+	var out walkSources
+	en.eachFacility(k, func(it *spatial.Item, _ int32) { e.attachFacility(en, it, &out) })
 	return out
 }
 
-func (e *Engine) greenSources(en *env, large bool) []network.Attachment {
-	var out []network.Attachment
-	add := func(it *spatial.Item) {
-		if large && !e.isLargePublic(it) || !e.isPublic(it.Feature) {
-			return
-		}
-		var polys orb.MultiPolygon
-		switch g := it.Feature.Geometry.(type) {
-		case orb.Polygon:
-			polys = orb.MultiPolygon{g}
-		case orb.MultiPolygon:
-			polys = g
-		}
-		for _, poly := range polys {
-			if len(poly) == 0 {
-				continue
-			}
-			ring := poly[0]
-			for i, p := range ring {
-				if i == len(ring)-1 && p == ring[0] {
-					break // the closing vertex repeats the first
-				}
-				if a, ok := en.b.net.Attach(p, 0); ok {
-					out = append(out, a)
-				}
-			}
-		}
+func (e *Engine) attachFacility(en *env, it *spatial.Item, out *walkSources) {
+	if a, ok := en.net.Attach(it.Feature.Geometry.(orb.Point), 0); ok {
+		out.add(a, it.Feature.ID)
 	}
+}
+
+// greenSources attaches the public green spaces (large: of at least GreenMinAreaM2 only) to
+// en's network at every vertex of their outer rings.
+func (e *Engine) greenSources(en *env, large bool) walkSources {
+	var out walkSources
 	lv := en.greens
 	for _, it := range en.b.greenItems {
 		if !lv.Hidden[it.Feature.ID] {
-			add(it)
+			e.attachGreen(en, it, large, &out)
 		}
 	}
 	if lv.hasOver() {
 		for _, it := range lv.Over.Items() {
-			add(it)
+			e.attachGreen(en, it, large, &out)
 		}
 	}
 	return out
 }
 
+func (e *Engine) attachGreen(en *env, it *spatial.Item, large bool, out *walkSources) {
+	if large && !e.isLargePublic(it) || !e.isPublic(it.Feature) {
+		return
+	}
+	var polys orb.MultiPolygon
+	switch g := it.Feature.Geometry.(type) {
+	case orb.Polygon:
+		polys = orb.MultiPolygon{g}
+	case orb.MultiPolygon:
+		polys = g
+	}
+	for _, poly := range polys {
+		if len(poly) == 0 {
+			continue
+		}
+		ring := poly[0]
+		for i, p := range ring {
+			if i == len(ring)-1 && p == ring[0] {
+				break // the closing vertex repeats the first
+			}
+			if a, ok := en.net.Attach(p, 0); ok {
+				out.add(a, it.Feature.ID)
+			}
+		}
+	}
+}
+
+// sources attaches every feature of walk target t to en's network.
+func (e *Engine) sources(en *env, t int) walkSources {
+	switch t {
+	case e.targetGreen():
+		return e.greenSources(en, false)
+	case e.targetGreenLarge():
+		return e.greenSources(en, true)
+	}
+	return e.facilitySources(en, t)
+}
+
+// walkNet is the network a variant walks: the baseline's with the variant's walk changes;
+// nil without a network.
+func walkNet(b *baseline, v *Variant) *network.Graph {
+	if b.net == nil || v.walkNet == nil {
+		return b.net
+	}
+	return v.walkNet
+}
+
 // setWalks computes en's distances per walk target: all of them for the baseline (all), and
-// for a variant only for the targets whose features it changed (a facility of that kind added,
-// removed or modified; any green space for the green targets), sharing the baseline's
-// otherwise. A re-run after such a change recomputes that target's distances in full.
+// for a variant (a full run) only for the targets whose features it changed (a facility of
+// that kind added, removed or modified; any green space for the green targets), or all of
+// them when it changed the network, sharing the baseline's otherwise.
 func (e *Engine) setWalks(en *env, all bool) {
 	b := en.b
-	if b.net == nil {
+	en.net = walkNet(b, en.v)
+	if en.net == nil {
 		return
 	}
 	en.walk = make([]*network.Distances, e.walkTargets())
+	en.walkSrc = make([]walkSources, e.walkTargets())
 	for t, r := range e.walkRadius {
 		if r <= 0 {
 			continue
 		}
-		if !all && !e.targetChanged(en, t) {
-			en.walk[t] = b.env.walk[t]
+		if !all && en.net == b.net && !e.targetChanged(en, t) {
+			en.walk[t], en.walkSrc[t] = b.env.walk[t], b.env.walkSrc[t]
 			continue
 		}
-		var src []network.Attachment
-		switch t {
-		case e.targetGreen():
-			src = e.greenSources(en, false)
-		case e.targetGreenLarge():
-			src = e.greenSources(en, true)
-		default:
-			src = e.facilitySources(en, t)
-		}
-		en.walk[t] = b.net.Distances(src, r)
+		en.walkSrc[t] = e.sources(en, t)
+		en.walk[t] = en.net.Distances(en.walkSrc[t].atts, r)
 	}
+}
+
+// updateWalks sets the distances of en (the variant of an incremental run) from those of
+// old (the last run's), searching again only around what changed (network.Graph.Update):
+// the features of changed[t] for target t, and every target when the network changed. A
+// network left as it was (the same walk changes) is old's. It returns, per target, the
+// metric bounds of what changed (the sources moved, the edges changed), within whose walk
+// radius the buildings' walks may change; nil for a target left as it was.
+func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]orb.Bound {
+	b := en.b
+	en.net = walkNet(b, en.v)
+	if en.net == nil {
+		return nil
+	}
+	if slices.Equal(en.v.walkKeys, old.v.walkKeys) {
+		en.net = old.net
+	}
+	netChanged := en.net != old.net
+	var edgeBounds []orb.Bound
+	if netChanged {
+		edgeBounds = en.net.ChangedBounds(old.net)
+	}
+	re := en.net.Reattacher(old.net)
+	moved := make([][]orb.Bound, e.walkTargets())
+	en.walk = make([]*network.Distances, e.walkTargets())
+	en.walkSrc = make([]walkSources, e.walkTargets())
+	proj := en.v.City.Proj
+	for t, r := range e.walkRadius {
+		if r <= 0 {
+			continue
+		}
+		if !netChanged && len(changed[t]) == 0 {
+			en.walk[t], en.walkSrc[t] = old.walk[t], old.walkSrc[t]
+			continue
+		}
+		var src walkSources
+		movedAt := func(p orb.Point) {
+			xy := proj.ToMetric(p)
+			moved[t] = append(moved[t], orb.Bound{Min: xy, Max: xy})
+		}
+		os := old.walkSrc[t]
+		for i, a := range os.atts {
+			if changed[t][os.ids[i]] {
+				movedAt(a.Point)
+				continue
+			}
+			na, ok := re(a)
+			if !ok {
+				continue
+			}
+			if na != a {
+				movedAt(a.Point)
+			}
+			src.add(na, os.ids[i])
+		}
+		for id := range changed[t] {
+			n := len(src.atts)
+			switch t {
+			case e.targetGreen(), e.targetGreenLarge():
+				if it, ok := en.greens.Get(id); ok {
+					e.attachGreen(en, it, t == e.targetGreenLarge(), &src)
+				}
+			default:
+				if it, ok := en.fac[t].Get(id); ok {
+					e.attachFacility(en, it, &src)
+				}
+			}
+			for _, a := range src.atts[n:] {
+				movedAt(a.Point)
+			}
+		}
+		en.walkSrc[t] = src
+		en.walk[t] = en.net.Update(old.walk[t], src.atts)
+		moved[t] = append(moved[t], edgeBounds...)
+	}
+	return moved
 }
 
 // targetChanged reports whether a variant changed the features of walk target t.
@@ -211,7 +318,7 @@ func (e *Engine) walks(en *env, c orb.Point, buf []float64) []float64 {
 	for t := range w {
 		w[t] = math.Inf(1)
 	}
-	a, ok := en.b.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
+	a, ok := en.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
 	if !ok {
 		return w
 	}
