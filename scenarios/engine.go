@@ -127,6 +127,7 @@ type baseline struct {
 	cover         *coverGrid     // indicator 13's union areas by cell and district
 	census        *censusFit     // residents' calibration factors and the indicators' sources
 	net           *network.Graph // the walking network; nil: straight distances (walk.go)
+	att           *attachCache   // the buildings' attachments to net (walk.go)
 }
 
 // state is a scenario's last run, kept for incremental re-runs: the changes it applied,

@@ -35,6 +35,8 @@ type env struct {
 	walk    []*network.Distances
 	walkSrc []walkSources  // by walk target: the attachments walk[t] starts from
 	net     *network.Graph // the network walked: the baseline's, or the variant's
+	// reattach moves an attachment to the baseline's network onto net (walk.go).
+	reattach func(network.Attachment) (network.Attachment, bool)
 }
 
 const maxListedStations = 64

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -201,6 +202,10 @@ func (e *Engine) setWalks(en *env, all bool) {
 	if en.net == nil {
 		return
 	}
+	if all {
+		e.cacheAttachments(b)
+	}
+	en.reattach = en.net.Reattacher(b.net)
 	en.walk = make([]*network.Distances, e.walkTargets())
 	en.walkSrc = make([]walkSources, e.walkTargets())
 	for t, r := range e.walkRadius {
@@ -231,6 +236,7 @@ func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]orb.Bou
 	if slices.Equal(en.v.walkKeys, old.v.walkKeys) {
 		en.net = old.net
 	}
+	en.reattach = en.net.Reattacher(b.net)
 	netChanged := en.net != old.net
 	var edgeBounds []orb.Bound
 	if netChanged {
@@ -308,6 +314,48 @@ func (e *Engine) targetChanged(en *env, t int) bool {
 	return false
 }
 
+// attachCache holds the attachment of every baseline building's centroid to the baseline's
+// network, made once per city: a variant's building at the same place reuses it (moved onto
+// the variant's network by a Reattacher, which answers as Attach does), so a run attaches
+// only the buildings a scenario adds or moves.
+type attachCache struct {
+	at  map[orb.Point]int32 // metric centroid → index in att
+	att []cachedAttachment
+}
+
+type cachedAttachment struct {
+	a  network.Attachment
+	ok bool
+}
+
+// cacheAttachments attaches every baseline building to the baseline's network.
+func (e *Engine) cacheAttachments(b *baseline) {
+	c := &attachCache{at: make(map[orb.Point]int32, len(b.buildings)), att: make([]cachedAttachment, len(b.buildings))}
+	_ = parallel(context.Background(), len(b.buildings), func(i int) {
+		a, ok := b.net.Attach(b.city.Proj.ToWGS84(b.buildings[i].Centroid), 0)
+		c.att[i] = cachedAttachment{a, ok}
+	})
+	for i, it := range b.buildings {
+		c.at[it.Centroid] = int32(i)
+	}
+	b.att = c
+}
+
+// attach returns the attachment of the metric point c (a building's centroid) to en's
+// network: the cached one of a baseline building there, else a new one.
+func (e *Engine) attach(en *env, c orb.Point) (network.Attachment, bool) {
+	if ac := en.b.att; ac != nil {
+		if i, ok := ac.at[c]; ok {
+			ca := ac.att[i]
+			if !ca.ok || en.net == en.b.net {
+				return ca.a, ca.ok
+			}
+			return en.reattach(ca.a)
+		}
+	}
+	return en.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
+}
+
 // walks sets a building record's walking distances per target (+Inf beyond the target's
 // radius or when the building cannot be attached), in buf.
 func (e *Engine) walks(en *env, c orb.Point, buf []float64) []float64 {
@@ -318,7 +366,7 @@ func (e *Engine) walks(en *env, c orb.Point, buf []float64) []float64 {
 	for t := range w {
 		w[t] = math.Inf(1)
 	}
-	a, ok := en.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
+	a, ok := e.attach(en, c)
 	if !ok {
 		return w
 	}
