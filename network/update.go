@@ -174,6 +174,14 @@ func remapSources(d *Distances, sources []Attachment, region []bool, g *Graph) [
 			at[a] = int32(i)
 		}
 	}
+	idx := make([]int32, len(d.sources)) // d's source index → sources'
+	for i, a := range d.sources {
+		if j, ok := at[a]; ok {
+			idx[i] = j
+		} else {
+			idx[i] = -1
+		}
+	}
 	n := len(d.source)
 	if g != nil {
 		n = g.NumNodes()
@@ -182,9 +190,7 @@ func remapSources(d *Distances, sources []Attachment, region []bool, g *Graph) [
 	for i := range out {
 		out[i] = -1
 		if i < len(d.source) && (region == nil || !region[i]) && d.within(d.dist[i]) {
-			if j, ok := at[d.sources[d.source[i]]]; ok {
-				out[i] = j
-			}
+			out[i] = idx[d.source[i]]
 		}
 	}
 	return out
@@ -316,27 +322,38 @@ func distanceTo(line orb.LineString, p orb.Point) float64 {
 	return math.Hypot(at[0]-p[0], at[1]-p[1])
 }
 
-// ChangedBounds returns the metric bounds of the edges live in g and not in from, or in from
-// and not in g (from is g or a graph of the same network; for another network, every edge of
-// both): a walk that changed between the two passes along one of them.
-func (g *Graph) ChangedBounds(from *Graph) []orb.Bound {
-	var out []orb.Bound
+// ChangedEdge is an edge live in one of two graphs and not in the other.
+type ChangedEdge struct {
+	Bound    orb.Bound // metric
+	From, To NodeID    // its nodes, in the graph it is live in
+	Old      bool      // live in the older graph (from), not in the newer
+}
+
+// ChangedEdges returns the edges live in g and not in from, or in from and not in g (from is
+// g or a graph of the same network; for another network, every edge of both): a walk that
+// differs between the two passes along one of them.
+func (g *Graph) ChangedEdges(from *Graph) []ChangedEdge {
+	var out []ChangedEdge
+	add := func(gr *Graph, id EdgeID) {
+		e := gr.Edge(id)
+		out = append(out, ChangedEdge{Bound: e.item.Bound, From: e.From, To: e.To, Old: gr != g})
+	}
 	if from.base != g.base {
 		for _, gr := range []*Graph{from, g} {
 			for e := range gr.NumEdgeIDs() {
 				if !gr.Removed(EdgeID(e)) {
-					out = append(out, gr.Edge(EdgeID(e)).item.Bound)
+					add(gr, EdgeID(e))
 				}
 			}
 		}
 		return out
 	}
 	for _, c := range edgeChanges(from, g) {
-		gr := g
 		if c.old {
-			gr = from
+			add(from, c.id)
+		} else {
+			add(g, c.id)
 		}
-		out = append(out, gr.Edge(c.id).item.Bound)
 	}
 	return out
 }

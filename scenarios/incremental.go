@@ -38,9 +38,10 @@ import (
 // recomputed.
 func (e *Engine) incremental(ctx context.Context, b *baseline, st *state, cur []Change, v *Variant) (int, error) {
 	gone, added := diffChanges(st.changes, cur)
+	old := st.en
 	en := e.newEnv(b, v)
 	r := e.reachOf(st.en, v, append(gone, added...))
-	moved := e.updateWalks(en, st.en, r.walkChanged(e))
+	zones := e.updateWalks(en, st.en, r.walkChanged(e))
 	r.markInExtents(en)
 	r.markNearest(b, st)
 	if err := ctx.Err(); err != nil {
@@ -50,7 +51,7 @@ func (e *Engine) incremental(ctx context.Context, b *baseline, st *state, cur []
 	if err != nil {
 		return 0, err
 	}
-	w, err := e.rewalk(ctx, b, st, en, r, moved)
+	w, err := e.rewalk(ctx, b, st, old, en, r, zones)
 	if err != nil {
 		return 0, err
 	}
@@ -174,25 +175,52 @@ func (r *reach) walkChanged(e *Engine) []map[int64]bool {
 	return out
 }
 
-// rewalk reads afresh the walks of the buildings within a walk target's radius of what
-// changed for it (moved, from updateWalks), except those recomputed already, and keeps a new
-// record for each whose walks differ. It returns how many buildings it read.
-func (e *Engine) rewalk(ctx context.Context, b *baseline, st *state, en *env, r *reach, moved [][]orb.Bound) (int, error) {
-	seen := map[int64]bool{}
-	var items []*spatial.Item
-	for t, bs := range moved {
-		rad := e.walkRadius[t]
-		for _, bd := range bs {
-			en.buildings.Search(bd.Pad(rad), func(it *spatial.Item) bool {
-				id := it.Feature.ID
-				if !seen[id] && !r.buildings[id] && boxDist(bd, it.Centroid) <= rad {
-					seen[id] = true
-					items = append(items, it)
-				}
-				return true
-			})
+// rewalk reads afresh the walks of the buildings in the zones where they may have changed
+// (from updateWalks; old is the last run's env), except those recomputed already, and keeps a new record for each whose
+// walks differ. It returns how many buildings it read.
+func (e *Engine) rewalk(ctx context.Context, b *baseline, st *state, old, en *env, r *reach, zones [][]walkZone) (int, error) {
+	var all []walkZone
+	var span orb.Bound
+	for _, zs := range zones {
+		for _, z := range zs {
+			pb := z.bound.Pad(z.radius)
+			if len(all) == 0 {
+				span = pb
+			} else {
+				span = span.Union(pb)
+			}
+			all = append(all, z)
 		}
 	}
+	if len(all) == 0 {
+		return 0, nil
+	}
+	var items []*spatial.Item
+	en.buildings.Search(span, func(it *spatial.Item) bool {
+		if r.buildings[it.Feature.ID] {
+			return true
+		}
+		moved := -1 // whether its attachment moved, once asked
+		for _, z := range all {
+			if boxDist(z.bound, it.Centroid) > z.radius {
+				continue
+			}
+			if z.moved {
+				if moved < 0 {
+					moved = 0
+					if e.attachMoved(old, en, it.Centroid) {
+						moved = 1
+					}
+				}
+				if moved == 0 {
+					continue
+				}
+			}
+			items = append(items, it)
+			break
+		}
+		return true
+	})
 	if len(items) == 0 {
 		return 0, nil
 	}

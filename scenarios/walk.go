@@ -221,13 +221,32 @@ func (e *Engine) setWalks(en *env, all bool) {
 	}
 }
 
+// walkZone is a place around which buildings' walks to a target may have changed: those
+// whose centroid is within radius of bound (metric) in a straight line.
+type walkZone struct {
+	bound  orb.Bound
+	radius float64
+	// moved: only the buildings whose attachment moved (walk.go, attachMoved).
+	moved bool
+}
+
 // updateWalks sets the distances of en (the variant of an incremental run) from those of
 // old (the last run's), searching again only around what changed (network.Graph.Update):
 // the features of changed[t] for target t, and every target when the network changed. A
-// network left as it was (the same walk changes) is old's. It returns, per target, the
-// metric bounds of what changed (the sources moved, the edges changed), within whose walk
-// radius the buildings' walks may change; nil for a target left as it was.
-func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]orb.Bound {
+// network left as it was (the same walk changes) is old's. It returns, per target, where the
+// buildings' walks may have changed (nil for a target left as it was):
+//
+//   - within the target's radius of a source that moved (a feature added or removed, an
+//     attachment an edit moved);
+//   - within the radius less s of an edge live in one network only, s being the least walk
+//     from the target to the edge's nodes in the network it is live in: a walk along the
+//     edge is at least s plus the straight line from the edge to the building (a source
+//     attached on the edge itself moved, and is the case above);
+//   - within the radius of an edge live in one network only, for a building whose
+//     attachment moved between the networks (onto or off that edge): its walk may go from
+//     beyond the radius to within it along an edge that did not change, and the stub it walks
+//     in either network is at least its distance to the changed edge.
+func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]walkZone {
 	b := en.b
 	en.net = walkNet(b, en.v)
 	if en.net == nil {
@@ -238,12 +257,16 @@ func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]orb.Bou
 	}
 	en.reattach = en.net.Reattacher(b.net)
 	netChanged := en.net != old.net
-	var edgeBounds []orb.Bound
+	var edges []network.ChangedEdge
 	if netChanged {
-		edgeBounds = en.net.ChangedBounds(old.net)
+		edges = en.net.ChangedEdges(old.net)
 	}
 	re := en.net.Reattacher(old.net)
-	moved := make([][]orb.Bound, e.walkTargets())
+	zones := make([][]walkZone, e.walkTargets())
+	maxR := slices.Max(e.walkRadius)
+	for _, ce := range edges {
+		zones[0] = append(zones[0], walkZone{ce.Bound, maxR, true})
+	}
 	en.walk = make([]*network.Distances, e.walkTargets())
 	en.walkSrc = make([]walkSources, e.walkTargets())
 	proj := en.v.City.Proj
@@ -258,7 +281,7 @@ func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]orb.Bou
 		var src walkSources
 		movedAt := func(p orb.Point) {
 			xy := proj.ToMetric(p)
-			moved[t] = append(moved[t], orb.Bound{Min: xy, Max: xy})
+			zones[t] = append(zones[t], walkZone{orb.Bound{Min: xy, Max: xy}, r, false})
 		}
 		os := old.walkSrc[t]
 		for i, a := range os.atts {
@@ -293,9 +316,20 @@ func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]orb.Bou
 		}
 		en.walkSrc[t] = src
 		en.walk[t] = en.net.Update(old.walk[t], src.atts)
-		moved[t] = append(moved[t], edgeBounds...)
+		for _, ce := range edges {
+			d := en.walk[t]
+			if ce.Old {
+				d = old.walk[t]
+			}
+			from, _ := d.Node(ce.From)
+			to, _ := d.Node(ce.To)
+			// A little slack for the sums' rounding.
+			if rad := r - min(from, to) + 1e-6; rad >= 0 {
+				zones[t] = append(zones[t], walkZone{ce.Bound, rad, false})
+			}
+		}
 	}
-	return moved
+	return zones
 }
 
 // targetChanged reports whether a variant changed the features of walk target t.
@@ -354,6 +388,23 @@ func (e *Engine) attach(en *env, c orb.Point) (network.Attachment, bool) {
 		}
 	}
 	return en.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
+}
+
+// attachMoved reports whether the building at the metric point c is attached differently to
+// old's network and en's (true for a building without a cached attachment).
+func (e *Engine) attachMoved(old, en *env, c orb.Point) bool {
+	ac := en.b.att
+	i, ok := ac.at[c]
+	if !ok {
+		return true
+	}
+	ca := ac.att[i]
+	if !ca.ok {
+		return false
+	}
+	a, okA := old.reattach(ca.a)
+	b, okB := en.reattach(ca.a)
+	return okA != okB || a != b
 }
 
 // walks sets a building record's walking distances per target (+Inf beyond the target's
