@@ -196,3 +196,12 @@ func TestWalkChangesAreValidatedWhenAdded(t *testing.T) {
 		})
 	}
 }
+
+func TestAFootpathsPositionsCountTowardsTheScenariosVertexQuota(t *testing.T) {
+	path := numbered(t, ChangeInput{Kind: AddFootpath, Geometry: riverLine(100, 0, 100, 100, 100, 200)})
+	q := Quotas{MaxChanges: 10, MaxVertices: 2}
+	var qe *QuotaError
+	if err := checkQuotas(q, nil, path); !errors.As(err, &qe) || qe.Would != 3 {
+		t.Fatalf("a 3-position footpath under a quota of 2 positions: %v, want the quota error for 3", err)
+	}
+}
