@@ -308,12 +308,21 @@ func (g *Graph) Reattacher(from *Graph) func(Attachment) (Attachment, bool) {
 		xy := g.proj.ToMetric(a.Point)
 		for _, e := range fresh {
 			// As near, up to rounding: Attach decides.
-			if distanceTo(g.Edge(e).Line(), xy) <= a.Stub+1e-9 {
+			ed := g.Edge(e)
+			if boxDistance(ed.item.Bound, xy) <= a.Stub+1e-9 && distanceTo(ed.Line(), xy) <= a.Stub+1e-9 {
 				return g.Attach(a.Point, 0)
 			}
 		}
 		return a, true
 	}
+}
+
+// boxDistance is the distance in metres from the metric point p to the metric bound b, at
+// most the distance to anything inside b.
+func boxDistance(b orb.Bound, p orb.Point) float64 {
+	dx := max(0, b.Min[0]-p[0], p[0]-b.Max[0])
+	dy := max(0, b.Min[1]-p[1], p[1]-b.Max[1])
+	return math.Hypot(dx, dy)
 }
 
 // distanceTo is the distance in metres from the metric point p to the metric line.

@@ -179,12 +179,18 @@ func (r *reach) walkChanged(e *Engine) []map[int64]bool {
 // (from updateWalks; old is the last run's env), except those recomputed already, and keeps a new record for each whose
 // walks differ. It returns how many buildings it read.
 func (e *Engine) rewalk(ctx context.Context, b *baseline, st *state, old, en *env, r *reach, zones [][]walkZone) (int, error) {
+	// The buildings a zone may hold are searched within its radius, and within the longest
+	// cached stub of a changed edge (a baseline building's attachment moves only within its
+	// stub of one); the overlay's buildings, never cached, are looked at one by one.
 	var all []walkZone
 	var span orb.Bound
 	for _, zs := range zones {
 		for _, z := range zs {
-			pb := z.bound.Pad(z.radius)
-			if len(all) == 0 {
+			pad := z.radius
+			if z.moved {
+				pad = min(pad, b.att.maxStub+1e-6)
+			}
+			if pb := z.bound.Pad(pad); len(all) == 0 {
 				span = pb
 			} else {
 				span = span.Union(pb)
@@ -196,7 +202,7 @@ func (e *Engine) rewalk(ctx context.Context, b *baseline, st *state, old, en *en
 		return 0, nil
 	}
 	var items []*spatial.Item
-	en.buildings.Search(span, func(it *spatial.Item) bool {
+	consider := func(it *spatial.Item) bool {
 		if r.buildings[it.Feature.ID] {
 			return true
 		}
@@ -208,7 +214,7 @@ func (e *Engine) rewalk(ctx context.Context, b *baseline, st *state, old, en *en
 			if z.moved {
 				if moved < 0 {
 					moved = 0
-					if e.attachMoved(old, en, it.Centroid) {
+					if e.attachMoved(old, en, it.Centroid, all) {
 						moved = 1
 					}
 				}
@@ -220,7 +226,18 @@ func (e *Engine) rewalk(ctx context.Context, b *baseline, st *state, old, en *en
 			break
 		}
 		return true
+	}
+	en.buildings.Base.Search(span, func(it *spatial.Item) bool {
+		if en.buildings.Hidden[it.Feature.ID] {
+			return true
+		}
+		return consider(it)
 	})
+	if en.buildings.hasOver() {
+		for _, it := range en.buildings.Over.Items() {
+			consider(it)
+		}
+	}
 	if len(items) == 0 {
 		return 0, nil
 	}

@@ -77,8 +77,8 @@ func BenchmarkNetworkSize(b *testing.B) {
 
 // BenchmarkNetworkAccess is the baseline's walks, the full computation the access indicators
 // need: per walk target (each facility kind, public and large green spaces), every feature
-// attached and one bounded multi-source Dijkstra at the target's radius; and every building
-// attached with its walks read.
+// attached and one bounded multi-source Dijkstra at the target's radius; every building
+// attached (made once per city and cached); and every building's walks read.
 func BenchmarkNetworkAccess(b *testing.B) {
 	c, e := netBenchCityOf(b)
 	bl, err := e.baselineFor(context.Background(), c)
@@ -108,6 +108,12 @@ func BenchmarkNetworkAccess(b *testing.B) {
 			b.ReportMetric(r, "radius-m")
 		})
 	}
+	b.Run("attach_every_building", func(b *testing.B) {
+		for b.Loop() {
+			e.cacheAttachments(bl) // the same attachments again: runs read them alike
+		}
+		b.ReportMetric(float64(len(bl.buildings)), "buildings")
+	})
 	b.Run("every_building_walks", func(b *testing.B) {
 		w := make([]float64, len(bl.buildings)*e.walkTargets())
 		for b.Loop() {

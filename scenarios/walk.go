@@ -353,8 +353,9 @@ func (e *Engine) targetChanged(en *env, t int) bool {
 // the variant's network by a Reattacher, which answers as Attach does), so a run attaches
 // only the buildings a scenario adds or moves.
 type attachCache struct {
-	at  map[orb.Point]int32 // metric centroid → index in att
-	att []cachedAttachment
+	at      map[orb.Point]int32 // metric centroid → index in att
+	att     []cachedAttachment
+	maxStub float64 // the longest stub
 }
 
 type cachedAttachment struct {
@@ -371,6 +372,9 @@ func (e *Engine) cacheAttachments(b *baseline) {
 	})
 	for i, it := range b.buildings {
 		c.at[it.Centroid] = int32(i)
+		if c.att[i].ok {
+			c.maxStub = max(c.maxStub, c.att[i].a.Stub)
+		}
 	}
 	b.att = c
 }
@@ -390,9 +394,12 @@ func (e *Engine) attach(en *env, c orb.Point) (network.Attachment, bool) {
 	return en.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
 }
 
-// attachMoved reports whether the building at the metric point c is attached differently to
-// old's network and en's (true for a building without a cached attachment).
-func (e *Engine) attachMoved(old, en *env, c orb.Point) bool {
+// attachMoved reports whether the building at the metric point c may be attached differently
+// to old's network and en's, given the edges live in one of them only (changed): its cached
+// attachment moves onto a network only when its edge is removed there or an edge of that
+// network's overlay is as near as it, so unless a changed edge lies within its cached stub
+// it is attached alike in both. A building without a cached attachment may have moved.
+func (e *Engine) attachMoved(old, en *env, c orb.Point, changed []walkZone) bool {
 	ac := en.b.att
 	i, ok := ac.at[c]
 	if !ok {
@@ -400,6 +407,16 @@ func (e *Engine) attachMoved(old, en *env, c orb.Point) bool {
 	}
 	ca := ac.att[i]
 	if !ca.ok {
+		return false
+	}
+	near := false
+	for _, z := range changed {
+		if z.moved && boxDist(z.bound, c) <= ca.a.Stub+1e-9 {
+			near = true
+			break
+		}
+	}
+	if !near {
 		return false
 	}
 	a, okA := old.reattach(ca.a)
