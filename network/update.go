@@ -36,14 +36,59 @@ func (g *Graph) Update(d *Distances, sources []Attachment) *Distances {
 	if d.g.base != g.base {
 		return g.Distances(sources, d.radius)
 	}
-	changed := edgeChanges(d.g, g)
 	gone, added := attachmentChanges(d.g, g, d.sources, sources)
+	return g.update(d, sources, gone, added, func() []int32 { return sourceIndex(d.sources, sources) })
+}
+
+// UpdateFrom is Update when the caller knows which of the sources are d's: from[j] is the
+// index in d's sources of sources[j] when that is the same attachment, -1 when sources[j] is
+// new; d's sources that from does not name are gone. It spares comparing every source.
+func (g *Graph) UpdateFrom(d *Distances, sources []Attachment, from []int32) *Distances {
+	if d.g.base != g.base {
+		return g.Distances(sources, d.radius)
+	}
+	used := make([]bool, len(d.sources))
+	idx := make([]int32, len(d.sources))
+	for i := range idx {
+		idx[i] = -1
+	}
+	var gone, added []Attachment
+	for j, i := range from {
+		if i < 0 {
+			added = append(added, sources[j])
+			continue
+		}
+		used[i], idx[i] = true, int32(j)
+		if d.g != g && g.onOverlay(sources[j]) { // overlays are numbered afresh
+			gone, added = append(gone, d.sources[i]), append(added, sources[j])
+		}
+	}
+	for i, u := range used {
+		if !u {
+			gone = append(gone, d.sources[i])
+		}
+	}
+	return g.update(d, sources, gone, added, func() []int32 { return idx })
+}
+
+// onOverlay reports whether an attachment is to an edge or node of g's overlay.
+func (g *Graph) onOverlay(a Attachment) bool {
+	if a.Edge == NoEdge {
+		return int(a.Node) >= len(g.base.nodes)
+	}
+	return int(a.Edge) >= len(g.base.edges)
+}
+
+// update is Update knowing the sources gone and added; index gives, for each of d's sources,
+// its index in sources (-1: gone).
+func (g *Graph) update(d *Distances, sources, gone, added []Attachment, index func() []int32) *Distances {
+	changed := edgeChanges(d.g, g)
 	if len(changed) == 0 && len(gone) == 0 && len(added) == 0 {
 		// The same attachments: the distances are d's, shared.
 		nd := &Distances{g: g, radius: d.radius, dist: d.dist, source: d.source, reached: d.Reached(), onEdge: d.onEdge, sources: sources}
 		nd.sorted.Do(func() {})
 		if !slices.Equal(d.sources, sources) { // the same attachments in another order
-			nd.source = remapSources(d, sources, nil, nil)
+			nd.source = remapSources(d, index(), nil, nil)
 		}
 		return nd
 	}
@@ -95,7 +140,7 @@ func (g *Graph) Update(d *Distances, sources []Attachment) *Distances {
 		g:       g,
 		radius:  d.radius,
 		dist:    make([]float64, g.NumNodes()),
-		source:  remapSources(d, sources, region, g),
+		source:  remapSources(d, index(), region, g),
 		onEdge:  map[EdgeID][]seed{},
 		sources: sources,
 	}
@@ -165,23 +210,29 @@ func (d *Distances) sortReached() {
 	})
 }
 
-// remapSources returns d's per-node source indices renumbered into sources (a node whose
-// source is not in sources keeps -1 until searched again; region nodes are searched again).
-func remapSources(d *Distances, sources []Attachment, region []bool, g *Graph) []int32 {
-	at := make(map[Attachment]int32, len(sources))
-	for i, a := range sources {
+// sourceIndex returns, for each of old's attachments, its index in cur (-1: none).
+func sourceIndex(old, cur []Attachment) []int32 {
+	at := make(map[Attachment]int32, len(cur))
+	for i, a := range cur {
 		if _, dup := at[a]; !dup {
 			at[a] = int32(i)
 		}
 	}
-	idx := make([]int32, len(d.sources)) // d's source index → sources'
-	for i, a := range d.sources {
+	idx := make([]int32, len(old))
+	for i, a := range old {
 		if j, ok := at[a]; ok {
 			idx[i] = j
 		} else {
 			idx[i] = -1
 		}
 	}
+	return idx
+}
+
+// remapSources returns d's per-node source indices renumbered by idx (d's source index →
+// the new one; a node whose source is gone keeps -1 until searched again; region nodes are
+// searched again).
+func remapSources(d *Distances, idx []int32, region []bool, g *Graph) []int32 {
 	n := len(d.source)
 	if g != nil {
 		n = g.NumNodes()
@@ -245,15 +296,7 @@ func edgeChanges(from, to *Graph) []edgeChange {
 // to), and those in cur and not in old. An attachment to an overlay's edge or node is always
 // a change between two graphs: the overlays are numbered afresh.
 func attachmentChanges(from, to *Graph, old, cur []Attachment) (gone, added []Attachment) {
-	overlay := func(g *Graph, a Attachment) bool {
-		if from == to {
-			return false
-		}
-		if a.Edge == NoEdge {
-			return int(a.Node) >= len(g.base.nodes)
-		}
-		return int(a.Edge) >= len(g.base.edges)
-	}
+	overlay := func(g *Graph, a Attachment) bool { return from != to && g.onOverlay(a) }
 	count := map[Attachment]int{}
 	for _, a := range old {
 		if !overlay(from, a) {

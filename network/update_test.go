@@ -1,6 +1,7 @@
 package network
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -80,6 +81,27 @@ func TestUpdatedDistancesAreTheDistancesComputedAfresh(t *testing.T) {
 		rng.Shuffle(len(src), func(i, j int) { src[i], src[j] = src[j], src[i] })
 		got := next.Update(d, src)
 		want := next.Distances(src, radius)
+		// UpdateFrom, told which sources are d's, gives the same.
+		at := map[Attachment]int32{}
+		for i, a := range d.sources {
+			at[a] = int32(i)
+		}
+		from := make([]int32, len(src))
+		for j, a := range src {
+			if i, ok := at[a]; ok {
+				from[j] = i
+			} else {
+				from[j] = -1
+			}
+		}
+		told := next.UpdateFrom(d, src, from)
+		for n := range next.NumNodes() {
+			gv, _ := told.Node(NodeID(n))
+			wv, _ := want.Node(NodeID(n))
+			if gv != wv && !(math.IsInf(gv, 1) && math.IsInf(wv, 1)) {
+				t.Fatalf("step %d: node %d: updated from the known sources %v, afresh %v", step, n, gv, wv)
+			}
+		}
 		for n := range next.NumNodes() {
 			gv, gok := got.Node(NodeID(n))
 			wv, wok := want.Node(NodeID(n))

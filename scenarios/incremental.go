@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"context"
 	"runtime"
 	"slices"
@@ -179,65 +180,51 @@ func (r *reach) walkChanged(e *Engine) []map[int64]bool {
 // (from updateWalks; old is the last run's env), except those recomputed already, and keeps a new record for each whose
 // walks differ. It returns how many buildings it read.
 func (e *Engine) rewalk(ctx context.Context, b *baseline, st *state, old, en *env, r *reach, zones [][]walkZone) (int, error) {
-	// The buildings a zone may hold are searched within its radius, and within the longest
-	// cached stub of a changed edge (a baseline building's attachment moves only within its
-	// stub of one); the overlay's buildings, never cached, are looked at one by one.
-	var all []walkZone
-	var span orb.Bound
+	// Each zone's buildings are searched within its radius, a moved zone's within the
+	// longest cached stub too (a baseline building's attachment moves only within its stub
+	// of a changed edge); the overlay's buildings, never cached, are looked at one by one.
+	var items []*spatial.Item
+	taken := map[int64]bool{}
+	movedOf := map[int64]bool{} // whether a building's attachment moved, once asked
+	consider := func(it *spatial.Item, z walkZone) {
+		id := it.Feature.ID
+		if taken[id] || r.buildings[id] || boxDist(z.bound, it.Centroid) > z.radius {
+			return
+		}
+		if z.moved {
+			m, ok := movedOf[id]
+			if !ok {
+				m = e.attachMoved(old, en, it.Centroid, zones[0])
+				movedOf[id] = m
+			}
+			if !m {
+				return
+			}
+		}
+		taken[id] = true
+		items = append(items, it)
+	}
 	for _, zs := range zones {
 		for _, z := range zs {
 			pad := z.radius
 			if z.moved {
 				pad = min(pad, b.att.maxStub+1e-6)
 			}
-			if pb := z.bound.Pad(pad); len(all) == 0 {
-				span = pb
-			} else {
-				span = span.Union(pb)
-			}
-			all = append(all, z)
-		}
-	}
-	if len(all) == 0 {
-		return 0, nil
-	}
-	var items []*spatial.Item
-	consider := func(it *spatial.Item) bool {
-		if r.buildings[it.Feature.ID] {
-			return true
-		}
-		moved := -1 // whether its attachment moved, once asked
-		for _, z := range all {
-			if boxDist(z.bound, it.Centroid) > z.radius {
-				continue
-			}
-			if z.moved {
-				if moved < 0 {
-					moved = 0
-					if e.attachMoved(old, en, it.Centroid, all) {
-						moved = 1
-					}
+			en.buildings.Base.Search(z.bound.Pad(pad), func(it *spatial.Item) bool {
+				if !en.buildings.Hidden[it.Feature.ID] {
+					consider(it, z)
 				}
-				if moved == 0 {
-					continue
+				return true
+			})
+			if en.buildings.hasOver() {
+				for _, it := range en.buildings.Over.Items() {
+					consider(it, z)
 				}
 			}
-			items = append(items, it)
-			break
-		}
-		return true
-	}
-	en.buildings.Base.Search(span, func(it *spatial.Item) bool {
-		if en.buildings.Hidden[it.Feature.ID] {
-			return true
-		}
-		return consider(it)
-	})
-	if en.buildings.hasOver() {
-		for _, it := range en.buildings.Over.Items() {
-			consider(it)
 		}
 	}
+	// Canonical order, so that the records are kept alike whatever the zones' order.
+	slices.SortFunc(items, func(a, b *spatial.Item) int { return cmp.Compare(a.Feature.ID, b.Feature.ID) })
 	if len(items) == 0 {
 		return 0, nil
 	}

@@ -264,7 +264,7 @@ func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]walkZon
 	re := en.net.Reattacher(old.net)
 	zones := make([][]walkZone, e.walkTargets())
 	maxR := slices.Max(e.walkRadius)
-	for _, ce := range edges {
+	for _, ce := range edges { // zones[0] holds them all (attachMoved reads them there)
 		zones[0] = append(zones[0], walkZone{ce.Bound, maxR, true})
 	}
 	en.walk = make([]*network.Distances, e.walkTargets())
@@ -279,6 +279,7 @@ func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]walkZon
 			continue
 		}
 		var src walkSources
+		var from []int32 // per source: its index in the old sources, -1 when new
 		movedAt := func(p orb.Point) {
 			xy := proj.ToMetric(p)
 			zones[t] = append(zones[t], walkZone{orb.Bound{Min: xy, Max: xy}, r, false})
@@ -295,6 +296,9 @@ func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]walkZon
 			}
 			if na != a {
 				movedAt(a.Point)
+				from = append(from, -1)
+			} else {
+				from = append(from, int32(i))
 			}
 			src.add(na, os.ids[i])
 		}
@@ -312,10 +316,11 @@ func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]walkZon
 			}
 			for _, a := range src.atts[n:] {
 				movedAt(a.Point)
+				from = append(from, -1)
 			}
 		}
 		en.walkSrc[t] = src
-		en.walk[t] = en.net.Update(old.walk[t], src.atts)
+		en.walk[t] = en.net.UpdateFrom(old.walk[t], src.atts, from)
 		for _, ce := range edges {
 			d := en.walk[t]
 			if ce.Old {
