@@ -1,6 +1,9 @@
 package network
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Distances holds the walking distances from a set of sources to the nodes within a radius:
 // the result of one bounded multi-source Dijkstra run. Every value reported is exact; beyond
@@ -10,8 +13,10 @@ type Distances struct {
 	radius  float64
 	dist    []float64 // per node: walking distance to the nearest source, +Inf beyond the radius
 	source  []int32   // per node: index of that source in the sources given
-	reached []NodeID  // nodes within the radius, nearest first
+	reached []NodeID  // nodes within the radius, nearest first (nil after Update until asked)
 	onEdge  map[EdgeID][]seed
+	sources []Attachment // the sources given, for Update
+	sorted  sync.Once    // sorts reached on first use after Update
 }
 
 // seed is a source attached inside an edge, which reaches points of that edge directly.
@@ -25,12 +30,14 @@ type seed struct {
 // 30 m. The attachments must come from g.
 func (g *Graph) Distances(sources []Attachment, radius float64) *Distances {
 	d := &Distances{
-		g:      g,
-		radius: radius,
-		dist:   make([]float64, g.NumNodes()),
-		source: make([]int32, g.NumNodes()),
-		onEdge: map[EdgeID][]seed{},
+		g:       g,
+		radius:  radius,
+		dist:    make([]float64, g.NumNodes()),
+		source:  make([]int32, g.NumNodes()),
+		onEdge:  map[EdgeID][]seed{},
+		sources: sources,
 	}
+	d.sorted.Do(func() {}) // reached is made in order below
 	for i := range d.dist {
 		d.dist[i] = math.Inf(1)
 	}
@@ -92,7 +99,10 @@ func (d *Distances) NodeSource(n NodeID) int {
 
 // Reached returns the nodes within the radius, nearest first. The slice is shared: do not
 // change it.
-func (d *Distances) Reached() []NodeID { return d.reached }
+func (d *Distances) Reached() []NodeID {
+	d.sorted.Do(d.sortReached)
+	return d.reached
+}
 
 // At returns the walking distance from the attached point a to the nearest source (its own
 // stub included), which source that is, and whether it is within the radius. a must come

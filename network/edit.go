@@ -42,13 +42,31 @@ func (g *Graph) WithoutEdges(ids ...EdgeID) *Graph {
 
 // WithoutSource returns the graph without every edge cut from the input line source.
 func (g *Graph) WithoutSource(source int64) *Graph {
-	var ids []EdgeID
-	for e := range g.NumEdgeIDs() {
-		if g.Edge(EdgeID(e)).Source == source {
-			ids = append(ids, EdgeID(e))
+	return g.WithoutEdges(g.SourceEdges(source)...)
+}
+
+// SourceEdges lists the edges cut from the input line source (an added line's source
+// included) that are not removed, in ID order.
+func (g *Graph) SourceEdges(source int64) []EdgeID {
+	b := g.base
+	b.bySourceOnce.Do(func() {
+		b.bySource = map[int64][]EdgeID{}
+		for id, e := range b.edges {
+			b.bySource[e.Source] = append(b.bySource[e.Source], EdgeID(id))
+		}
+	})
+	var out []EdgeID
+	for _, e := range b.bySource[source] {
+		if !g.Removed(e) {
+			out = append(out, e)
 		}
 	}
-	return g.WithoutEdges(ids...)
+	for i := range g.edges {
+		if id := EdgeID(len(b.edges) + i); g.edges[i].Source == source && !g.Removed(id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (g *Graph) remove(e EdgeID) {

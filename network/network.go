@@ -19,6 +19,7 @@ package network
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -94,6 +95,9 @@ type base struct {
 	off   []int32  // adjacency in compressed rows: the edges of node n are adj[off[n]:off[n+1]]
 	adj   []EdgeID // base edges only
 	index *spatial.Index
+	// bySource lists the base edges of each input line, made on first use (SourceEdges).
+	bySource     map[int64][]EdgeID
+	bySourceOnce sync.Once
 }
 
 // Build makes the walking network of lines, whose coordinates are lon/lat, measured in proj.

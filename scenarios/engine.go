@@ -127,6 +127,7 @@ type baseline struct {
 	cover         *coverGrid     // indicator 13's union areas by cell and district
 	census        *censusFit     // residents' calibration factors and the indicators' sources
 	net           *network.Graph // the walking network; nil: straight distances (walk.go)
+	att           *attachCache   // the buildings' attachments to net (walk.go)
 }
 
 // state is a scenario's last run, kept for incremental re-runs: the changes it applied,
@@ -411,9 +412,6 @@ func (e *Engine) newEnv(b *baseline, v *Variant) *env {
 		en.air.Each(func(it *spatial.Item) { en.stations = append(en.stations, it) })
 	}
 	en.districts = v.Layer("districts")
-	if b.env != nil { // a variant; the baseline's walks are set once its lists are made
-		e.setWalks(en, false)
-	}
 	en.over = map[string][]*spatial.Item{}
 	for _, name := range gridLayers {
 		if lv := v.Layer(name); lv.hasOver() {
@@ -509,6 +507,7 @@ func variantOrder(b *baseline, en *env) []*spatial.Item {
 // fullState computes a variant from scratch and returns it as a state.
 func (e *Engine) fullState(ctx context.Context, b *baseline, changes []Change, v *Variant) (*state, int, error) {
 	en := e.newEnv(b, v)
+	e.setWalks(en, false)
 	order := variantOrder(b, en)
 	recs, err := e.records(ctx, en, order)
 	if err != nil {

@@ -1,9 +1,13 @@
 package scenarios
 
 import (
+	"cmp"
 	"context"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 
@@ -21,18 +25,24 @@ import (
 //     capacity change moves no building, only the loads summed afterwards;
 //   - a zone or broadband polygon: the buildings and parcels within its old and new extent.
 //
-// With a walking network (walk.go), a facility or green space added or removed also reaches
-// every building within the walk radius of its kind in a straight line, old and new place:
-// a walk is never shorter than the straight line, so no building farther away can have it
-// within reach. The variant's distances of that kind are computed again in full (newEnv).
+// With a walking network (walk.go), the walks move too: a facility or green space added or
+// removed, a footpath added or a street closed (or such a change taken back) changes the
+// distances of its walk target (every target, for the network) only around it, and the
+// variant's distances are updated from the last run's there (network.Graph.Update). A walk
+// is never shorter than the straight line, so only the buildings within the target's walk
+// radius, in a straight line, of what changed (a source's point, a changed edge) can see
+// their walk change; each of them is attached again and its walks read afresh, and its record
+// changes only when they differ (rewalk).
 //
 // Everything is then re-aggregated from the records in canonical order, so an incremental
 // run gives bit-for-bit the numbers of a full one. It returns the number of buildings
 // recomputed.
 func (e *Engine) incremental(ctx context.Context, b *baseline, st *state, cur []Change, v *Variant) (int, error) {
 	gone, added := diffChanges(st.changes, cur)
+	old := st.en
 	en := e.newEnv(b, v)
 	r := e.reachOf(st.en, v, append(gone, added...))
+	zones := e.updateWalks(en, st.en, r.walkChanged(e))
 	r.markInExtents(en)
 	r.markNearest(b, st)
 	if err := ctx.Err(); err != nil {
@@ -42,6 +52,11 @@ func (e *Engine) incremental(ctx context.Context, b *baseline, st *state, cur []
 	if err != nil {
 		return 0, err
 	}
+	w, err := e.rewalk(ctx, b, st, old, en, r, zones)
+	if err != nil {
+		return 0, err
+	}
+	n += w
 	e.recomputeParcels(b, st, en, r.parcels)
 	st.changes = cur
 	st.index(b)
@@ -52,13 +67,10 @@ func (e *Engine) incremental(ctx context.Context, b *baseline, st *state, cur []
 // and the criteria that find more of them (facilities and green spaces whose nearness moved,
 // zone and broadband extents).
 type reach struct {
-	buildings map[int64]bool
-	parcels   map[int64]bool
-	facs      []facCrit
-	greens    []greenCrit
-	// walkR is the straight distance within which a changed facility or green space can
-	// change a building's walks, by walk target; nil without a network.
-	walkR      []float64
+	buildings  map[int64]bool
+	parcels    map[int64]bool
+	facs       []facCrit
+	greens     []greenCrit
 	bounds     []orb.Bound // zone and broadband extents: the buildings inside are dirty
 	zoneBounds []orb.Bound // zone extents: the parcels inside are dirty too
 }
@@ -87,9 +99,6 @@ type greenCrit struct {
 // looked at once.
 func (e *Engine) reachOf(old *env, v *Variant, changes []Change) *reach {
 	r := &reach{buildings: map[int64]bool{}, parcels: map[int64]bool{}}
-	if old.b.net != nil {
-		r.walkR = e.walkRadius
-	}
 	seen := map[featureKey]bool{}
 	for _, c := range changes {
 		fk := touched(&c)
@@ -97,6 +106,9 @@ func (e *Engine) reachOf(old *env, v *Variant, changes []Change) *reach {
 			continue
 		}
 		seen[fk] = true
+		if fk.layer == StreetsLayer {
+			continue // the walking network: updateWalks compares the networks
+		}
 		o, okO := old.v.Layer(fk.layer).Get(fk.id)
 		n, okN := v.Layer(fk.layer).Get(fk.id)
 		switch fk.layer {
@@ -144,6 +156,134 @@ func (r *reach) addFacility(e *Engine, id int64, o *spatial.Item, okO bool, n *s
 	}
 }
 
+// walkChanged returns, per walk target, the features whose attachments the difference
+// changes: the facilities of its kind, and the green spaces for the green targets.
+func (r *reach) walkChanged(e *Engine) []map[int64]bool {
+	out := make([]map[int64]bool, e.walkTargets())
+	set := func(t int, id int64) {
+		if out[t] == nil {
+			out[t] = map[int64]bool{}
+		}
+		out[t][id] = true
+	}
+	for _, f := range r.facs {
+		set(f.k, f.id)
+	}
+	for _, g := range r.greens {
+		set(e.targetGreen(), g.id)
+		set(e.targetGreenLarge(), g.id)
+	}
+	return out
+}
+
+// rewalk reads afresh the walks of the buildings in the zones where they may have changed
+// (from updateWalks; old is the last run's env), except those recomputed already, and keeps a new record for each whose
+// walks differ. It returns how many buildings it read.
+func (e *Engine) rewalk(ctx context.Context, b *baseline, st *state, old, en *env, r *reach, zones [][]walkZone) (int, error) {
+	// Each zone's buildings are searched within its radius, a moved zone's within the
+	// longest cached stub too (a baseline building's attachment moves only within its stub
+	// of a changed edge); the overlay's buildings, never cached, are looked at one by one.
+	var items []*spatial.Item
+	taken := map[int64]bool{}
+	movedOf := map[int64]bool{} // whether a building's attachment moved, once asked
+	consider := func(it *spatial.Item, z walkZone) {
+		id := it.Feature.ID
+		if taken[id] || r.buildings[id] || boxDist(z.bound, it.Centroid) > z.radius {
+			return
+		}
+		if z.moved {
+			m, ok := movedOf[id]
+			if !ok {
+				m = e.attachMoved(old, en, it.Centroid, zones[0])
+				movedOf[id] = m
+			}
+			if !m {
+				return
+			}
+		}
+		taken[id] = true
+		items = append(items, it)
+	}
+	for _, zs := range zones {
+		for _, z := range zs {
+			pad := z.radius
+			if z.moved {
+				pad = min(pad, b.att.maxStub+1e-6)
+			}
+			en.buildings.Base.Search(z.bound.Pad(pad), func(it *spatial.Item) bool {
+				if !en.buildings.Hidden[it.Feature.ID] {
+					consider(it, z)
+				}
+				return true
+			})
+			if en.buildings.hasOver() {
+				for _, it := range en.buildings.Over.Items() {
+					consider(it, z)
+				}
+			}
+		}
+	}
+	// Canonical order, so that the records are kept alike whatever the zones' order.
+	slices.SortFunc(items, func(a, b *spatial.Item) int { return cmp.Compare(a.Feature.ID, b.Feature.ID) })
+	if len(items) == 0 {
+		return 0, nil
+	}
+	w := e.walkTargets()
+	walks := make([]float64, len(items)*w)
+	if err := parallel(ctx, len(items), func(i int) {
+		e.walks(en, items[i].Centroid, walks[i*w:(i+1)*w])
+	}); err != nil {
+		return 0, err
+	}
+	for i, it := range items {
+		id := it.Feature.ID
+		old := st.rec(b, id)
+		nw := walks[i*w : (i+1)*w : (i+1)*w]
+		if old == nil || slices.Equal(old.walk, nw) {
+			continue
+		}
+		rec := old.clone()
+		rec.walk, rec.base = slices.Clone(nw), false
+		if bi, ok := b.bIdx[id]; ok && !en.buildings.inOver(id) && recEqual(rec, &b.recs[bi]) {
+			delete(st.recs, id) // back to the baseline's record
+			continue
+		}
+		st.recs[id] = rec
+	}
+	return len(items), nil
+}
+
+// parallel calls fn(i) for i in 0..n-1 on every processor, in chunks, stopping with ctx's
+// error once ctx ends.
+func parallel(ctx context.Context, n int, fn func(int)) error {
+	const chunk = 256
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var stopped atomic.Bool
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= n {
+					return
+				}
+				if ctx.Err() != nil {
+					stopped.Store(true)
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					fn(i)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if stopped.Load() {
+		return ctx.Err()
+	}
+	return nil
+}
+
 // markInExtents marks the buildings within zone and broadband extents, and the parcels
 // within zone extents, by their centroid, as the indicators assign them.
 func (r *reach) markInExtents(en *env) {
@@ -188,17 +328,8 @@ func (r *reach) movesNearest(rec *bRec) bool {
 		if f.byID && nr.id == f.id || !f.byID && spatial.Distance(f.point, rec.c) <= nr.d {
 			return true
 		}
-		if r.walkR != nil && spatial.Distance(f.point, rec.c) <= r.walkR[f.k] {
-			return true
-		}
 	}
 	for _, g := range r.greens {
-		if r.walkR != nil {
-			lim := max(r.walkR[len(r.walkR)-2], r.walkR[len(r.walkR)-1]) // the green targets
-			if boxDist(g.it.Bound, rec.c) <= lim && spatial.Distance(g.it.Geom, rec.c) <= lim {
-				return true
-			}
-		}
 		if g.byID {
 			if rec.green.id == g.id || rec.greenLarge.id == g.id {
 				return true

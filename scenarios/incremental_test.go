@@ -45,6 +45,11 @@ func sameResults(t *testing.T, what string, got, want *Run) bool {
 
 // addRandom adds one random change that validates, retrying until one does.
 func addRandom(t *testing.T, rng *rand.Rand, svc *Service, id string) Change {
+	return addRandomOf(t, rng, svc, id, randomChange)
+}
+
+// addRandomOf is addRandom with the changes of gen.
+func addRandomOf(t *testing.T, rng *rand.Rand, svc *Service, id string, gen func(*rand.Rand, *spatial.City, *Variant) ChangeInput) Change {
 	t.Helper()
 	ctx := context.Background()
 	for range 50 {
@@ -56,7 +61,7 @@ func addRandom(t *testing.T, rng *rand.Rand, svc *Service, id string) Change {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := randomChange(rng, svc.Model.City(), v)
+		in := gen(rng, svc.Model.City(), v)
 		_, added, err := svc.AddChanges(ctx, id, nil, []ChangeInput{in})
 		var fe *layers.FieldError
 		if errors.As(err, &fe) {
@@ -72,16 +77,16 @@ func addRandom(t *testing.T, rng *rand.Rand, svc *Service, id string) Change {
 }
 
 func TestIncrementalRunsEqualFullRunsOnRandomChanges(t *testing.T) {
-	incrementalEqualsFull(t, synthCityT(t, 3000, 11))
+	incrementalEqualsFull(t, synthCityT(t, 3000, 11), randomChange)
 }
 
 // With a walking network the facility and green-space changes recompute their kind's walks.
 func TestIncrementalRunsEqualFullRunsOnRandomChangesWithAWalkingNetwork(t *testing.T) {
 	c := withGridStreets(synthCityT(t, 3000, 11), 160)
-	incrementalEqualsFull(t, c)
+	incrementalEqualsFull(t, c, randomChange)
 }
 
-func incrementalEqualsFull(t *testing.T, c *spatial.City) {
+func incrementalEqualsFull(t *testing.T, c *spatial.City, gen func(*rand.Rand, *spatial.City, *Variant) ChangeInput) {
 	svc := serviceOn(t, c)
 	full := newEngine(t)
 	ctx := context.Background()
@@ -105,7 +110,7 @@ func incrementalEqualsFull(t *testing.T, c *spatial.City) {
 		} else {
 			// One to three changes between runs.
 			for range 1 + rng.Intn(3) {
-				addRandom(t, rng, svc, sc.ID)
+				addRandomOf(t, rng, svc, sc.ID, gen)
 			}
 		}
 		_ = cur

@@ -81,6 +81,8 @@ func positions(c *Change) int {
 	switch g := c.Geometry.Coordinates.(type) {
 	case orb.Point:
 		n = 1
+	case orb.LineString:
+		n = len(g)
 	case orb.Polygon:
 		for _, r := range g {
 			n += len(r)

@@ -32,7 +32,11 @@ type env struct {
 	stations []*spatial.Item
 	// walk holds the walking distances per walk target (walk.go); nil without a network,
 	// and nil for a target no indicator walks to.
-	walk []*network.Distances
+	walk    []*network.Distances
+	walkSrc []walkSources  // by walk target: the attachments walk[t] starts from
+	net     *network.Graph // the network walked: the baseline's, or the variant's
+	// reattach moves an attachment to the baseline's network onto net (walk.go).
+	reattach func(network.Attachment) (network.Attachment, bool)
 }
 
 const maxListedStations = 64

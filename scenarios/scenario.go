@@ -106,10 +106,12 @@ const (
 	AddGreenSpace    Kind = "add_green_space"
 	RemoveGreenSpace Kind = "remove_green_space"
 	SetBroadband     Kind = "set_broadband"
+	AddFootpath      Kind = "add_footpath"
+	CloseStreet      Kind = "close_street"
 )
 
 // Kinds lists every change kind.
-var Kinds = []Kind{AddBuilding, ModifyBuilding, DemolishBuilding, Rezone, AddFacility, ModifyFacility, RemoveFacility, AddGreenSpace, RemoveGreenSpace, SetBroadband}
+var Kinds = []Kind{AddBuilding, ModifyBuilding, DemolishBuilding, Rezone, AddFacility, ModifyFacility, RemoveFacility, AddGreenSpace, RemoveGreenSpace, SetBroadband, AddFootpath, CloseStreet}
 
 // Change is one change of a scenario, in the wire format of the API:
 //

@@ -283,7 +283,7 @@ func (s *Service) Clone(ctx context.Context, id string, name, description *strin
 // makesFeature reports whether a change makes a new feature (and so gets a feature id).
 func makesFeature(c *Change) bool {
 	switch c.Kind {
-	case AddBuilding, AddFacility, AddGreenSpace:
+	case AddBuilding, AddFacility, AddGreenSpace, AddFootpath:
 		return true
 	case Rezone, SetBroadband:
 		return c.Target == ""

@@ -33,6 +33,8 @@ type rule struct {
 	needed   []string // properties required when a new feature is made
 	// oneOf: at least one of geometry or target (rezone, set_broadband).
 	oneOf bool
+	// walk: a change of the walking network (walkedit.go), not of a catalog layer.
+	walk bool
 }
 
 var buildingProps = []string{"use", "floors", "height_m", "dwellings", "gfa_m2", "year_built", "cad_number"}
@@ -50,6 +52,8 @@ var rules = map[Kind]rule{
 	RemoveGreenSpace: {layer: "green_spaces", geometry: forbidden, target: required},
 	SetBroadband: {layer: "broadband", geometry: optional, target: optional, oneOf: true,
 		allowed: []string{"technology", "max_down_mbps"}, needed: []string{"technology", "max_down_mbps"}},
+	AddFootpath: {layer: StreetsLayer, walk: true, geometry: required, target: forbidden, allowed: []string{"name"}},
+	CloseStreet: {layer: StreetsLayer, walk: true, geometry: forbidden, target: required},
 }
 
 // fieldErr is a validation error naming the wrong field.
@@ -87,7 +91,7 @@ func DecodeChange(in ChangeInput) (Change, error) {
 			return c, fieldErr("geometry", "not a GeoJSON geometry: %v", strings.TrimPrefix(err.Error(), "geojson: "))
 		}
 		if geom.Coordinates == nil {
-			return c, fieldErr("geometry", "a %s is not supported; send a Polygon, MultiPolygon or Point", geom.Type)
+			return c, fieldErr("geometry", "a %s is not supported; send a Polygon, MultiPolygon, Point or LineString", geom.Type)
 		}
 		var raw struct{ Coordinates json.RawMessage }
 		if err := json.Unmarshal(g, &raw); err == nil {
@@ -146,6 +150,7 @@ type op struct {
 	layer   string
 	id      int64
 	feature *layers.Feature // the new version; nil removes the feature
+	walk    *walkEdit       // a change of the walking network instead
 }
 
 // prepare validates c against v (the baseline with the scenario's earlier changes applied)
@@ -160,7 +165,6 @@ func prepare(v *Variant, c *Change, fresh bool) (op, error) {
 	if !ok {
 		return op{}, fieldErr("kind", "unknown change kind %q; one of %s", c.Kind, kindList())
 	}
-	layer, _ := layers.Lookup(r.layer)
 	hasGeom, hasTarget := c.Geometry != nil && c.Geometry.Coordinates != nil, c.Target != ""
 	switch {
 	case r.oneOf && !hasGeom && !hasTarget:
@@ -174,6 +178,10 @@ func prepare(v *Variant, c *Change, fresh bool) (op, error) {
 	case r.target == forbidden && hasTarget:
 		return op{}, fieldErr("target", "%s takes no target: it makes a new feature", c.Kind)
 	}
+	if r.walk {
+		return prepareWalk(v, c, r)
+	}
+	layer, _ := layers.Lookup(r.layer)
 
 	// Properties: allowed for the kind, then typed and range-checked by the catalog.
 	for name := range c.Properties {
@@ -396,6 +404,10 @@ func prefixField(err error, prefix string) error {
 }
 
 func (v *Variant) apply(o op) {
+	if o.walk != nil {
+		v.applyWalk(o.walk)
+		return
+	}
 	if o.feature == nil {
 		v.remove(o.layer, o.id)
 		return

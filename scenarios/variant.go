@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/network"
 	"github.com/citytwin/citytwin/spatial"
 )
 
@@ -30,6 +31,12 @@ type Variant struct {
 	// facility capacities): the engine's parameters.
 	Params Parameters
 	layers map[string]*LayerView
+	// The walking network as the scenario's add_footpath and close_street changes make it
+	// (walkedit.go): nil while it has none; walkKeys names those changes in order, closed
+	// the streets closed.
+	walkNet  *network.Graph
+	walkKeys []string
+	closed   map[int64]bool
 }
 
 // NewVariant returns the baseline seen as a variant with no changes, deriving the values its

@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -101,88 +103,238 @@ func StreetNetwork(city *spatial.City) (*network.Graph, error) {
 	return g, err
 }
 
-// walkSources are the attachments a target's Dijkstra starts from.
-func (e *Engine) facilitySources(en *env, k int) []network.Attachment {
-	var out []network.Attachment
-	en.eachFacility(k, func(it *spatial.Item, _ int32) {
-		if a, ok := en.b.net.Attach(it.Feature.Geometry.(orb.Point), 0); ok {
-			out = append(out, a)
-		}
-	})
+// walkSources are the attachments a target's Dijkstra starts from, with the id of the
+// feature each comes from (an incremental run replaces those of the features it changed).
+type walkSources struct {
+	atts []network.Attachment
+	ids  []int64
+}
+
+func (s *walkSources) add(a network.Attachment, id int64) {
+	s.atts, s.ids = append(s.atts, a), append(s.ids, id)
+}
+
+// facilitySources attaches every facility of near kind k to en's network.
+func (e *Engine) facilitySources(en *env, k int) walkSources {
+	var out walkSources
+	en.eachFacility(k, func(it *spatial.Item, _ int32) { e.attachFacility(en, it, &out) })
 	return out
 }
 
-func (e *Engine) greenSources(en *env, large bool) []network.Attachment {
-	var out []network.Attachment
-	add := func(it *spatial.Item) {
-		if large && !e.isLargePublic(it) || !e.isPublic(it.Feature) {
-			return
-		}
-		var polys orb.MultiPolygon
-		switch g := it.Feature.Geometry.(type) {
-		case orb.Polygon:
-			polys = orb.MultiPolygon{g}
-		case orb.MultiPolygon:
-			polys = g
-		}
-		for _, poly := range polys {
-			if len(poly) == 0 {
-				continue
-			}
-			ring := poly[0]
-			for i, p := range ring {
-				if i == len(ring)-1 && p == ring[0] {
-					break // the closing vertex repeats the first
-				}
-				if a, ok := en.b.net.Attach(p, 0); ok {
-					out = append(out, a)
-				}
-			}
-		}
+func (e *Engine) attachFacility(en *env, it *spatial.Item, out *walkSources) {
+	if a, ok := en.net.Attach(it.Feature.Geometry.(orb.Point), 0); ok {
+		out.add(a, it.Feature.ID)
 	}
+}
+
+// greenSources attaches the public green spaces (large: of at least GreenMinAreaM2 only) to
+// en's network at every vertex of their outer rings.
+func (e *Engine) greenSources(en *env, large bool) walkSources {
+	var out walkSources
 	lv := en.greens
 	for _, it := range en.b.greenItems {
 		if !lv.Hidden[it.Feature.ID] {
-			add(it)
+			e.attachGreen(en, it, large, &out)
 		}
 	}
 	if lv.hasOver() {
 		for _, it := range lv.Over.Items() {
-			add(it)
+			e.attachGreen(en, it, large, &out)
 		}
 	}
 	return out
 }
 
-// setWalks computes en's distances per walk target: all of them for the baseline (all), and
-// for a variant only for the targets whose features it changed (a facility of that kind added,
-// removed or modified; any green space for the green targets), sharing the baseline's
-// otherwise. A re-run after such a change recomputes that target's distances in full.
-func (e *Engine) setWalks(en *env, all bool) {
-	b := en.b
-	if b.net == nil {
+func (e *Engine) attachGreen(en *env, it *spatial.Item, large bool, out *walkSources) {
+	if large && !e.isLargePublic(it) || !e.isPublic(it.Feature) {
 		return
 	}
+	var polys orb.MultiPolygon
+	switch g := it.Feature.Geometry.(type) {
+	case orb.Polygon:
+		polys = orb.MultiPolygon{g}
+	case orb.MultiPolygon:
+		polys = g
+	}
+	for _, poly := range polys {
+		if len(poly) == 0 {
+			continue
+		}
+		ring := poly[0]
+		for i, p := range ring {
+			if i == len(ring)-1 && p == ring[0] {
+				break // the closing vertex repeats the first
+			}
+			if a, ok := en.net.Attach(p, 0); ok {
+				out.add(a, it.Feature.ID)
+			}
+		}
+	}
+}
+
+// sources attaches every feature of walk target t to en's network.
+func (e *Engine) sources(en *env, t int) walkSources {
+	switch t {
+	case e.targetGreen():
+		return e.greenSources(en, false)
+	case e.targetGreenLarge():
+		return e.greenSources(en, true)
+	}
+	return e.facilitySources(en, t)
+}
+
+// walkNet is the network a variant walks: the baseline's with the variant's walk changes;
+// nil without a network.
+func walkNet(b *baseline, v *Variant) *network.Graph {
+	if b.net == nil || v.walkNet == nil {
+		return b.net
+	}
+	return v.walkNet
+}
+
+// setWalks computes en's distances per walk target: all of them for the baseline (all), and
+// for a variant (a full run) only for the targets whose features it changed (a facility of
+// that kind added, removed or modified; any green space for the green targets), or all of
+// them when it changed the network, sharing the baseline's otherwise.
+func (e *Engine) setWalks(en *env, all bool) {
+	b := en.b
+	en.net = walkNet(b, en.v)
+	if en.net == nil {
+		return
+	}
+	if all {
+		e.cacheAttachments(b)
+	}
+	en.reattach = en.net.Reattacher(b.net)
 	en.walk = make([]*network.Distances, e.walkTargets())
+	en.walkSrc = make([]walkSources, e.walkTargets())
 	for t, r := range e.walkRadius {
 		if r <= 0 {
 			continue
 		}
-		if !all && !e.targetChanged(en, t) {
-			en.walk[t] = b.env.walk[t]
+		if !all && en.net == b.net && !e.targetChanged(en, t) {
+			en.walk[t], en.walkSrc[t] = b.env.walk[t], b.env.walkSrc[t]
 			continue
 		}
-		var src []network.Attachment
-		switch t {
-		case e.targetGreen():
-			src = e.greenSources(en, false)
-		case e.targetGreenLarge():
-			src = e.greenSources(en, true)
-		default:
-			src = e.facilitySources(en, t)
-		}
-		en.walk[t] = b.net.Distances(src, r)
+		en.walkSrc[t] = e.sources(en, t)
+		en.walk[t] = en.net.Distances(en.walkSrc[t].atts, r)
 	}
+}
+
+// walkZone is a place around which buildings' walks to a target may have changed: those
+// whose centroid is within radius of bound (metric) in a straight line.
+type walkZone struct {
+	bound  orb.Bound
+	radius float64
+	// moved: only the buildings whose attachment moved (walk.go, attachMoved).
+	moved bool
+}
+
+// updateWalks sets the distances of en (the variant of an incremental run) from those of
+// old (the last run's), searching again only around what changed (network.Graph.Update):
+// the features of changed[t] for target t, and every target when the network changed. A
+// network left as it was (the same walk changes) is old's. It returns, per target, where the
+// buildings' walks may have changed (nil for a target left as it was):
+//
+//   - within the target's radius of a source that moved (a feature added or removed, an
+//     attachment an edit moved);
+//   - within the radius less s of an edge live in one network only, s being the least walk
+//     from the target to the edge's nodes in the network it is live in: a walk along the
+//     edge is at least s plus the straight line from the edge to the building (a source
+//     attached on the edge itself moved, and is the case above);
+//   - within the radius of an edge live in one network only, for a building whose
+//     attachment moved between the networks (onto or off that edge): its walk may go from
+//     beyond the radius to within it along an edge that did not change, and the stub it walks
+//     in either network is at least its distance to the changed edge.
+func (e *Engine) updateWalks(en, old *env, changed []map[int64]bool) [][]walkZone {
+	b := en.b
+	en.net = walkNet(b, en.v)
+	if en.net == nil {
+		return nil
+	}
+	if slices.Equal(en.v.walkKeys, old.v.walkKeys) {
+		en.net = old.net
+	}
+	en.reattach = en.net.Reattacher(b.net)
+	netChanged := en.net != old.net
+	var edges []network.ChangedEdge
+	if netChanged {
+		edges = en.net.ChangedEdges(old.net)
+	}
+	re := en.net.Reattacher(old.net)
+	zones := make([][]walkZone, e.walkTargets())
+	maxR := slices.Max(e.walkRadius)
+	for _, ce := range edges { // zones[0] holds them all (attachMoved reads them there)
+		zones[0] = append(zones[0], walkZone{ce.Bound, maxR, true})
+	}
+	en.walk = make([]*network.Distances, e.walkTargets())
+	en.walkSrc = make([]walkSources, e.walkTargets())
+	proj := en.v.City.Proj
+	for t, r := range e.walkRadius {
+		if r <= 0 {
+			continue
+		}
+		if !netChanged && len(changed[t]) == 0 {
+			en.walk[t], en.walkSrc[t] = old.walk[t], old.walkSrc[t]
+			continue
+		}
+		var src walkSources
+		var from []int32 // per source: its index in the old sources, -1 when new
+		movedAt := func(p orb.Point) {
+			xy := proj.ToMetric(p)
+			zones[t] = append(zones[t], walkZone{orb.Bound{Min: xy, Max: xy}, r, false})
+		}
+		os := old.walkSrc[t]
+		for i, a := range os.atts {
+			if changed[t][os.ids[i]] {
+				movedAt(a.Point)
+				continue
+			}
+			na, ok := re(a)
+			if !ok {
+				continue
+			}
+			if na != a {
+				movedAt(a.Point)
+				from = append(from, -1)
+			} else {
+				from = append(from, int32(i))
+			}
+			src.add(na, os.ids[i])
+		}
+		for id := range changed[t] {
+			n := len(src.atts)
+			switch t {
+			case e.targetGreen(), e.targetGreenLarge():
+				if it, ok := en.greens.Get(id); ok {
+					e.attachGreen(en, it, t == e.targetGreenLarge(), &src)
+				}
+			default:
+				if it, ok := en.fac[t].Get(id); ok {
+					e.attachFacility(en, it, &src)
+				}
+			}
+			for _, a := range src.atts[n:] {
+				movedAt(a.Point)
+				from = append(from, -1)
+			}
+		}
+		en.walkSrc[t] = src
+		en.walk[t] = en.net.UpdateFrom(old.walk[t], src.atts, from)
+		for _, ce := range edges {
+			d := en.walk[t]
+			if ce.Old {
+				d = old.walk[t]
+			}
+			from, _ := d.Node(ce.From)
+			to, _ := d.Node(ce.To)
+			// A little slack for the sums' rounding.
+			if rad := r - min(from, to) + 1e-6; rad >= 0 {
+				zones[t] = append(zones[t], walkZone{ce.Bound, rad, false})
+			}
+		}
+	}
+	return zones
 }
 
 // targetChanged reports whether a variant changed the features of walk target t.
@@ -201,6 +353,82 @@ func (e *Engine) targetChanged(en *env, t int) bool {
 	return false
 }
 
+// attachCache holds the attachment of every baseline building's centroid to the baseline's
+// network, made once per city: a variant's building at the same place reuses it (moved onto
+// the variant's network by a Reattacher, which answers as Attach does), so a run attaches
+// only the buildings a scenario adds or moves.
+type attachCache struct {
+	at      map[orb.Point]int32 // metric centroid → index in att
+	att     []cachedAttachment
+	maxStub float64 // the longest stub
+}
+
+type cachedAttachment struct {
+	a  network.Attachment
+	ok bool
+}
+
+// cacheAttachments attaches every baseline building to the baseline's network.
+func (e *Engine) cacheAttachments(b *baseline) {
+	c := &attachCache{at: make(map[orb.Point]int32, len(b.buildings)), att: make([]cachedAttachment, len(b.buildings))}
+	_ = parallel(context.Background(), len(b.buildings), func(i int) {
+		a, ok := b.net.Attach(b.city.Proj.ToWGS84(b.buildings[i].Centroid), 0)
+		c.att[i] = cachedAttachment{a, ok}
+	})
+	for i, it := range b.buildings {
+		c.at[it.Centroid] = int32(i)
+		if c.att[i].ok {
+			c.maxStub = max(c.maxStub, c.att[i].a.Stub)
+		}
+	}
+	b.att = c
+}
+
+// attach returns the attachment of the metric point c (a building's centroid) to en's
+// network: the cached one of a baseline building there, else a new one.
+func (e *Engine) attach(en *env, c orb.Point) (network.Attachment, bool) {
+	if ac := en.b.att; ac != nil {
+		if i, ok := ac.at[c]; ok {
+			ca := ac.att[i]
+			if !ca.ok || en.net == en.b.net {
+				return ca.a, ca.ok
+			}
+			return en.reattach(ca.a)
+		}
+	}
+	return en.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
+}
+
+// attachMoved reports whether the building at the metric point c may be attached differently
+// to old's network and en's, given the edges live in one of them only (changed): its cached
+// attachment moves onto a network only when its edge is removed there or an edge of that
+// network's overlay is as near as it, so unless a changed edge lies within its cached stub
+// it is attached alike in both. A building without a cached attachment may have moved.
+func (e *Engine) attachMoved(old, en *env, c orb.Point, changed []walkZone) bool {
+	ac := en.b.att
+	i, ok := ac.at[c]
+	if !ok {
+		return true
+	}
+	ca := ac.att[i]
+	if !ca.ok {
+		return false
+	}
+	near := false
+	for _, z := range changed {
+		if z.moved && boxDist(z.bound, c) <= ca.a.Stub+1e-9 {
+			near = true
+			break
+		}
+	}
+	if !near {
+		return false
+	}
+	a, okA := old.reattach(ca.a)
+	b, okB := en.reattach(ca.a)
+	return okA != okB || a != b
+}
+
 // walks sets a building record's walking distances per target (+Inf beyond the target's
 // radius or when the building cannot be attached), in buf.
 func (e *Engine) walks(en *env, c orb.Point, buf []float64) []float64 {
@@ -211,7 +439,7 @@ func (e *Engine) walks(en *env, c orb.Point, buf []float64) []float64 {
 	for t := range w {
 		w[t] = math.Inf(1)
 	}
-	a, ok := en.b.net.Attach(en.v.City.Proj.ToWGS84(c), 0)
+	a, ok := e.attach(en, c)
 	if !ok {
 		return w
 	}

@@ -119,7 +119,7 @@ func TestTheWalkToASchoolAcrossTheRiverIsMeasuredToTheMetre(t *testing.T) {
 	// Without a radius the walk is 10 + 900 + 200 + 900 + 10 = 2020 m (up to the
 	// projection's rounding: the city's projection is centred on its own extent).
 	a, _ := b.net.Attach(c.Proj.ToWGS84(b.recs[0].c), 0)
-	d := b.net.Distances(e.facilitySources(b.env, k), 1e9)
+	d := b.net.Distances(e.facilitySources(b.env, k).atts, 1e9)
 	if got, _, _ := d.At(a); got < 2019 || got > 2021 {
 		t.Fatalf("walk to the school = %v m, want 2020 m", got)
 	}
