@@ -232,16 +232,18 @@ function renderInfo(inPopup) {
   return box;
 }
 
-// fitPopup pans the map so that the open popup is inside it.
+// fitPopup pans the map so that the open popup is inside it, clear of the scale and the
+// attribution at its foot.
 function fitPopup() {
   if (!popup) return;
   const r = popup.getElement().getBoundingClientRect();
   const m = mapBox.getBoundingClientRect();
   const margin = 8;
+  const foot = 36;
   let dx = 0;
   let dy = 0;
   if (r.top < m.top + margin) dy = r.top - m.top - margin;
-  else if (r.bottom > m.bottom - margin) dy = Math.min(r.bottom - m.bottom + margin, r.top - m.top - margin);
+  else if (r.bottom > m.bottom - foot) dy = Math.min(r.bottom - m.bottom + foot, r.top - m.top - margin);
   if (r.left < m.left + margin) dx = r.left - m.left - margin;
   else if (r.right > m.right - margin) dx = r.right - m.right + margin;
   if (dx || dy) map.panBy([dx, dy], { duration: 250 });
