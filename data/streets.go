@@ -4,46 +4,92 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/osm"
 
 	"github.com/citytwin/citytwin/layers"
+	"github.com/citytwin/citytwin/network"
 )
 
-// StreetsLayer names the walkable ways the OSM import collects (ReadOSMWithStreets). It is not
-// a catalog layer: the streets live beside the model (spatial.City.Streets), never in tiles,
-// exports, PostGIS tables or the API's layer list; the engine builds its walking network from
-// them.
-const StreetsLayer = "streets"
+// StreetsLayer is the catalog layer of street centrelines (layers.StreetsLayer); the walking
+// network is built from its features open to pedestrians (layers.WalkingNetwork).
+const StreetsLayer = layers.StreetsLayer
 
-// The demo city's streets: the walkable ways of the Monaco extract, written by mkdemo beside
-// demo/monaco.ndjson.gz (TestDemoStreetsMatchAFreshConversion).
-//
-//go:embed demo/monaco-streets.ndjson.gz
-var demoStreetsGzip []byte
+// notOnTheGround are highway values of ways that are not (yet, or any more) a way anyone uses:
+// they are not streets.
+var notOnTheGround = map[string]bool{"construction": true, "proposed": true, "planned": true,
+	"abandoned": true, "disused": true, "razed": true, "no": true}
 
-// DemoStreets returns the walkable ways of the embedded demo city, a fresh copy on every call.
+// mapStreets maps every way with a highway tag (but those notOnTheGround) to the streets
+// layer, in way id order: kind the highway value, name the name tag, foot whether
+// network.Walkable allows pedestrians on it. A way the extract cuts (some of its nodes
+// missing) keeps its runs of at least two nodes present, as a MultiLineString when there are
+// several.
+func (c *city) mapStreets() {
+	d := c.d
+	ids := make([]osm.WayID, 0, len(d.ways))
+	for id, w := range d.ways {
+		if hw := w.Tags.Find("highway"); hw != "" && !notOnTheGround[hw] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		w := d.ways[id]
+		var parts orb.MultiLineString
+		var run orb.LineString
+		flush := func() {
+			if len(run) >= 2 {
+				parts = append(parts, run)
+			}
+			run = nil
+		}
+		for _, n := range w.Nodes {
+			p, ok := d.coords.point(n.ID)
+			if !ok {
+				flush()
+				continue
+			}
+			run = append(run, p)
+		}
+		flush()
+		var g orb.Geometry
+		switch len(parts) {
+		case 0:
+			continue
+		case 1:
+			g = parts[0]
+		default:
+			g = parts
+		}
+		props := map[string]any{"kind": w.Tags.Find("highway"), "foot": network.Walkable(w.Tags.Map()), "derived": false}
+		if name := w.Tags.Find("name"); name != "" {
+			props["name"] = name
+		}
+		c.emit(StreetsLayer, wayIDBase+int64(id), g, props, nil)
+	}
+}
+
+// DemoStreets returns the walking network of the embedded demo city: its streets open to
+// pedestrians (layers.WalkingNetwork), a fresh copy on every call.
 func DemoStreets() ([]layers.Feature, error) {
-	b, err := gunzipAll(demoStreetsGzip)
+	fs, err := Demo()
 	if err != nil {
-		return nil, fmt.Errorf("demo streets: %w", err)
+		return nil, err
 	}
-	fs, err := ReadStreets(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("demo streets: %w", err)
-	}
-	return fs, nil
+	return layers.WalkingNetwork(fs), nil
 }
 
 // WriteStreets writes street features as newline-delimited GeoJSON, one feature a line with
-// its id and the properties name and highway.
+// its id and its properties: the form of a data directory's streets.ndjson.
 func WriteStreets(w io.Writer, streets []layers.Feature) error {
 	bw := bufio.NewWriter(w)
 	for i := range streets {
@@ -94,14 +140,11 @@ func ReadStreets(r io.Reader) ([]layers.Feature, error) {
 func (s *FileStore) streetsPath() string { return filepath.Join(s.Dir, "streets.ndjson") }
 
 // Streets implements spatial.StreetSource: the streets.ndjson of the data directory (written
-// with WriteStreets), none when it has imported layers but no streets file, and the demo
-// city's streets when it has neither (the store then serves the demo city).
+// with WriteStreets by earlier versions, before streets were a layer), none without it: the
+// walking network is then the streets layer's (spatial.NewCity).
 func (s *FileStore) Streets(ctx context.Context) ([]layers.Feature, error) {
 	f, err := os.Open(s.streetsPath())
 	if errors.Is(err, os.ErrNotExist) {
-		if _, err := os.Stat(s.path()); errors.Is(err, os.ErrNotExist) {
-			return DemoStreets()
-		}
 		return nil, nil
 	}
 	if err != nil {

@@ -34,6 +34,10 @@ func layerGeometry(g orb.Geometry, l *layers.Layer, note func(string)) (orb.Geom
 			note(RepairSinglePoint)
 			return t[0], nil
 		}
+	case orb.LineString, orb.MultiLineString:
+		if l.Geometry == layers.LineString {
+			return t, nil
+		}
 	case orb.Polygon, orb.MultiPolygon:
 		if l.Geometry == layers.Polygon {
 			return t, nil

@@ -258,6 +258,8 @@ func checkGeometryType(info SourceInfo, l *layers.Layer) error {
 	switch l.Geometry {
 	case layers.Point:
 		ok = ok || info.Geometry == "Point" || info.Geometry == "MultiPoint"
+	case layers.LineString:
+		ok = ok || info.Geometry == "LineString" || info.Geometry == "MultiLineString"
 	case layers.Polygon:
 		ok = ok || info.Geometry == "Polygon" || info.Geometry == "MultiPolygon"
 	}

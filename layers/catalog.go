@@ -17,8 +17,9 @@ var ErrUnknownLayer = errors.New("unknown layer")
 type GeometryType string
 
 const (
-	Point   GeometryType = "Point"
-	Polygon GeometryType = "Polygon" // polygons and multipolygons
+	Point      GeometryType = "Point"
+	LineString GeometryType = "LineString" // linestrings and multilinestrings
+	Polygon    GeometryType = "Polygon"    // polygons and multipolygons
 )
 
 // FieldType is the type of an attribute value, as named in TileJSON vector_layers.
@@ -100,6 +101,12 @@ var buildingUses = []string{"residential", "mixed", "commercial", "office", "ind
 // FacilityKinds are the kinds of public facility the model knows.
 var FacilityKinds = []string{"kindergarten", "school", "high_school", "university", "hospital", "clinic", "pharmacy", "library", "culture", "sport", "citizen_center", "public_wifi"}
 
+// WaterKinds are the kinds of water body of the water layer.
+var WaterKinds = []string{"sea", "lake", "pond", "river", "canal", "reservoir", "basin", "lagoon", "harbour", "water"}
+
+// PlaceKinds are the kinds of named place of the places layer, largest first.
+var PlaceKinds = []string{"city", "town", "village", "suburb", "quarter", "neighbourhood", "square", "locality"}
+
 // BuildingUses are the uses a building can have.
 var BuildingUses = buildingUses
 
@@ -130,6 +137,7 @@ var catalog = []*Layer{
 			{Name: "dwellings", Type: Integer, Description: "number of dwellings", Min: 0, Max: 100000},
 			{Name: "year_built", Type: Integer, Description: "year of construction, 0 when unknown", Min: 0, Max: 2200},
 			{Name: "gfa_m2", Type: Number, Description: "gross floor area above ground in square metres", Min: 0, Max: 1e7},
+			{Name: "estimated", Type: List, Description: "attributes whose value is a default or an estimate, not surveyed", Enum: []string{"use", "floors", "height_m", "dwellings"}},
 			derivedField,
 		},
 	},
@@ -156,6 +164,7 @@ var catalog = []*Layer{
 			{Name: "name", Type: String, Description: "name"},
 			{Name: "capacity", Type: Integer, Description: "capacity, 0 when unknown", Min: 0, Max: 1e6},
 			{Name: "capacity_unit", Type: String, Description: "unit of capacity (pupils, beds, seats...)"},
+			{Name: "estimated", Type: List, Description: "attributes whose value is a default or an estimate, not surveyed", Enum: []string{"capacity"}},
 			derivedField,
 		},
 	},
@@ -217,6 +226,49 @@ var catalog = []*Layer{
 			derivedField,
 		},
 	},
+	{
+		Name: "streets", Title: "Streets", Geometry: LineString, MinZoom: 13, MaxZoom: 22,
+		Description: "Street and path centrelines with their names; the walking network is built from those open to pedestrians.",
+		Fields: []Field{
+			{Name: "name", Type: String, Description: "street name"},
+			{Name: "kind", Type: String, Description: "class of way: the OSM highway value (primary, residential, footway, steps...)"},
+			{Name: "foot", Type: Boolean, Description: "open to pedestrians: part of the walking network (absent: open)"},
+			derivedField,
+		},
+	},
+	{
+		Name: "water", Title: "Water", Geometry: Polygon, MinZoom: 8, MaxZoom: 22,
+		Description: "The sea, lakes, rivers, reservoirs and basins.",
+		Fields: []Field{
+			{Name: "name", Type: String, Description: "name of the water body"},
+			{Name: "kind", Type: String, Description: "kind of water body", Enum: WaterKinds},
+			derivedField,
+		},
+	},
+	{
+		Name: "places", Title: "Places", Geometry: Point, MinZoom: 8, MaxZoom: 22,
+		Description: "Named places for map labels: the city, its quarters and neighbourhoods, squares.",
+		Fields: []Field{
+			{Name: "name", Type: String, Description: "place name"},
+			{Name: "kind", Type: String, Description: "kind of place, largest first: city, town, village, suburb, quarter, neighbourhood, square, locality", Enum: PlaceKinds},
+			derivedField,
+		},
+	},
+}
+
+// StreetsLayer is the layer of street centrelines, from which the walking network is built.
+const StreetsLayer = "streets"
+
+// WalkingNetwork returns the features of fs that make up the walking network: those of the
+// streets layer not marked closed to pedestrians (foot = false), in the order given.
+func WalkingNetwork(fs []Feature) []Feature {
+	var out []Feature
+	for i := range fs {
+		if fs[i].Layer == StreetsLayer && fs[i].Props["foot"] != false {
+			out = append(out, fs[i])
+		}
+	}
+	return out
 }
 
 var byName = func() map[string]*Layer {

@@ -9,12 +9,9 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// Geometry types only extra layers have: a city's own tables may hold lines, or several
+// AnyGeometry is a geometry type only extra layers have: a city's own tables may hold several
 // types at once.
-const (
-	LineString  GeometryType = "LineString"
-	AnyGeometry GeometryType = "Geometry"
-)
+const AnyGeometry GeometryType = "Geometry"
 
 // Column aliases the extra layers' tile statements use for the geometry and the feature id;
 // a published field cannot take these names.

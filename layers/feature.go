@@ -12,7 +12,8 @@ import (
 )
 
 // Feature is one feature of a layer. Geometry is in WGS84 longitude/latitude (EPSG:4326):
-// an orb.Point for point layers, an orb.Polygon or orb.MultiPolygon for polygon layers.
+// an orb.Point for point layers, an orb.LineString or orb.MultiLineString for line layers, an
+// orb.Polygon or orb.MultiPolygon for polygon layers.
 type Feature struct {
 	Layer    string
 	ID       int64
@@ -141,7 +142,7 @@ func (f Field) Convert(v any) (any, error) {
 }
 
 // CheckGeometry verifies that g is of the layer's geometry type, with finite WGS84
-// coordinates and closed rings of at least four points.
+// coordinates, lines of at least two points and closed rings of at least four points.
 func (l *Layer) CheckGeometry(g orb.Geometry) error {
 	if g == nil {
 		return &FieldError{"geometry", "missing"}
@@ -157,6 +158,24 @@ func (l *Layer) CheckGeometry(g orb.Geometry) error {
 			return &FieldError{"geometry", fmt.Sprintf("layer %s holds %ss, got a Polygon", l.Name, l.Geometry)}
 		}
 		return checkPolygon(t, "geometry.coordinates")
+	case orb.LineString:
+		if l.Geometry != LineString {
+			return &FieldError{"geometry", fmt.Sprintf("layer %s holds %ss, got a LineString", l.Name, l.Geometry)}
+		}
+		return checkLine(t, "geometry.coordinates")
+	case orb.MultiLineString:
+		if l.Geometry != LineString {
+			return &FieldError{"geometry", fmt.Sprintf("layer %s holds %ss, got a MultiLineString", l.Name, l.Geometry)}
+		}
+		if len(t) == 0 {
+			return &FieldError{"geometry.coordinates", "empty MultiLineString"}
+		}
+		for i, ls := range t {
+			if err := checkLine(ls, fmt.Sprintf("geometry.coordinates[%d]", i)); err != nil {
+				return err
+			}
+		}
+		return nil
 	case orb.MultiPolygon:
 		if l.Geometry != Polygon {
 			return &FieldError{"geometry", fmt.Sprintf("layer %s holds %ss, got a MultiPolygon", l.Name, l.Geometry)}
@@ -172,6 +191,18 @@ func (l *Layer) CheckGeometry(g orb.Geometry) error {
 		return nil
 	}
 	return &FieldError{"geometry", fmt.Sprintf("layer %s holds %ss, got a %s", l.Name, l.Geometry, g.GeoJSONType())}
+}
+
+func checkLine(ls orb.LineString, field string) error {
+	if len(ls) < 2 {
+		return &FieldError{field, fmt.Sprintf("line has %d positions, needs at least 2", len(ls))}
+	}
+	for j, c := range ls {
+		if err := checkCoord(c, fmt.Sprintf("%s[%d]", field, j)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func checkPolygon(p orb.Polygon, field string) error {

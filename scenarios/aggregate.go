@@ -140,7 +140,10 @@ type Overload struct {
 	Name     string  `json:"name,omitempty"`
 	Assigned float64 `json:"assigned"`
 	Capacity float64 `json:"capacity"`
-	Load     float64 `json:"load"`
+	// CapacityEstimated: the capacity is the default of the kind (the facility has none, or
+	// a change's estimate), not a surveyed figure.
+	CapacityEstimated bool    `json:"capacity_estimated,omitempty"`
+	Load              float64 `json:"load"`
 }
 
 func (e *Engine) addRec(g *groupAcc, r *bRec) {
@@ -304,16 +307,16 @@ func (e *Engine) aggregate(en *env, eachB func(func(*bRec)), eachP func(func(*pR
 
 	facLoad := func(k int, kind string, set func(g *groupAcc, capacity, assigned, over float64)) {
 		en.eachFacility(k, func(it *spatial.Item, d int32) {
-			capacity, _ := num(it.Feature.Props, "capacity")
+			capacity, estimated := e.params.capacityOf(kind, it.Feature.Props)
 			if capacity <= 0 {
-				return // unknown capacity: no load
+				return // unknown capacity and no default for the kind: no load
 			}
 			a := agg.assigned[it.Feature.ID]
 			over := 0.0
 			if a > capacity {
 				over = 1
 				agg.overloaded = append(agg.overloaded, Overload{Feature: "facilities/" + itoa(it.Feature.ID), ID: it.Feature.ID,
-					Kind: kind, Name: str(it.Feature.Props, "name"), Assigned: a, Capacity: capacity, Load: a / capacity})
+					Kind: kind, Name: str(it.Feature.Props, "name"), Assigned: a, Capacity: capacity, CapacityEstimated: estimated, Load: a / capacity})
 			}
 			set(group(d), capacity, a, over)
 		})

@@ -51,7 +51,7 @@ func benchCity(b *testing.B) (*spatial.City, *Engine) {
 			panic(err)
 		}
 		benchCityV = c
-		benchEngine, _ = NewEngine(DefaultParameters())
+		benchEngine, _ = NewEngine(handParameters())
 		if _, err := benchEngine.Baseline(context.Background(), c); err != nil {
 			panic(err)
 		}
@@ -79,7 +79,7 @@ func prepared(b testing.TB, c *spatial.City, existing []Change, ins ...ChangeInp
 		}
 		out = append(out, ch)
 	}
-	if _, err := Build(c, DefaultParameters(), out); err != nil {
+	if _, err := Build(c, handParameters(), out); err != nil {
 		b.Fatal(err)
 	}
 	return out
@@ -89,7 +89,7 @@ func prepared(b testing.TB, c *spatial.City, existing []Change, ins ...ChangeInp
 func someChanges(b testing.TB, c *spatial.City, rng *rand.Rand, n int) []Change {
 	var out []Change
 	for len(out) < n {
-		v, _ := Build(c, DefaultParameters(), out)
+		v, _ := Build(c, handParameters(), out)
 		in := randomChange(rng, c, v)
 		ch, err := DecodeChange(in)
 		if err != nil {
@@ -100,7 +100,7 @@ func someChanges(b testing.TB, c *spatial.City, rng *rand.Rand, n int) []Change 
 		if makesFeature(&ch) {
 			ch.FeatureID = AddedIDBase + seq
 		}
-		if _, err := Build(c, DefaultParameters(), append(out, ch)); err != nil {
+		if _, err := Build(c, handParameters(), append(out, ch)); err != nil {
 			continue
 		}
 		out = append(out, ch)
@@ -120,7 +120,7 @@ func cpuSeconds() float64 {
 func BenchmarkBaseline(b *testing.B) {
 	c, _ := benchCity(b)
 	for b.Loop() {
-		e, _ := NewEngine(DefaultParameters())
+		e, _ := NewEngine(handParameters())
 		if _, err := e.Baseline(context.Background(), c); err != nil {
 			b.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func BenchmarkMemoryPerScenario(b *testing.B) {
 		}
 		fs = nil
 		h2 := heapAlloc()
-		e, _ := NewEngine(DefaultParameters())
+		e, _ := NewEngine(handParameters())
 		e.MaxStates = 1000
 		if _, err := e.Baseline(context.Background(), c); err != nil {
 			b.Fatal(err)
@@ -250,7 +250,7 @@ func BenchmarkMemoryPerScenario(b *testing.B) {
 		h4 := heapAlloc()
 		variants := make([]*Variant, 100)
 		for i := range variants {
-			if variants[i], err = Build(c, DefaultParameters(), lists[i]); err != nil {
+			if variants[i], err = Build(c, handParameters(), lists[i]); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -51,12 +51,12 @@ func TestRebuildingAScenarioDoesNotRecheckStoredPolygonsForSelfIntersection(t *t
 	c := tinyCity(t)
 	bowTie := geoJSON(orb.Polygon{{wgs(c, 100, 100), wgs(c, 140, 140), wgs(c, 140, 100), wgs(c, 100, 140), wgs(c, 100, 100)}})
 	stored := prepared(t, c, nil, mustChange(t, AddBuilding, "", bowTie, map[string]any{"use": "residential", "floors": 2.0}))
-	if _, err := BuildContext(context.Background(), c, DefaultParameters(), stored); err != nil {
+	if _, err := BuildContext(context.Background(), c, handParameters(), stored); err != nil {
 		t.Fatalf("rebuilding a stored change checked its polygon again: %v", err)
 	}
 	fresh := stored[0]
 	fresh.Seq, fresh.ID, fresh.FeatureID = 2, "c2", AddedIDBase+2
-	_, err := Validate(context.Background(), c, DefaultParameters(), stored, []Change{fresh})
+	_, err := Validate(context.Background(), c, handParameters(), stored, []Change{fresh})
 	var fe *layers.FieldError
 	if !errors.As(err, &fe) || fe.Field != "geometry.coordinates[0]" {
 		t.Fatalf("adding a bow tie: %v, want a field error on geometry.coordinates[0]", err)
@@ -187,6 +187,9 @@ func TestListingScenariosReadsOnlyTheirMetadata(t *testing.T) {
 		t.Fatalf("no changes member in %s", b)
 	}
 	if err := os.WriteFile(p, append(b[:cut:cut], `"changes":[{"damaged`...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = OpenDir(dir); err != nil { // a new store: the first one keeps the scenario in memory
 		t.Fatal(err)
 	}
 	if _, _, err := st.Scenario(ctx, sc.ID); err == nil {

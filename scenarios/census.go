@@ -93,7 +93,7 @@ func (e *Engine) calibrate(ctx context.Context, b *baseline) error {
 	for i := range b.recs {
 		fit.apply(&b.recs[i])
 	}
-	fit.sources = e.indicatorSources(b.city, fit.info)
+	fit.sources = e.indicatorSources(b, fit.info)
 	b.census = fit
 	return nil
 }

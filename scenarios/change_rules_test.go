@@ -34,7 +34,7 @@ func TestPropertiesAChangeMayNotSetAreRefusedWithWhatIsAllowed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Validate(context.Background(), c, DefaultParameters(), nil, []Change{tt.change})
+			_, err := Validate(context.Background(), c, handParameters(), nil, []Change{tt.change})
 			var fe *layers.FieldError
 			if !errors.As(err, &fe) || fe.Field != tt.field || fe.Message != tt.message {
 				t.Fatalf("Validate = %v, want %s: %s", err, tt.field, tt.message)
@@ -46,14 +46,14 @@ func TestPropertiesAChangeMayNotSetAreRefusedWithWhatIsAllowed(t *testing.T) {
 func TestFacilitiesWithAKindCanBeModifiedAndRemoved(t *testing.T) {
 	c := tinyCity(t)
 	// S1 is facility 1, a school of capacity 10.
-	v, err := Validate(context.Background(), c, DefaultParameters(), nil, []Change{{ID: "c1", Kind: ModifyFacility, Target: "1", Properties: map[string]any{"capacity": 25.0}}})
+	v, err := Validate(context.Background(), c, handParameters(), nil, []Change{{ID: "c1", Kind: ModifyFacility, Target: "1", Properties: map[string]any{"capacity": 25.0}}})
 	if err != nil {
 		t.Fatalf("modify S1's capacity: %v", err)
 	}
 	if it, ok := v.Layer("facilities").Get(1); !ok || it.Feature.Props["capacity"] != int64(25) || it.Feature.Props["kind"] != "school" {
 		t.Fatalf("S1 after the change: %+v, want a school of capacity 25", it)
 	}
-	v, err = Validate(context.Background(), c, DefaultParameters(), nil, []Change{{ID: "c1", Kind: RemoveFacility, Target: "1"}})
+	v, err = Validate(context.Background(), c, handParameters(), nil, []Change{{ID: "c1", Kind: RemoveFacility, Target: "1"}})
 	if err != nil {
 		t.Fatalf("remove S1: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestModifiedBuildingsKeepOrDropTheirRecordedFloorArea(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := Validate(context.Background(), c, DefaultParameters(), nil, []Change{{ID: "c1", Kind: ModifyBuilding, Target: "3", Properties: tt.props, Geometry: tt.geom}})
+			v, err := Validate(context.Background(), c, handParameters(), nil, []Change{{ID: "c1", Kind: ModifyBuilding, Target: "3", Properties: tt.props, Geometry: tt.geom}})
 			if err != nil {
 				t.Fatalf("modify B3: %v", err)
 			}
@@ -108,7 +108,7 @@ func TestARezoneOfANewPolygonNeedsItsRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := Validate(context.Background(), c, DefaultParameters(), nil, []Change{{ID: "c1", Kind: Rezone, Geometry: poly, Properties: tt.props, FeatureID: AddedIDBase + 1}})
+			v, err := Validate(context.Background(), c, handParameters(), nil, []Change{{ID: "c1", Kind: Rezone, Geometry: poly, Properties: tt.props, FeatureID: AddedIDBase + 1}})
 			if tt.field != "" {
 				var fe *layers.FieldError
 				if !errors.As(err, &fe) || fe.Field != tt.field {
@@ -182,7 +182,7 @@ func TestAnAddedFeatureNeedsAnIDFromAddedIDBaseOn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Validate(context.Background(), c, DefaultParameters(), nil, []Change{{ID: "c1", Kind: AddFacility, Geometry: geojson.NewGeometry(wgs(c, 10, 10)),
+			_, err := Validate(context.Background(), c, handParameters(), nil, []Change{{ID: "c1", Kind: AddFacility, Geometry: geojson.NewGeometry(wgs(c, 10, 10)),
 				Properties: map[string]any{"kind": "school"}, FeatureID: tt.id}})
 			if refused := err != nil; refused != tt.refused || (refused && !strings.Contains(err.Error(), "has no feature id")) {
 				t.Fatalf("Validate with feature id %d: %v, want refused %v", tt.id, err, tt.refused)

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"maps"
 	"math"
+	"slices"
 )
 
 // The values a change implies (docs/domain.md, "Derived values of a change"). prepare calls
@@ -28,11 +29,12 @@ const (
 //     footprint × floors.
 //   - known dwellings without new dwellings, when the residential floor area changes (floor
 //     area or use): in proportion to it, rounded; from none (or 0 dwellings) the residential
-//     floor area / (ResidentialM2PerPerson × PersonsPerDwelling), the size that gives as many
+//     floor area / (ResidentialM2PerPerson × residentsPerDwelling), the size that gives as many
 //     residents as the floor-area rule of indicator 1.
 func deriveBuilding(p *Parameters, cur map[string]any, footprint float64, props map[string]any, newFootprint float64, reshaped bool) {
 	_, setFloors := props["floors"]
 	_, setHeight := props["height_m"]
+	defer markEstimated(cur, props, maps.Clone(props))
 	switch {
 	case setFloors && !setHeight:
 		fl, _ := num(props, "floors")
@@ -64,9 +66,40 @@ func deriveBuilding(p *Parameters, cur map[string]any, footprint float64, props 
 	if oldRes > 0 && dw > 0 {
 		n = math.Round(dw * newRes / oldRes)
 	} else {
-		n = math.Round(newRes / (p.ResidentialM2PerPerson * p.PersonsPerDwelling))
+		n = math.Round(newRes / (p.ResidentialM2PerPerson * p.residentsPerDwelling()))
 	}
 	props["dwellings"] = int64(min(maxDwellings, n))
+}
+
+// estimatedKeys are the key attributes of a building whose origin the field "estimated"
+// records (layers/catalog.go), in the catalog's order.
+var estimatedKeys = []string{"use", "floors", "height_m", "dwellings"}
+
+// markEstimated keeps a changed building's "estimated" list true to its values (given: the
+// properties the change set itself, before deriveBuilding added any): an attribute the
+// change sets is no longer estimated, one deriveBuilding derived for it is, and the others
+// keep the mark they had (cur: the building's properties before the change, nil for a new
+// one). An empty list is removed.
+func markEstimated(cur, props, given map[string]any) {
+	before, _ := cur["estimated"].([]string)
+	var out []string
+	for _, k := range estimatedKeys {
+		_, set := given[k]
+		_, derived := props[k]
+		switch {
+		case set:
+		case derived && props[k] != nil:
+			out = append(out, k)
+		case slices.Contains(before, k):
+			out = append(out, k)
+		}
+	}
+	switch {
+	case len(out) > 0:
+		props["estimated"] = out
+	case len(before) > 0:
+		props["estimated"] = nil
+	}
 }
 
 // deriveZone completes the rules a rezone sets on an existing zone (cur: its rules before):
@@ -106,4 +139,27 @@ func merged(cur, props map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// capacityOf is a facility's capacity as the school and kindergarten loads read it
+// (indicator 7): its own capacity when above 0; else, when it is missing or 0 (unknown), the
+// default of its kind (DefaultCapacity, the same a scenario's change takes, estimateCapacity),
+// with estimated true; else 0, and the facility has no load. The baseline's facilities are
+// read this way too, so an imported school without a capacity still takes its pupils into
+// the load.
+func (p *Parameters) capacityOf(kind string, props map[string]any) (capacity float64, estimated bool) {
+	if c, ok := num(props, "capacity"); ok && c > 0 {
+		l, _ := props["estimated"].([]string)
+		return c, props["capacity_estimated"] == true || slices.Contains(l, "capacity")
+	}
+	if def, ok := p.DefaultCapacity[kind]; ok {
+		return float64(def), true
+	}
+	return 0, false
+}
+
+// residentsPerDwelling is the residents a dwelling houses on average (indicator 1): the
+// persons of an occupied dwelling × the share of dwellings occupied as usual residences.
+func (p *Parameters) residentsPerDwelling() float64 {
+	return p.PersonsPerDwelling * p.OccupiedDwellingShare
 }

@@ -117,7 +117,7 @@ func TestAirQualityInterpolatedAtABuildingIsTheHandComputedIDW(t *testing.T) {
 				// The record keeps only whether a limit is exceeded: an EU limit just above the
 				// value and a WHO guideline just below it pin the value within 1e-7, every
 				// other pollutant's limits far away.
-				p := DefaultParameters()
+				p := handParameters()
 				for _, q := range pollutants {
 					p.AirEULimits[q], p.AirWHOGuidelines[q] = 1e6, 1e6
 				}

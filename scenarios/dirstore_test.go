@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -166,5 +167,186 @@ func TestDirStoreCrashWriter(t *testing.T) {
 		}
 		sc = next
 		fmt.Printf("acked %d\n", i)
+	}
+}
+
+// dirScenario makes a scenario in a new DirStore with the given changes added one write
+// each, and returns the store, the scenario at its last version and its log's path.
+func dirScenario(t *testing.T, dir string, changes ...Change) (*DirStore, Scenario, string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	sc := Scenario{ID: NewID(), Name: "logged", Version: 1, CreatedAt: t0, UpdatedAt: t0}
+	if err := st.CreateScenario(ctx, sc, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		next := sc
+		next.Version, next.ChangeSeq = sc.Version+1, c.Seq
+		if err := st.AddChanges(ctx, next, sc.Version, []Change{c}); err != nil {
+			t.Fatal(err)
+		}
+		sc = next
+	}
+	return st, sc, filepath.Join(dir, "scenarios", sc.ID+".json")
+}
+
+func demolition(i int) Change {
+	return Change{ID: fmt.Sprintf("c%d", i), Seq: int64(i), Kind: DemolishBuilding, Target: strconv.Itoa(i)}
+}
+
+// changeIDs are the ids of a scenario's changes as a new store reads them from its file.
+func changeIDs(t *testing.T, dir, id string) (Scenario, string) {
+	t.Helper()
+	st, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, changes, err := st.Scenario(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range changes {
+		ids = append(ids, c.ID)
+	}
+	return sc, strings.Join(ids, ",")
+}
+
+// A write cut short by a crash (its records written, not the metadata line that commits
+// them, or half a line) is left out when the log is read, listed or written again.
+func TestDirStoreLeavesOutAWriteCutShort(t *testing.T) {
+	for _, tc := range []struct{ name, tail string }{
+		{"records without their metadata line", `{"add":[{"id":"c3","seq":3,"kind":"demolish_building","target":"3"}]}` + "\n"},
+		{"half a line", `{"add":[{"id":"c3","seq":3,"ki`},
+		{"a long record without its metadata line", `{"add":[` + strings.Repeat(`{"id":"c3","seq":3,"kind":"demolish_building","target":"3"},`, 40) +
+			`{"id":"c3","seq":3,"kind":"demolish_building","target":"3"}]}` + "\n"},
+		{"records and half their metadata line", `{"add":[{"id":"c3","seq":3,"kind":"demolish_building","target":"3"}]}` + "\n" + `{"scenario":{"id":"x","vers`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, sc, path := dirScenario(t, dir, demolition(1), demolition(2))
+			fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fh.WriteString(tc.tail); err != nil {
+				t.Fatal(err)
+			}
+			fh.Close()
+			if got, ids := changeIDs(t, dir, sc.ID); ids != "c1,c2" || got.Version != 3 {
+				t.Fatalf("read after the cut: version %d, changes %s; want 3 and c1,c2", got.Version, ids)
+			}
+			st, err := OpenDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if list, err := st.Scenarios(context.Background()); err != nil || len(list) != 1 || list[0].Version != 3 {
+				t.Fatalf("listed after the cut: %+v, %v; want version 3", list, err)
+			}
+			// The next write goes where the cut write began.
+			next := sc
+			next.Version, next.ChangeSeq = 4, 3
+			if err := st.AddChanges(context.Background(), next, 3, []Change{demolition(3)}); err != nil {
+				t.Fatal(err)
+			}
+			if got, ids := changeIDs(t, dir, sc.ID); ids != "c1,c2,c3" || got.Version != 4 {
+				t.Fatalf("read after the next write: version %d, changes %s; want 4 and c1,c2,c3", got.Version, ids)
+			}
+			// Nothing of the cut write is left after it: the log ends with its metadata line.
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			var last logLine
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Scenario == nil || last.Scenario.Version != 4 {
+				t.Fatalf("the log ends with %.200q (%v), not the metadata of version 4", lines[len(lines)-1], err)
+			}
+		})
+	}
+}
+
+// An added change is appended to the scenario's log, not written with the rest again: the
+// file stays the same file (a rewrite renames a new one over it) and grows by one record.
+func TestDirStoreAppendsAnAddedChange(t *testing.T) {
+	dir := t.TempDir()
+	st, sc, path := dirScenario(t, dir, demolition(1))
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := sc
+	next.Version, next.ChangeSeq = sc.Version+1, 2
+	if err := st.AddChanges(context.Background(), next, sc.Version, []Change{demolition(2)}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) || after.Size() <= before.Size() {
+		t.Fatalf("the log was replaced or did not grow: %d then %d bytes", before.Size(), after.Size())
+	}
+	if got, ids := changeIDs(t, dir, sc.ID); ids != "c1,c2" || got.Version != 3 || got.Changes != 2 {
+		t.Fatalf("read back: version %d, %d changes (%s)", got.Version, got.Changes, ids)
+	}
+}
+
+// Once the appended lines outgrow the snapshot (and compactAfter), the next write makes the
+// log a snapshot again: one line holding every change, the removed one gone.
+func TestDirStoreCompactsItsLog(t *testing.T) {
+	saved := compactAfter
+	compactAfter = 0
+	t.Cleanup(func() { compactAfter = saved })
+	dir := t.TempDir()
+	st, sc, path := dirScenario(t, dir, demolition(1), demolition(2), demolition(3))
+	next := sc
+	next.Version = sc.Version + 1
+	if err := st.RemoveChange(context.Background(), next, sc.Version, "c2"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A snapshot of 3 changes is larger than the lines appended since it (a removal and a
+	// metadata line), so the log may hold one or three lines; never more.
+	if lines := strings.Count(string(b), "\n"); lines != 1 && lines != 3 {
+		t.Fatalf("the log holds %d lines after compactions: %s", lines, b)
+	}
+	if got, ids := changeIDs(t, dir, sc.ID); ids != "c1,c3" || got.Version != 5 || got.Changes != 2 {
+		t.Fatalf("read back: version %d, %d changes (%s)", got.Version, got.Changes, ids)
+	}
+}
+
+// A scenario file written before the log (one JSON object, no newline) is read, and the first
+// write to it makes it a log without gluing its line to the snapshot.
+func TestDirStoreTakesOverAFileWrittenBeforeTheLog(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	sc := Scenario{ID: NewID(), Name: "old", Version: 2, CreatedAt: t0, UpdatedAt: t0, Changes: 1, ChangeSeq: 1}
+	b, err := json.Marshal(scenarioFile{Scenario: sc, Changes: []Change{demolition(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scenarios", sc.ID+".json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	next := sc
+	next.Version, next.ChangeSeq = 3, 2
+	if err := st.AddChanges(context.Background(), next, 2, []Change{demolition(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ids := changeIDs(t, dir, sc.ID); ids != "c1,c2" || got.Version != 3 {
+		t.Fatalf("read back: version %d, changes %s; want 3 and c1,c2", got.Version, ids)
 	}
 }

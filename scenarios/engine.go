@@ -230,9 +230,14 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 	}
 	b.grids = map[string]*polyGrid{}
 	var gmu sync.Mutex
+	districts := usedDistricts(city)
 	for _, name := range gridLayers {
 		wg.Go(func() {
-			g := newPolyGrid(city.Layer(name), mb)
+			ix := city.Layer(name)
+			if name == "districts" {
+				ix = districts
+			}
+			g := newPolyGrid(ix, mb)
 			gmu.Lock()
 			b.grids[name] = g
 			gmu.Unlock()
@@ -252,7 +257,7 @@ func (e *Engine) baselineFor(ctx context.Context, city *spatial.City) (*baseline
 	for i, it := range b.parcels {
 		b.pIdx[it.Feature.ID] = int32(i)
 	}
-	b.districts = city.Layer("districts").Items()
+	b.districts = districts.Items()
 	for i, it := range b.districts {
 		b.districtIdx[it.Feature.ID] = i
 	}

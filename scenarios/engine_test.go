@@ -23,7 +23,7 @@ func geoJSON(g orb.Geometry) []byte {
 
 func newEngine(t testing.TB) *Engine {
 	t.Helper()
-	e, err := NewEngine(DefaultParameters())
+	e, err := NewEngine(handParameters())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func FuzzDecodeChange(f *testing.F) {
 		if makesFeature(&ch) {
 			ch.FeatureID = AddedIDBase + 1
 		}
-		if _, err := Validate(context.Background(), c, DefaultParameters(), nil, []Change{ch}); err != nil {
+		if _, err := Validate(context.Background(), c, handParameters(), nil, []Change{ch}); err != nil {
 			wantFieldError(t, "validate", err)
 		}
 	})

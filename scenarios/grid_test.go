@@ -40,7 +40,7 @@ func TestGridsAnswerLikeFullSearches(t *testing.T) {
 	for _, name := range gridLayers {
 		ix := c.Layer(name)
 		g := newPolyGrid(ix, mb)
-		lv := NewVariant(c, DefaultParameters()).Layer(name)
+		lv := NewVariant(c, handParameters()).Layer(name)
 		for range 3000 {
 			p := orb.Point{mb.Min[0] + rng.Float64()*(mb.Max[0]-mb.Min[0]), mb.Min[1] + rng.Float64()*(mb.Max[1]-mb.Min[1])}
 			var got, want []int64

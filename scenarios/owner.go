@@ -12,10 +12,12 @@ var ErrForbidden = errors.New("forbidden")
 // DefaultMaxScenariosPerOwner is how many scenarios one token may own.
 const DefaultMaxScenariosPerOwner = 100
 
-// Caller is who asks: the id of their token and whether it is an admin's.
+// Caller is who asks: the id of their token and whether it is an admin's. Public is a caller
+// without a token, who reads published scenarios only and changes none.
 type Caller struct {
-	ID    string
-	Admin bool
+	ID     string
+	Admin  bool
+	Public bool
 }
 
 type callerKey struct{}
@@ -31,9 +33,13 @@ func callerOf(ctx context.Context) (Caller, bool) {
 	return c, ok
 }
 
-// canRead: the owner, admins, and every planner unless the scenario is private.
+// canRead: the owner, admins, every planner unless the scenario is private, and the public
+// when it is published.
 func canRead(ctx context.Context, sc Scenario) bool {
 	c, ok := callerOf(ctx)
+	if ok && c.Public {
+		return sc.Visibility.OrDefault() == Published
+	}
 	return !ok || c.Admin || sc.Owner == "" || c.ID == sc.Owner || sc.Visibility.OrDefault() != Private
 }
 
@@ -51,14 +57,17 @@ func checkWrite(ctx context.Context, sc Scenario) error {
 		return err
 	}
 	c, ok := callerOf(ctx)
+	if ok && c.Public {
+		return fmt.Errorf("scenario %s is read-only without a planner token: %w", sc.ID, ErrForbidden)
+	}
 	if !ok || c.Admin || sc.Owner == "" || c.ID == sc.Owner || sc.Visibility.OrDefault() == Team {
 		return nil
 	}
 	return fmt.Errorf("scenario %s is %s to its owner: %w", sc.ID, sc.Visibility, ErrForbidden)
 }
 
-// checkVisibility refuses an unknown visibility.
-func checkVisibility(v Visibility) error {
+// CheckVisibility refuses an unknown visibility.
+func CheckVisibility(v Visibility) error {
 	switch v {
 	case Private, Team, Published:
 		return nil

@@ -11,7 +11,13 @@ import (
 // A city may change any of them; each run reports the values it used.
 type Parameters struct {
 	// 1 residents
-	PersonsPerDwelling     float64 `json:"persons_per_dwelling"`      // 2.5
+	// PersonsPerDwelling is the persons of an occupied dwelling: the EU's average household
+	// size, 2.2 (Eurostat, EU Labour Force Survey 2021, "Household composition statistics").
+	// OccupiedDwellingShare is the share of dwellings that are someone's usual residence:
+	// 5/6, almost one EU dwelling in six being unoccupied at the 2011 census (Eurostat,
+	// "People in the EU – statistics on housing conditions"). docs/domain.md, indicator 1.
+	PersonsPerDwelling     float64 `json:"persons_per_dwelling"`      // 2.2
+	OccupiedDwellingShare  float64 `json:"occupied_dwelling_share"`   // 5/6
 	ResidentialM2PerPerson float64 `json:"residential_m2_per_person"` // 35, when dwellings are unknown
 	// 2 floor area: a mixed building is this share residential, the rest MixedOtherUse.
 	MixedResidentialShare float64 `json:"mixed_residential_share"` // 0.5
@@ -72,7 +78,8 @@ var nonResidentialUses = []string{"commercial", "office", "industrial", "educati
 // DefaultParameters returns the defaults of docs/domain.md.
 func DefaultParameters() Parameters {
 	return Parameters{
-		PersonsPerDwelling:     2.5,
+		PersonsPerDwelling:     2.2,
+		OccupiedDwellingShare:  5.0 / 6,
 		ResidentialM2PerPerson: 35,
 		MixedResidentialShare:  0.5,
 		MixedOtherUse:          "commercial",
@@ -127,6 +134,9 @@ func (p Parameters) Validate() error {
 		if !(v > 0) {
 			return fmt.Errorf("parameter %s must be positive, got %v", name, v)
 		}
+	}
+	if !(p.OccupiedDwellingShare > 0 && p.OccupiedDwellingShare <= 1) {
+		return fmt.Errorf("parameter occupied_dwelling_share must be above 0 and at most 1, got %v", p.OccupiedDwellingShare)
 	}
 	if p.MixedResidentialShare < 0 || p.MixedResidentialShare > 1 {
 		return fmt.Errorf("parameter mixed_residential_share must be within 0..1")

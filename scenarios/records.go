@@ -53,8 +53,8 @@ type bRec struct {
 	district   int32     // index into the district list, -1 outside every district
 	parcel     int64     // the lowest-id parcel containing the centroid, 0: none
 	hasParcel  bool
-	use        int8 // index into layers.BuildingUses
-	footprint  float64
+	use        int8    // index into layers.BuildingUses
+	footprint  float64 // the footprint's area on its parcel (footprintOn); all of it when on none
 	gfa        float64
 	residents  float64
 	dwellings  float64
@@ -151,6 +151,7 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, walkB
 	*r = bRec{id: f.ID, c: c, footprint: it.Area, district: en.districtOf(c)}
 	if pc := en.b.parcelGrid.first(en.parcels, en.over["parcels"], c); pc != nil {
 		r.parcel, r.hasParcel = pc.Feature.ID, true
+		r.footprint = footprintOn(it, pc)
 	}
 
 	use := str(f.Props, "use")
@@ -164,7 +165,7 @@ func (e *Engine) buildingRecord(en *env, it *spatial.Item, nearBuf []near, walkB
 	r.dwellings = dw
 	if resShare := p.residentialShare(use); resShare > 0 {
 		if hasDw {
-			r.residents = dw * p.PersonsPerDwelling
+			r.residents = dw * p.residentsPerDwelling()
 		} else {
 			r.residents = r.gfa * resShare / p.ResidentialM2PerPerson
 		}
@@ -386,8 +387,30 @@ func aboveLimit(value, limit float64) bool {
 	return value > limit+limitTolerance*math.Abs(limit)
 }
 
-// parcelRecord computes a parcel's POT and CUT from the footprint and floor area of the
-// buildings whose centroid it contains (summed in the variant's canonical building order).
+// footprintOn is the area of building b's footprint that lies on parcel pc, what the
+// parcel's POT counts of it (indicator 4): the exact area of footprint ∩ parcel (coverArea),
+// and the footprint's own measured area when all of it lies on the parcel. A building that
+// overhangs its parcel (one in the L or U of another, whose modelled parcel is convex) thus
+// counts only the part of it that stands on the parcel, and the footprints on a parcel, which
+// do not overlap, never cover more than the parcel.
+func footprintOn(b, pc *spatial.Item) float64 {
+	box := orb.Bound{
+		Min: orb.Point{max(b.Bound.Min[0], pc.Bound.Min[0]), max(b.Bound.Min[1], pc.Bound.Min[1])},
+		Max: orb.Point{min(b.Bound.Max[0], pc.Bound.Max[0]), min(b.Bound.Max[1], pc.Bound.Max[1])},
+	}
+	if box.Min[0] >= box.Max[0] || box.Min[1] >= box.Max[1] {
+		return 0
+	}
+	a := coverArea(appendPolygons(nil, b.Geom), appendPolygons(nil, pc.Geom), box)
+	if a >= b.Area*(1-limitTolerance) {
+		return b.Area // all of it: the same figure as the footprint's, bit for bit
+	}
+	return a
+}
+
+// parcelRecord computes a parcel's POT and CUT from the footprint on it (footprintOn) and
+// the floor area of the buildings whose centroid it contains (summed in the variant's
+// canonical building order).
 func (e *Engine) parcelRecord(en *env, it *spatial.Item, footprint, gfa float64) pRec {
 	f := it.Feature
 	r := pRec{id: f.ID, district: en.districtOf(it.Centroid), footprint: footprint, gfa: gfa}

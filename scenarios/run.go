@@ -67,6 +67,27 @@ type Run struct {
 	Changed             []ChangedFeature `json:"changed_features"`
 }
 
+// RunSummary names a stored run: the version of its scenario it ran, when, and how long it
+// took (GET /api/scenarios/{id}/runs).
+type RunSummary struct {
+	ID              string    `json:"id"`
+	ScenarioID      string    `json:"scenario_id"`
+	ScenarioVersion int64     `json:"scenario_version"`
+	CreatedAt       time.Time `json:"created_at"`
+	DurationMS      float64   `json:"duration_ms"`
+}
+
+// SortRuns orders runs most recent first: by created_at, then id, both descending (the order
+// in which PruneRuns keeps them).
+func SortRuns(runs []RunSummary) {
+	sort.Slice(runs, func(i, j int) bool {
+		if !runs[i].CreatedAt.Equal(runs[j].CreatedAt) {
+			return runs[i].CreatedAt.After(runs[j].CreatedAt)
+		}
+		return runs[i].ID > runs[j].ID
+	})
+}
+
 func (e *Engine) assemble(b *baseline, agg *aggregate, en *env) *Run {
 	r := &Run{Parameters: e.params, DistanceMethods: e.distanceMethods(b), Indicators: pair(b.agg.ind, agg.ind),
 		Sources: maps.Clone(b.census.sources), Violations: []Violation{}, Overloaded: []Overload{}, Changed: []ChangedFeature{}}

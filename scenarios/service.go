@@ -135,10 +135,19 @@ func (s *Service) List(ctx context.Context) ([]Scenario, error) {
 	out := all[:0]
 	for _, sc := range all {
 		if canRead(ctx, sc) {
-			out = append(out, sc)
+			out = append(out, shown(ctx, sc))
 		}
 	}
 	return out, nil
+}
+
+// shown is a scenario as the caller sees it: to the public, without its owner (the id of a
+// planner's token, which would tell the scenarios of one planner).
+func shown(ctx context.Context, sc Scenario) Scenario {
+	if c, ok := callerOf(ctx); ok && c.Public {
+		sc.Owner = ""
+	}
+	return sc
 }
 
 // scenario reads a scenario the caller may read (others are ErrNotFound).
@@ -167,7 +176,8 @@ func (s *Service) writable(ctx context.Context, id string) (Scenario, []Change, 
 
 // Get returns a scenario and its changes.
 func (s *Service) Get(ctx context.Context, id string) (Scenario, []Change, error) {
-	return s.scenario(ctx, id)
+	sc, changes, err := s.scenario(ctx, id)
+	return shown(ctx, sc), changes, err
 }
 
 // Patch holds the metadata fields a PATCH may set; nil leaves a field as it is.
@@ -195,7 +205,7 @@ func (s *Service) Update(ctx context.Context, id string, ifMatch *int64, p Patch
 		next.Description = *p.Description
 	}
 	if p.Visibility != nil {
-		if err := checkVisibility(*p.Visibility); err != nil {
+		if err := CheckVisibility(*p.Visibility); err != nil {
 			return Scenario{}, err
 		}
 		if c, ok := callerOf(ctx); ok && !c.Admin && sc.Owner != "" && c.ID != sc.Owner {
@@ -337,6 +347,16 @@ func (s *Service) AddChanges(ctx context.Context, id string, ifMatch *int64, in 
 	return next, added, nil
 }
 
+// Warnings lists the plan conflicts of changes (warnings.go) against the live city; none
+// while it loads.
+func (s *Service) Warnings(changes []Change) []Warning {
+	city, err := s.city()
+	if err != nil {
+		return []Warning{}
+	}
+	return Warnings(city, changes)
+}
+
 // RemoveChange removes a change unless a later change depends on it (ErrInUse).
 func (s *Service) RemoveChange(ctx context.Context, id, changeID string, ifMatch *int64) (Scenario, error) {
 	city, err := s.city()
@@ -389,6 +409,9 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := callerOf(ctx); ok && c.Public { // every reader runs but the public, who writes nothing
+		return nil, fmt.Errorf("a run of scenario %s is stored: it needs a planner token: %w", id, ErrForbidden)
+	}
 	if err := checkVersion(sc, ifMatch); err != nil {
 		return nil, err
 	}
@@ -406,6 +429,14 @@ func (s *Service) Run(ctx context.Context, id string, ifMatch *int64, opt RunOpt
 		return nil, err
 	}
 	return r, nil
+}
+
+// Runs lists a scenario's stored runs, most recent first.
+func (s *Service) Runs(ctx context.Context, id string) ([]RunSummary, error) {
+	if _, _, err := s.scenario(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.Store.Runs(ctx, id)
 }
 
 // GetRun returns a stored run.

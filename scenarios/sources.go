@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/citytwin/citytwin/layers"
@@ -25,7 +26,20 @@ type inputs struct {
 	layers    []string
 	residents bool // residents (indicator 1)
 	model     bool // a model of its own, whatever the data
+	// attrs are the attributes it reads as they are ("buildings.floors"): a feature listing
+	// one of them in its field estimated makes it modelled. Residents are an estimate
+	// already (rule 2), so the attributes they come from are not listed.
+	attrs []string
 }
+
+// Attributes of buildings as the indicators read them.
+var (
+	gfaAttrs    = []string{"buildings.use", "buildings.floors", "buildings.height_m"}
+	heightAttrs = []string{"buildings.height_m"}
+	floorsAttrs = []string{"buildings.floors"}
+	useAttrs    = []string{"buildings.use"}
+	dwellAttrs  = []string{"buildings.dwellings"}
+)
 
 // inputsOf returns the inputs of an indicator of Engine.names; ok is false for a name it does
 // not know.
@@ -34,14 +48,24 @@ func inputsOf(name string) (in inputs, ok bool) {
 	switch name {
 	case "residents":
 		return inputs{layers: []string{b}, residents: true}, true
-	case "dwellings", "floor_area_m2":
-		return inputs{layers: []string{b}}, true
+	case "dwellings":
+		return inputs{layers: []string{b}, attrs: dwellAttrs}, true
+	case "floor_area_m2":
+		return inputs{layers: []string{b}, attrs: gfaAttrs}, true
 	case "jobs":
 		return inputs{layers: []string{b}, model: true}, true
-	case "violations", "violations_max_pot", "violations_max_cut":
+	case "violations":
+		return inputs{layers: []string{b, "parcels", "zoning"}, attrs: gfaAttrs}, true
+	case "violations_max_pot":
 		return inputs{layers: []string{b, "parcels", "zoning"}}, true
-	case "violations_max_height", "violations_max_floors", "violations_allowed_uses":
-		return inputs{layers: []string{b, "zoning"}}, true
+	case "violations_max_cut":
+		return inputs{layers: []string{b, "parcels", "zoning"}, attrs: gfaAttrs}, true
+	case "violations_max_height":
+		return inputs{layers: []string{b, "zoning"}, attrs: heightAttrs}, true
+	case "violations_max_floors":
+		return inputs{layers: []string{b, "zoning"}, attrs: floorsAttrs}, true
+	case "violations_allowed_uses":
+		return inputs{layers: []string{b, "zoning"}, attrs: useAttrs}, true
 	case "wifi_access_share", "digital_help_access_share":
 		return inputs{layers: []string{b, "facilities"}, residents: true}, true
 	case "fifteen_minute_city":
@@ -49,7 +73,7 @@ func inputsOf(name string) (in inputs, ok bool) {
 	case "pupils", "preschool_children":
 		return inputs{layers: []string{b}, residents: true, model: true}, true
 	case "school_capacity", "kindergarten_capacity":
-		return inputs{layers: []string{"facilities"}}, true
+		return inputs{layers: []string{"facilities"}}, true // estimated capacities: per kind, below
 	case "school_load", "schools_over_capacity", "kindergarten_load", "kindergartens_over_capacity":
 		return inputs{layers: []string{b, "facilities"}, residents: true, model: true}, true
 	case "green_access", "green_m2_per_resident":
@@ -65,11 +89,11 @@ func inputsOf(name string) (in inputs, ok bool) {
 	case "residents_per_ha":
 		return inputs{layers: []string{b, "districts"}, residents: true}, true
 	case "dwellings_per_ha":
-		return inputs{layers: []string{b, "districts"}}, true
+		return inputs{layers: []string{b, "districts"}, attrs: dwellAttrs}, true
 	}
 	switch {
 	case strings.HasPrefix(name, "floor_area_"):
-		return inputs{layers: []string{b}}, true
+		return inputs{layers: []string{b}, attrs: gfaAttrs}, true
 	case strings.HasPrefix(name, "access_"):
 		return inputs{layers: []string{b, "facilities"}, residents: true}, true
 	case strings.HasPrefix(name, "noise_"):
@@ -99,11 +123,17 @@ func DerivedLayers(city *spatial.City) map[string]bool {
 }
 
 // indicatorSources decides the source of every indicator: modelled when it has a model of
-// its own or reads a layer with a derived feature; else, when it reads residents,
+// its own, reads a layer with a derived feature (of the districts, one the indicators use),
+// or, for the school and kindergarten capacities, counts a capacity estimated at the default
+// of its kind; else, when it reads residents,
 // census-calibrated if the census calibrates every resident (Calibration.Complete) and
 // modelled if not; else surveyed.
-func (e *Engine) indicatorSources(city *spatial.City, cal Calibration) map[string]string {
-	derived := DerivedLayers(city)
+func (e *Engine) indicatorSources(b *baseline, cal Calibration) map[string]string {
+	derived := DerivedLayers(b.city)
+	// The districts the indicators use (usedDistricts): derived ones the city's own layer
+	// replaced do not make an indicator modelled.
+	derived["districts"] = slices.ContainsFunc(b.districts, isDerived)
+	estimated := estimatedAttrs(b.city)
 	out := map[string]string{}
 	for _, name := range e.names() {
 		in, _ := inputsOf(name)
@@ -112,6 +142,9 @@ func (e *Engine) indicatorSources(city *spatial.City, cal Calibration) map[strin
 			if derived[l] {
 				src = SourceModelled
 			}
+		}
+		if slices.ContainsFunc(in.attrs, func(a string) bool { return estimated[a] }) {
+			src = SourceModelled
 		}
 		switch {
 		case in.model:
@@ -122,6 +155,29 @@ func (e *Engine) indicatorSources(city *spatial.City, cal Calibration) map[strin
 			src = SourceModelled
 		}
 		out[name] = src
+	}
+	// A capacity the loads read at the default of its kind (capacityOf) is a model's too.
+	for name, k := range map[string]int{"school_capacity": e.schoolIdx, "kindergarten_capacity": e.kinderIdx} {
+		for _, it := range b.facItems[k] {
+			if _, est := e.params.capacityOf(e.nearKinds[k], it.Feature.Props); est {
+				out[name] = SourceModelled
+				break
+			}
+		}
+	}
+	return out
+}
+
+// estimatedAttrs returns the building attributes ("buildings.floors") that some building of
+// city lists in its field estimated (a default or an estimate, not surveyed). Facilities'
+// capacities are looked at per kind (capacityOf).
+func estimatedAttrs(city *spatial.City) map[string]bool {
+	out := map[string]bool{}
+	for _, it := range city.Layer("buildings").Items() {
+		l, _ := it.Feature.Props["estimated"].([]string)
+		for _, a := range l {
+			out["buildings."+a] = true
+		}
 	}
 	return out
 }

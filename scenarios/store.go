@@ -38,4 +38,7 @@ type Store interface {
 	Audit(ctx context.Context, n int) ([]AuditEntry, error)
 	// Run returns a stored run of a scenario.
 	Run(ctx context.Context, scenarioID, runID string) (*Run, error)
+	// Runs lists the stored runs of a scenario, most recent first (by created_at, then id);
+	// none for a scenario without runs.
+	Runs(ctx context.Context, scenarioID string) ([]RunSummary, error)
 }

@@ -173,6 +173,23 @@ func testStore(t *testing.T, st scenarios.Store) {
 	if _, err := st.Run(ctx, b.ID, run.ID); !errors.Is(err, scenarios.ErrNotFound) {
 		t.Fatalf("a run of another scenario: %v", err)
 	}
+	// The list: most recent first, each with its version; none for a scenario without runs.
+	later := *run
+	later.ID, later.ScenarioVersion, later.CreatedAt = scenarios.NewID(), 5, t0.Add(time.Minute)
+	if err := st.SaveRun(ctx, &later); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.Runs(ctx, a.ID)
+	wantRuns := []scenarios.RunSummary{
+		{ID: later.ID, ScenarioID: a.ID, ScenarioVersion: 5, CreatedAt: later.CreatedAt, DurationMS: 12.5},
+		{ID: run.ID, ScenarioID: a.ID, ScenarioVersion: 4, CreatedAt: t0, DurationMS: 12.5},
+	}
+	if err != nil || !reflect.DeepEqual(runs, wantRuns) {
+		t.Fatalf("runs listed: %+v %v\nwant %+v", runs, err, wantRuns)
+	}
+	if runs, err := st.Runs(ctx, b.ID); err != nil || len(runs) != 0 || runs == nil {
+		t.Fatalf("runs of a scenario without runs: %#v %v", runs, err)
+	}
 	orphan := *run
 	orphan.ID, orphan.ScenarioID = scenarios.NewID(), scenarios.NewID()
 	if err := st.SaveRun(ctx, &orphan); !errors.Is(err, scenarios.ErrNotFound) {

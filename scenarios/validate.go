@@ -276,6 +276,9 @@ func estimateCapacity(p *Parameters, kind string, cur, props map[string]any) {
 	if c, ok := num(props, "capacity"); ok && c > 0 {
 		if cur != nil {
 			props["capacity_estimated"] = nil
+			if l, _ := cur["estimated"].([]string); slices.Contains(l, "capacity") {
+				props["estimated"] = nil // the import's default capacity, replaced
+			}
 		}
 		return
 	}

@@ -86,7 +86,7 @@ func TestACancelledCallerStopsTheVariantBuild(t *testing.T) {
 
 	// What one change costs, to tell a stopped build from one that ran to its end.
 	start := time.Now()
-	if _, err := BuildContext(context.Background(), c, DefaultParameters(), changes[:1]); err != nil {
+	if _, err := BuildContext(context.Background(), c, handParameters(), changes[:1]); err != nil {
 		t.Fatal(err)
 	}
 	perChange := time.Since(start)

@@ -68,7 +68,7 @@ func riverCity(t *testing.T, streets bool) *spatial.City {
 }
 
 func TestASchoolAcrossARiverWithOneFarBridge(t *testing.T) {
-	straight := DefaultParameters()
+	straight := handParameters()
 	straight.Distance = DistanceStraight
 	tests := []struct {
 		name       string
@@ -77,9 +77,9 @@ func TestASchoolAcrossARiverWithOneFarBridge(t *testing.T) {
 		wantAccess float64
 		wantMethod string
 	}{
-		{"the network walks to the far bridge and finds the school out of reach", true, DefaultParameters(), 0, DistanceNetwork},
+		{"the network walks to the far bridge and finds the school out of reach", true, handParameters(), 0, DistanceNetwork},
 		{"the straight line with its detour factor finds it within reach", true, straight, 1, DistanceStraight},
-		{"a city without streets falls back to the straight line", false, DefaultParameters(), 1, DistanceStraight},
+		{"a city without streets falls back to the straight line", false, handParameters(), 1, DistanceStraight},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestTheWalkToASchoolAcrossTheRiverIsMeasuredToTheMetre(t *testing.T) {
 }
 
 func TestTheDistanceParameterIsNetworkOrStraight(t *testing.T) {
-	p := DefaultParameters()
+	p := handParameters()
 	p.Distance = "crow"
 	if err := p.Validate(); err == nil {
 		t.Fatal(`distance "crow" validated`)

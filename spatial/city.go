@@ -16,20 +16,21 @@ type City struct {
 	layers map[string]*Index
 
 	// Streets are the ways a pedestrian may use (LineString or MultiLineString features in
-	// WGS84, outside the catalog), kept beside the layers for the engine's walking network.
-	// No tile, export or lookup reads them; they do not widen Bound. nil: the city has no
-	// network, and the engine measures straight lines.
+	// WGS84), the engine's walking network: the streets layer's features open to pedestrians
+	// (layers.WalkingNetwork), unless the store keeps streets of its own (StreetSource). nil:
+	// the city has no network, and the engine measures straight lines.
 	Streets []layers.Feature
 }
 
-// StreetSource is a layers.Store that also keeps the city's walkable ways; Load reads them
-// into City.Streets.
+// StreetSource is a layers.Store that also keeps the city's walkable ways beside its layers;
+// Load reads them into City.Streets when it returns any.
 type StreetSource interface {
 	Streets(ctx context.Context) ([]layers.Feature, error)
 }
 
-// NewCity indexes features, centring the metric projection on their extent. Features of
-// layers outside the catalog are an error.
+// NewCity indexes features, centring the metric projection on their extent, and takes its
+// walking network from the streets among them. Features of layers outside the catalog are an
+// error.
 func NewCity(features []layers.Feature) (*City, error) {
 	var b orb.Bound
 	for i := range features {
@@ -45,6 +46,7 @@ func NewCity(features []layers.Feature) (*City, error) {
 			return nil, err
 		}
 	}
+	c.Streets = layers.WalkingNetwork(features)
 	return c, nil
 }
 
@@ -79,8 +81,12 @@ func Load(ctx context.Context, s layers.Store) (*City, error) {
 		return nil, err
 	}
 	if ss, ok := s.(StreetSource); ok {
-		if c.Streets, err = ss.Streets(ctx); err != nil {
+		streets, err := ss.Streets(ctx)
+		if err != nil {
 			return nil, fmt.Errorf("load city streets: %w", err)
+		}
+		if len(streets) > 0 {
+			c.Streets = streets
 		}
 	}
 	return c, nil

@@ -25,7 +25,7 @@ func square(p spatial.Projection, x, y, side float64) orb.Ring {
 // handMadeCity is a small city with every layer: a 40×40 grid of 30 m parcels (with
 // restricted owner data), a building on most parcels (some with a courtyard, one a
 // multipolygon), zones, facilities, green spaces, noise, flood, broadband, air stations and
-// two districts. It spans about 1.2 km, so z12–16 tiles cut through its features.
+// two districts, streets, a lake and named places. It spans about 1.2 km, so z12–16 tiles cut through its features.
 func handMadeCity() []layers.Feature {
 	p := spatial.NewProjection(cluj)
 	var fs []layers.Feature
@@ -85,6 +85,28 @@ func handMadeCity() []layers.Feature {
 	add("air_stations", p.ToWGS84(orb.Point{10, 20}), map[string]any{"name": "Centru", "pm25": 14.5, "pm10": 22.0, "no2": 31.0, "year": int64(2024)}, nil)
 	add("districts", orb.Polygon{square(p, -650, -650, 650)}, map[string]any{"name": "Sud-Vest", "code": "D1"}, nil)
 	add("districts", orb.MultiPolygon{{square(p, 0, 0, 650)}, {square(p, -650, 0, 300)}}, map[string]any{"name": "Nord", "code": "D2"}, nil)
+	// Streets: east–west every 90 m across the whole city and beyond its edge, a north–south
+	// avenue in two parts (a MultiLineString), a diagonal path and a motorway closed to walkers.
+	line := func(pts ...[2]float64) orb.LineString {
+		var ls orb.LineString
+		for _, q := range pts {
+			ls = append(ls, p.ToWGS84(orb.Point{q[0], q[1]}))
+		}
+		return ls
+	}
+	for k := range 14 {
+		y := float64(k*90 - 615)
+		add("streets", line([2]float64{-700, y}, [2]float64{0, y + 3}, [2]float64{700, y}), map[string]any{
+			"name": fmt.Sprintf("Strada %d", k), "kind": "residential", "foot": true,
+		}, nil)
+	}
+	add("streets", orb.MultiLineString{line([2]float64{15, -640}, [2]float64{15, -20}), line([2]float64{15, 20}, [2]float64{18, 640})},
+		map[string]any{"name": "Bulevardul Eroilor", "kind": "primary"}, nil)
+	add("streets", line([2]float64{-580, -580}, [2]float64{-300, -250}, [2]float64{100, 90}, [2]float64{580, 560}), map[string]any{"kind": "footway", "foot": true}, nil)
+	add("streets", line([2]float64{-640, 620}, [2]float64{640, 600}), map[string]any{"name": "Autostrada", "kind": "motorway", "foot": false}, nil)
+	add("water", orb.Polygon{square(p, 320, 320, 120)}, map[string]any{"name": "Lacul Mic", "kind": "lake"}, nil)
+	add("places", p.ToWGS84(orb.Point{0, 0}), map[string]any{"name": "Centru", "kind": "quarter"}, nil)
+	add("places", p.ToWGS84(orb.Point{-300, 400}), map[string]any{"name": "Piața Mare", "kind": "square"}, nil)
 	return fs
 }
 

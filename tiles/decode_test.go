@@ -164,10 +164,7 @@ func TestTilesDecodeWithAnIndependentDecoder(t *testing.T) {
 						if src == nil {
 							t.Fatalf("%s %s: id %d is no feature of the layer", d.File, ln, id)
 						}
-						wantType := 3
-						if cl.Geometry == layers.Point {
-							wantType = 1
-						}
+						wantType := map[layers.GeometryType]int{layers.Point: 1, layers.LineString: 2, layers.Polygon: 3}[cl.Geometry]
 						if f.Type != wantType {
 							t.Errorf("%s %s %d: geometry type %d, want %d", d.File, ln, id, f.Type, wantType)
 						}

@@ -72,10 +72,11 @@ type feature struct {
 	src   *layers.Feature
 	vals  []fieldValue // its public fields typed (fields.go); nil: the encoder types them
 	extra map[string]any
-	point bool             // a point feature: pt holds the geometry
-	pt    orb.Point        // point layers
-	exact orb.Point        // a point's pixel position before snapping
-	polys orb.MultiPolygon // polygon layers; rings closed
+	point bool                // a point feature: pt holds the geometry
+	pt    orb.Point           // point layers
+	exact orb.Point           // a point's pixel position before snapping
+	polys orb.MultiPolygon    // polygon layers; rings closed
+	lines orb.MultiLineString // line layers (lines.go); nil for the others
 	bound orb.Bound
 }
 
@@ -136,6 +137,9 @@ func (b *builder) prepare(f *feature, lowZoom bool, scratch *orb.Ring) bool {
 		f.snap()
 		return f.clip(b)
 	}
+	if f.lines != nil {
+		return !b.proj.underHalfPixel(f.bound) && f.snap() && f.clipLine(b)
+	}
 	if lowZoom {
 		if !f.thin() {
 			return false
@@ -175,6 +179,15 @@ func (b *builder) project(f *layers.Feature) (feature, bool) {
 		ft.bound = emptyBound
 		for i, p := range g {
 			ft.polys[i], ft.bound = b.projectPolygon(p, ft.bound)
+		}
+	case orb.LineString:
+		ft.lines = b.arena.lines(1)
+		ft.lines[0], ft.bound = b.projectLine(g, emptyBound)
+	case orb.MultiLineString:
+		ft.lines = b.arena.lines(len(g))
+		ft.bound = emptyBound
+		for i, ls := range g {
+			ft.lines[i], ft.bound = b.projectLine(ls, ft.bound)
 		}
 	default:
 		return ft, false
@@ -238,6 +251,10 @@ func (f *feature) snap() bool {
 		f.pt = orb.Point{math.RoundToEven(f.pt[0]), math.RoundToEven(f.pt[1])}
 		f.bound = orb.Bound{Min: f.pt, Max: f.pt}
 		return true
+	}
+	if f.lines != nil {
+		f.lines, f.bound = snapLines(f.lines, math.RoundToEven)
+		return len(f.lines) > 0
 	}
 	f.polys, f.bound = snapPolygons(f.polys, math.RoundToEven)
 	return len(f.polys) > 0
@@ -471,6 +488,7 @@ type arena struct {
 	ptBuf   []orb.Point
 	ringBuf []orb.Ring
 	polyBuf []orb.Polygon
+	lineBuf []orb.LineString
 }
 
 func (a *arena) reset() {
@@ -479,6 +497,8 @@ func (a *arena) reset() {
 	a.ringBuf = a.ringBuf[:0]
 	clear(a.polyBuf[:cap(a.polyBuf)])
 	a.polyBuf = a.polyBuf[:0]
+	clear(a.lineBuf[:cap(a.lineBuf)])
+	a.lineBuf = a.lineBuf[:0]
 }
 
 func (a *arena) big() bool { return cap(a.ptBuf) > 1<<21 }
@@ -508,4 +528,13 @@ func (a *arena) polygons(n int) orb.MultiPolygon {
 	l := len(a.polyBuf)
 	a.polyBuf = a.polyBuf[:l+n]
 	return orb.MultiPolygon(a.polyBuf[l : l+n : l+n])
+}
+
+func (a *arena) lines(n int) orb.MultiLineString {
+	if len(a.lineBuf)+n > cap(a.lineBuf) {
+		a.lineBuf = make([]orb.LineString, 0, max(2*cap(a.lineBuf), n, 1024))
+	}
+	l := len(a.lineBuf)
+	a.lineBuf = a.lineBuf[:l+n]
+	return orb.MultiLineString(a.lineBuf[l : l+n : l+n])
 }

@@ -33,6 +33,7 @@ const (
 	tagValueSint    = 6<<3 | 0
 	tagValueBool    = 7<<3 | 0
 	geomTypePoint   = 1
+	geomTypeLine    = 2
 	geomTypePolygon = 3
 	cmdMoveTo       = 1
 	cmdLineTo       = 2
@@ -174,6 +175,9 @@ func (e *encoder) feature(l *layers.Layer, fields []layers.Field, f *feature) er
 	if f.point {
 		typ = geomTypePoint
 		e.geom = append(e.geom, command(cmdMoveTo, 1), zigzag(int32(f.pt[0])), zigzag(int32(f.pt[1])))
+	} else if f.lines != nil {
+		typ = geomTypeLine
+		e.lineStrings(f.lines)
 	} else {
 		e.polygons(f.polys)
 	}

@@ -195,7 +195,45 @@ func featureDifference(a, b tileFeature, nameA, nameB string) string {
 		}
 		return ""
 	}
+	if a.gtype == vectortile.Tile_LINESTRING {
+		return lineDifference(lines(a.geom), lines(b.geom), nameA, nameB)
+	}
 	return boundaryDifference(rings(a.geom), rings(b.geom), nameA, nameB)
+}
+
+// lines lists the parts of a linear geometry, as rings for strayPoint (it reads them as runs
+// of segments, not closing them).
+func lines(g orb.Geometry) []orb.Ring {
+	switch g := g.(type) {
+	case orb.LineString:
+		return []orb.Ring{orb.Ring(g)}
+	case orb.MultiLineString:
+		out := make([]orb.Ring, len(g))
+		for i, ls := range g {
+			out[i] = orb.Ring(ls)
+		}
+		return out
+	}
+	return nil
+}
+
+// lineDifference compares two linear geometries by where they run: every point of each side's
+// segments must lie within outlineTolerance of the other side's (or of the buffer's edge, where
+// the two clippers round their cut points). It describes the first point that does not.
+func lineDifference(la, lb []orb.Ring, nameA, nameB string) string {
+	for _, side := range []struct {
+		own, other  []orb.Ring
+		name, oname string
+	}{{la, lb, nameA, nameB}, {lb, la, nameB, nameA}} {
+		for _, l := range side.own {
+			for j := 0; j+1 < len(l); j++ {
+				if p, d, ok := strayPoint(edge{l[j], l[j+1]}, side.other); !ok {
+					return fmt.Sprintf("line point %v of the %s tile is %.2f units from the %s tile's lines", p, side.name, d, side.oname)
+				}
+			}
+		}
+	}
+	return ""
 }
 
 func points(g orb.Geometry) []orb.Point {

@@ -136,6 +136,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if !tc.publicRequest {
 				req.Header.Set("Authorization", "Bearer "+plannerToken)
 			}
+			if id, ok := scenarioWritten(tc.method, tc.path); ok {
+				req.Header.Set("If-Match", f.currentETag(id))
+			}
 			rec := httptest.NewRecorder()
 			f.h.ServeHTTP(rec, req)
 			wantError(t, tc.name, answer{rec.Code, rec.Header(), rec.Body.Bytes()}, tc.status, tc.code, tc.field)

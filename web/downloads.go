@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -31,7 +32,8 @@ import (
 // public base layer with its public fields, under the data's licence. GeoJSON and CSV are
 // streamed as the features are read; a GeoPackage is written to a temporary file, then sent
 // and removed. Features come from the live model in memory mode and from the PostGIS store
-// page by page in PostGIS mode (eachFeature), so no download holds a whole layer twice.
+// page by page in PostGIS mode (eachFeature), from one snapshot, so no download holds a whole
+// layer twice or mixes two versions of it.
 
 // dataLicense is the licence of the data, the Open Database License that layers.Attribution
 // names: the base layers are derived from OpenStreetMap.
@@ -56,6 +58,18 @@ var downloadFormats = []downloadFormat{
 	{ext: "gpkg", title: "GeoPackage", mediaType: "application/geopackage+sqlite3", header: "application/geopackage+sqlite3", write: (*Server).downloadGeoPackage},
 }
 
+// maxDBDownloads bounds the downloads read from PostGIS at once, in the process: each holds
+// one of the pool's connections (postgis.DefaultMaxConns, 16) in its snapshot's transaction
+// for as long as its client takes to receive the file, and the rest of the pool stays for
+// tiles and feature queries. One more is 503 "busy" with Retry-After. dbDownloads counts
+// those being read.
+var (
+	maxDBDownloads atomic.Int32
+	dbDownloads    atomic.Int32
+)
+
+func init() { maxDBDownloads.Store(4) }
+
 // downloadPage is how many features a page of the PostGIS feature source holds while a
 // download reads a layer (a variable: tests page through the demo city in smaller pages).
 var downloadPage = 5000
@@ -75,6 +89,18 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	for _, f := range downloadFormats {
 		if f.ext != vars["format"] {
 			continue
+		}
+		if _, paged := s.featureSource().(pagedFeatureSource); paged {
+			// A download from PostGIS holds a pool connection (its snapshot's transaction)
+			// until the client has the whole file.
+			if n := dbDownloads.Add(1); n > maxDBDownloads.Load() {
+				dbDownloads.Add(-1)
+				w.Header().Set("Retry-After", unavailableRetryAfter)
+				writeError(w, http.StatusServiceUnavailable, "busy",
+					fmt.Sprintf("%d downloads are being read from the database at once, the most there may be; retry shortly", maxDBDownloads.Load()))
+				return
+			}
+			defer dbDownloads.Add(-1)
 		}
 		h := w.Header()
 		h.Set("Content-Type", f.header)
@@ -109,7 +135,8 @@ func (s *Server) downloadFailed(w http.ResponseWriter, r *http.Request, l *layer
 // eachFeature calls fn with every feature of a base layer, public fields in Props, in
 // ascending id order, and stops at fn's first error. In memory mode it reads one model (the
 // one current at the call) through layerFeatures; in PostGIS mode the feature source page
-// after page, keyed on the last id, so that at most a page is held. A streamed answer begins
+// after page, keyed on the last id, so that at most a page is held, every page from one
+// snapshot of the layer (pagedFeatureSource). A streamed answer begins
 // in first, called once the first page is read (so that an unreachable database or a model
 // still loading fails before it), even for an empty layer; from then on, the request's
 // deadline no longer cuts the reads short (a write to a client that left fails instead), and
@@ -135,33 +162,46 @@ func (s *Server) eachFeature(ctx context.Context, layer string, first func() err
 		}
 		return nil
 	}
-	after := int64(math.MinInt64)
-	for page := 0; ; page++ {
-		fs, _, err := src.Features(ctx, layer, nil, after, downloadPage)
-		if err != nil {
-			if page > 0 && streamed {
-				return fmt.Errorf("%w: features of %s after %d: %w", errAnswerBegun, layer, after, err)
-			}
-			return err
-		}
+	paged, ok := src.(pagedFeatureSource)
+	if !ok {
+		return fmt.Errorf("features of %s: the feature source cannot read a layer page by page", layer)
+	}
+	// The pages are read in one transaction, begun under the request's context; once a
+	// streamed answer has begun, the request's end no longer cancels it (readCtx outlives
+	// ctx from then on).
+	readCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	page := 0
+	err := paged.EachPage(readCtx, layer, downloadPage, func(fs []layers.Feature) error {
 		if page == 0 {
 			if err := first(); err != nil {
 				return err
 			}
 			if streamed {
-				ctx = context.WithoutCancel(ctx)
+				stop()
 			}
 		}
+		page++
 		for i := range fs {
 			if err := fn(&fs[i]); err != nil {
 				return err
 			}
 		}
-		if len(fs) < downloadPage {
-			return nil
-		}
-		after = fs[len(fs)-1].ID
+		return nil
+	})
+	if err != nil && page > 0 && streamed {
+		return begun(err)
 	}
+	return err
+}
+
+// pagedFeatureSource is a feature source that reads a whole layer page after page from one
+// snapshot (the PostGIS store: postgis.Store.EachPage), so that a download holds one version
+// of the layer even when an import commits while it is read.
+type pagedFeatureSource interface {
+	EachPage(ctx context.Context, layer string, pageSize int, fn func([]layers.Feature) error) error
 }
 
 // begun marks an error met while writing an answer already begun.
@@ -339,10 +379,13 @@ func gpkgColumnType(t layers.FieldType) string {
 }
 
 // gpkgGeometryType is the geometry type a layer's table declares: polygons are written as
-// multipolygons, so that one type holds both.
+// multipolygons and lines as multilinestrings, so that one type holds both.
 func gpkgGeometryType(l *layers.Layer) string {
-	if l.Geometry == layers.Point {
+	switch l.Geometry {
+	case layers.Point:
 		return "POINT"
+	case layers.LineString:
+		return "MULTILINESTRING"
 	}
 	return "MULTIPOLYGON"
 }
@@ -395,8 +438,11 @@ func (s *Server) writeGeoPackage(ctx context.Context, path string, l *layers.Lay
 	)
 	err = s.eachFeature(ctx, l.Name, nil, func(f *layers.Feature) error {
 		g := f.Geometry
-		if p, ok := g.(orb.Polygon); ok {
-			g = orb.MultiPolygon{p}
+		switch t := g.(type) {
+		case orb.Polygon:
+			g = orb.MultiPolygon{t}
+		case orb.LineString:
+			g = orb.MultiLineString{t}
 		}
 		blob, err := gpkgGeometry(g)
 		if err != nil {

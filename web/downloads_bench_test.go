@@ -51,32 +51,7 @@ func BenchmarkGeoPackageDownloadOfAGeneratedCity(b *testing.B) {
 	}
 	for _, source := range demoSources {
 		b.Run(source, func(b *testing.B) {
-			opts := Options{Logger: quietLogger, Mode: "memory"}
-			var c *spatial.City
-			var err error
-			if source == "PostGIS" {
-				ctx := context.Background()
-				u, _ := pgtest.Schema(b, "web_download_bench")
-				store, err := postgis.Open(ctx, u)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(store.Close)
-				if err := postgis.Migrate(ctx, store.Pool()); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := store.Import(ctx, fs); err != nil {
-					b.Fatal(err)
-				}
-				if c, err = spatial.Load(ctx, store); err != nil {
-					b.Fatal(err)
-				}
-				opts.Mode, opts.TileSource, opts.TileSourceName = "postgis", store, "postgis"
-			} else if c, err = spatial.NewCity(fs); err != nil {
-				b.Fatal(err)
-			}
-			opts.Model = citymodel.Fixed(c)
-			h := New(opts).Handler()
+			h, c := benchServer(b, source, fs)
 			var peak, model uint64
 			var size int64
 			defer debug.SetGCPercent(debug.SetGCPercent(5))
@@ -121,4 +96,36 @@ func BenchmarkGeoPackageDownloadOfAGeneratedCity(b *testing.B) {
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
 	}
+}
+
+// benchServer serves the features fs from the model in memory, or from a fresh PostGIS schema
+// they are imported into (source "PostGIS"), and returns the handler and the model.
+func benchServer(b *testing.B, source string, fs []layers.Feature) (http.Handler, *spatial.City) {
+	b.Helper()
+	opts := Options{Logger: quietLogger, Mode: "memory"}
+	var c *spatial.City
+	var err error
+	if source == "PostGIS" {
+		ctx := context.Background()
+		u, _ := pgtest.Schema(b, "web_bench")
+		store, err := postgis.Open(ctx, u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(store.Close)
+		if err := postgis.Migrate(ctx, store.Pool()); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := store.Import(ctx, fs); err != nil {
+			b.Fatal(err)
+		}
+		if c, err = spatial.Load(ctx, store); err != nil {
+			b.Fatal(err)
+		}
+		opts.Mode, opts.TileSource, opts.TileSourceName = "postgis", store, "postgis"
+	} else if c, err = spatial.NewCity(fs); err != nil {
+		b.Fatal(err)
+	}
+	opts.Model = citymodel.Fixed(c)
+	return New(opts).Handler(), c
 }

@@ -303,3 +303,32 @@ func leUint64(b []byte) uint64 {
 	}
 	return v
 }
+
+// TestPostGISDownloadsAreBoundedAndGiveBackTheirPlace: a PostGIS download holds a pool
+// connection until its client has the file, so at most maxDBDownloads are read at once; one
+// more is 503 "busy" with Retry-After. A finished or refused download gives its place back:
+// with room for one, downloads one after another all succeed, and memory mode has no bound.
+func TestPostGISDownloadsAreBoundedAndGiveBackTheirPlace(t *testing.T) {
+	defer func(n int32) { maxDBDownloads.Store(n) }(maxDBDownloads.Load())
+	pg := newDemoFixture(t, "PostGIS")
+	mem := newDemoFixture(t, "memory")
+
+	maxDBDownloads.Store(0)
+	a := pg.do(t, "GET", "/downloads/facilities.csv", "", "", "")
+	if a.status != http.StatusServiceUnavailable || !strings.Contains(string(a.body), `"busy"`) {
+		t.Errorf("a PostGIS download with no room: %d %s, want 503 busy", a.status, a.body)
+	}
+	if a := mem.do(t, "GET", "/downloads/facilities.csv", "", "", ""); a.status != http.StatusOK {
+		t.Errorf("a memory-mode download with no room for PostGIS ones: %d, want 200", a.status)
+	}
+
+	maxDBDownloads.Store(1)
+	for i, ext := range []string{"csv", "geojson", "gpkg", "csv"} {
+		if a := pg.do(t, "GET", "/downloads/facilities."+ext, "", "", ""); a.status != http.StatusOK {
+			t.Errorf("PostGIS download %d (%s) with room for one at a time: %d %.200s", i+1, ext, a.status, a.body)
+		}
+	}
+	if n := dbDownloads.Load(); n != 0 {
+		t.Errorf("%d downloads still counted as being read", n)
+	}
+}

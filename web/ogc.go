@@ -12,7 +12,7 @@ import (
 )
 
 // OGC API at /ogc: Features (Part 1 Core, Part 3 Filtering with CQL2) and Tiles over the
-// public base layers, one collection per layer. The landing page, conformance, collections
+// public base layers and the extra layers (web/extralayers.go), one collection per layer. The landing page, conformance, collections
 // and queryables are here; items in ogcfeatures.go, tiles and tile matrix sets in
 // ogctiles.go. Every answer holds public fields only.
 
@@ -129,37 +129,55 @@ type ogcCollectionDoc struct {
 	Links       []ogcLink      `json:"links"`
 }
 
-// ogcCollection describes a published base layer, its extent that of its features in the
-// model (the city's while it has none; the world's while the model loads).
+// ogcCollection describes a published layer, its extent that of its features in the model
+// (the city's while it has none; the world's while the model loads), or an extra layer's as
+// measured at start. An extra layer without an id column has no items: tiles only.
 func (s *Server) ogcCollection(base string, l *layers.Layer, m *catalogMeta) ogcCollectionDoc {
 	b, ok := m.bounds[l.Name]
-	if !ok {
+	e := s.opts.Published.Extra(l.Name)
+	switch {
+	case e != nil:
+		b = e.Bounds
+	case !ok:
 		b = s.cityBound()
 	}
 	if b.IsZero() {
 		b = orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
 	}
 	c := base + "/collections/" + l.Name
+	links := []ogcLink{{Href: c, Rel: "self", Type: jsonType, Title: l.Title}}
+	if s.hasItems(l) {
+		links = append(links,
+			ogcLink{Href: c + "/items", Rel: "items", Type: geojsonType, Title: "the features"},
+			ogcLink{Href: c + "/queryables", Rel: relQueryables, Type: schemaType, Title: "the properties filters may name"})
+	}
+	links = append(links,
+		ogcLink{Href: c + "/schema", Rel: "describedBy", Type: schemaType, Title: "the features' schema"},
+		ogcLink{Href: c + "/tiles", Rel: relTilesetsVector, Type: jsonType, Title: "vector tiles"})
 	return ogcCollectionDoc{
-		ID: l.Name, Title: l.Title, Description: l.Description, Attribution: layers.Attribution,
+		ID: l.Name, Title: l.Title, Description: l.Description, Attribution: s.attribution([]*layers.Layer{l}),
 		ItemType: "feature", DataType: "vector",
 		CRS: []string{crs84}, StorageCRS: crs84,
 		Extent: map[string]any{"spatial": map[string]any{"bbox": []*[4]float64{roundBound(b)}, "crs": crs84}},
-		Links: []ogcLink{
-			{Href: c, Rel: "self", Type: jsonType, Title: l.Title},
-			{Href: c + "/items", Rel: "items", Type: geojsonType, Title: "the features"},
-			{Href: c + "/queryables", Rel: relQueryables, Type: schemaType, Title: "the properties filters may name"},
-			{Href: c + "/schema", Rel: "describedBy", Type: schemaType, Title: "the features' schema"},
-			{Href: c + "/tiles", Rel: relTilesetsVector, Type: jsonType, Title: "vector tiles"},
-		},
+		Links:  links,
 	}
 }
 
-// ogcCollections: GET /ogc/collections — every published base layer.
+// hasItems tells whether a collection's features are served as items: every base layer's,
+// and an extra layer's when it has an id column to name and page them by.
+func (s *Server) hasItems(l *layers.Layer) bool {
+	e := s.opts.Published.Extra(l.Name)
+	return e == nil || e.IDColumn != ""
+}
+
+// ogcCollections: GET /ogc/collections — every published base layer, then the extra layers.
 func (s *Server) ogcCollections(w http.ResponseWriter, r *http.Request) {
 	base := ogcBase(r)
 	m := s.catalogMeta()
 	all := s.opts.Published.Base()
+	for _, e := range s.opts.Published.Extras() {
+		all = append(all, &e.Layer)
+	}
 	cs := make([]ogcCollectionDoc, 0, len(all))
 	for _, l := range all {
 		cs = append(cs, s.ogcCollection(base, l, m))
@@ -173,11 +191,11 @@ func (s *Server) ogcCollections(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// ogcLayer reads the {collectionId} of a path among the published base layers: 404 for
-// another name.
+// ogcLayer reads the {collectionId} of a path among the published base and extra layers: 404
+// for another name.
 func (s *Server) ogcLayer(w http.ResponseWriter, r *http.Request) (*layers.Layer, bool) {
 	id := mux.Vars(r)["collectionId"]
-	ls, err := s.opts.Published.ParseBaseList(id)
+	ls, err := s.opts.Published.ParseList(id)
 	if err == nil && len(ls) != 1 {
 		err = fmt.Errorf("%w %q: a collection is one layer", layers.ErrUnknownLayer, id)
 	}
@@ -186,6 +204,17 @@ func (s *Server) ogcLayer(w http.ResponseWriter, r *http.Request) (*layers.Layer
 		return nil, false
 	}
 	return ls[0], true
+}
+
+// ogcItemsLayer is ogcLayer for the items and queryables routes: 404 for an extra layer
+// without an id column, whose features are served as tiles only.
+func (s *Server) ogcItemsLayer(w http.ResponseWriter, r *http.Request) (*layers.Layer, bool) {
+	l, ok := s.ogcLayer(w, r)
+	if ok && !s.hasItems(l) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("collection %s has no items: the layer has no id column, and is served as tiles only", l.Name))
+		return nil, false
+	}
+	return l, ok
 }
 
 // ogcCollectionOne: GET /ogc/collections/{collectionId}.
@@ -200,7 +229,7 @@ func (s *Server) ogcCollectionOne(w http.ResponseWriter, r *http.Request) {
 // ogcQueryables: GET /ogc/collections/{collectionId}/queryables — a JSON Schema of the
 // properties filters may name (cql2.QueryablesOf: the public fields and the geometry).
 func (s *Server) ogcQueryables(w http.ResponseWriter, r *http.Request) {
-	l, ok := s.ogcLayer(w, r)
+	l, ok := s.ogcItemsLayer(w, r)
 	if !ok {
 		return
 	}
@@ -279,11 +308,20 @@ func fieldSchema(f layers.Field) map[string]any {
 	return m
 }
 
-// geometrySchema is the JSON Schema of a layer's geometry: GeoJSON points, or polygons and
-// multipolygons.
+// geometrySchema is the JSON Schema of a layer's geometry: GeoJSON points, lines (an extra
+// layer's lines or multilines), any geometry (an extra layer of several types), or polygons
+// and multipolygons.
 func geometrySchema(l *layers.Layer) map[string]any {
-	if l.Geometry == layers.Point {
+	switch l.Geometry {
+	case layers.Point:
 		return map[string]any{"title": cql2.GeometryProperty, "format": "geometry-point", "$ref": "https://geojson.org/schema/Point.json"}
+	case layers.LineString:
+		return map[string]any{"title": cql2.GeometryProperty, "format": "geometry-linestring-or-multilinestring", "oneOf": []map[string]any{
+			{"$ref": "https://geojson.org/schema/LineString.json"},
+			{"$ref": "https://geojson.org/schema/MultiLineString.json"},
+		}}
+	case layers.AnyGeometry:
+		return map[string]any{"title": cql2.GeometryProperty, "format": "geometry-any", "$ref": "https://geojson.org/schema/Geometry.json"}
 	}
 	return map[string]any{"title": cql2.GeometryProperty, "format": "geometry-polygon-or-multipolygon", "oneOf": []map[string]any{
 		{"$ref": "https://geojson.org/schema/Polygon.json"},

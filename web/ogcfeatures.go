@@ -311,7 +311,7 @@ func newOGCFeature(f *layers.Feature) ogcFeature {
 // ogcItems: GET /ogc/collections/{collectionId}/items — a page of the layer's features in
 // ascending id order, with a next link while there are more.
 func (s *Server) ogcItems(w http.ResponseWriter, r *http.Request) {
-	l, ok := s.ogcLayer(w, r)
+	l, ok := s.ogcItemsLayer(w, r)
 	if !ok {
 		return
 	}
@@ -363,7 +363,7 @@ func (s *Server) ogcItems(w http.ResponseWriter, r *http.Request) {
 
 // ogcItem: GET /ogc/collections/{collectionId}/items/{featureId}.
 func (s *Server) ogcItem(w http.ResponseWriter, r *http.Request) {
-	l, ok := s.ogcLayer(w, r)
+	l, ok := s.ogcItemsLayer(w, r)
 	if !ok {
 		return
 	}

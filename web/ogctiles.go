@@ -158,8 +158,11 @@ func (s *Server) tileset(r *http.Request, path, query, title string, ls []*layer
 		lo, hi := max(l.MinZoom, 0), min(l.MaxZoom, tiles.MaxZoom)
 		minZ, maxZ = min(minZ, lo), max(maxZ, hi)
 		dim := 2
-		if l.Geometry == layers.Point {
+		switch l.Geometry {
+		case layers.Point:
 			dim = 0
+		case layers.LineString:
+			dim = 1
 		}
 		vls = append(vls, map[string]any{
 			"id": l.Name, "title": l.Title, "description": l.Description, "dataType": "vector",

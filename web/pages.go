@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -163,6 +164,22 @@ const pageCSP = "default-src 'self'; script-src 'self'; worker-src 'self' blob:;
 	"img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
 	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// pageCSP is the pages' policy, which lets the map fetch a configured raster background's
+// tiles from its origin too (MapLibre fetches them, then draws them as images).
+func (s *Server) pageCSP() string {
+	bg := s.opts.Background
+	if bg == nil {
+		return pageCSP
+	}
+	u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0").Replace(bg.TilesURL))
+	if err != nil || u.Host == "" {
+		return pageCSP
+	}
+	origin := u.Scheme + "://" + u.Host
+	return strings.Replace(strings.Replace(pageCSP, "connect-src 'self'", "connect-src 'self' "+origin, 1),
+		"img-src 'self'", "img-src 'self' "+origin, 1)
+}
+
 // page serves one of the HTML pages; they are revalidated on every visit (their ETag changes
 // with the build), while what they load is cached for a year.
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +195,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Content-Security-Policy", s.pageCSP())
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")

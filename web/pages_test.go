@@ -138,3 +138,16 @@ func TestStaticFiles(t *testing.T) {
 		}
 	})
 }
+
+func TestPagesLetTheMapFetchAConfiguredRasterBackground(t *testing.T) {
+	h := New(Options{Background: &RasterBackground{TilesURL: "https://ortho.example.org:8443/tiles/{z}/{x}/{y}.jpg"}}).Handler()
+	csp := get(t, h, "/", nil).Header().Get("Content-Security-Policy")
+	for _, want := range []string{"connect-src 'self' https://ortho.example.org:8443;", "img-src 'self' https://ortho.example.org:8443 data: blob:;", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	if plain := get(t, New(Options{}).Handler(), "/", nil).Header().Get("Content-Security-Policy"); strings.Contains(plain, "example.org") || !strings.Contains(plain, "connect-src 'self';") {
+		t.Errorf("without a background: %q", plain)
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 
 	"github.com/citytwin/citytwin/layers"
@@ -17,11 +18,13 @@ var qualityAttributes = map[string][]string{
 	"parcels":    {"area_m2"},
 }
 
-// QualityBasis says how an attribute's origin is known: "feature" — the importers mark
-// whether a feature is derived (its `derived` field), not each attribute, so an attribute
-// counts as derived when its feature is, or when the feature carries `<attribute>_estimated:
-// true` (a facility's default capacity).
-const QualityBasis = "feature"
+// QualityBasis says how an attribute's origin is known: "attribute" — a feature lists the
+// key attributes whose value is a default or an estimate in its field `estimated` (the
+// OpenStreetMap import: a building's use chosen by the evidence around it, floors and height
+// without a tag, dwellings always, a facility's default capacity), so an attribute counts as
+// derived when its feature is derived, lists it there, or carries `<attribute>_estimated:
+// true` (a capacity a scenario estimated); else as surveyed.
+const QualityBasis = "attribute"
 
 // attributeQuality counts a key attribute's features by where its value comes from.
 type attributeQuality struct {
@@ -115,7 +118,7 @@ func layerQualities(city *spatial.City) map[string]layerQuality {
 				switch v, ok := props[a]; {
 				case !ok || v == nil || a == "capacity" && v == int64(0):
 					counts[i].Missing++
-				case derived || props[a+"_estimated"] == true:
+				case derived || props[a+"_estimated"] == true || lists(props["estimated"], a):
 					counts[i].Derived++
 				default:
 					counts[i].Surveyed++
@@ -134,4 +137,10 @@ func layerQualities(city *spatial.City) map[string]layerQuality {
 		out[l.Name] = lq
 	}
 	return out
+}
+
+// lists reports whether v, a feature's "estimated" field, names attribute a.
+func lists(v any, a string) bool {
+	l, _ := v.([]string)
+	return slices.Contains(l, a)
 }

@@ -187,6 +187,13 @@ func (f *demoFixture) do(t *testing.T, method, path, token, acceptEncoding, body
 	if acceptEncoding != "" {
 		r.Header.Set("Accept-Encoding", acceptEncoding)
 	}
+	if id, ok := scenarioWritten(method, path); ok && token != "" {
+		etag := "*"
+		if sc, _, err := f.srv.opts.Scenarios.Store.Scenario(context.Background(), id); err == nil {
+			etag = fmt.Sprintf(`"%d"`, sc.Version)
+		}
+		r.Header.Set("If-Match", etag)
+	}
 	w := httptest.NewRecorder()
 	f.h.ServeHTTP(w, r)
 	b := w.Body.Bytes()
@@ -361,6 +368,7 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"GET /tiles/{layers}.json":                               {"/tiles/" + all + ".json", "/tiles/parcels.json", "/tiles/owners.json"},
 		"GET /tiles/{rest}":                                      {"/tiles/parcels/1/2", "/tiles/parcels/a/b/c.mvt"},
 		"GET /styles/{name}.json":                                {"/styles/city.json", "/styles/cadastre.json"},
+		"GET /fonts/{fontstack}/{range}.pbf":                     {"/fonts/DejaVu%20Sans/0-255.pbf", "/fonts/Nope/0-255.pbf", "/fonts/DejaVu%20Sans/1-2.pbf"},
 		"GET /":                                                  {"/"},
 		"GET /planner":                                           {"/planner"},
 		"GET /docs":                                              {"/docs"},
@@ -387,6 +395,7 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"POST /api/scenarios/{id}/changes":                       {"/api/scenarios/{sid}/changes"},
 		"DELETE /api/scenarios/{id}/changes/{cid}":               {"/api/scenarios/{sid}/changes/{cid}"},
 		"POST /api/scenarios/{id}/run":                           {"/api/scenarios/{sid}/run"},
+		"GET /api/scenarios/{id}/runs":                           {"/api/scenarios/{sid}/runs"},
 		"GET /api/scenarios/{id}/runs/{rid}":                     {run},
 		"GET /api/scenarios/{id}/runs/{rid}/export.csv":          {run + "/export.csv"},
 		"GET /api/scenarios/{id}/runs/{rid}/export.geojson":      {run + "/export.geojson"},
@@ -458,6 +467,60 @@ func TestRestrictedFieldsNeverReachPlannersByAccident(t *testing.T) {
 
 func scanAsAPlanner(t *testing.T, f *demoFixture) {
 	samples := f.samples(t)
+	ids := f.scenarioWithARun(t)
+	for _, key := range routedKeys(t, f.srv) {
+		method, _, _ := strings.Cut(key, " ")
+		if method != http.MethodGet || mayShowRestricted[key] {
+			continue
+		}
+		for _, path := range samples[key] {
+			path = ids.Replace(path)
+			f.check(t, "a planner's "+path, f.do(t, method, path, f.planner, "gzip", ""))
+		}
+	}
+}
+
+// TestRestrictedFieldsNeverReachThePublicFromAPublishedScenario publishes a scenario with a
+// change and a run, then requests every GET route of scenarios without a token, in memory
+// and on PostGIS (demoSources): each answers (the published scenario is the public's to read)
+// and no answer holds restricted data.
+func TestRestrictedFieldsNeverReachThePublicFromAPublishedScenario(t *testing.T) {
+	for _, source := range demoSources {
+		t.Run(source, func(t *testing.T) {
+			f := newDemoFixture(t, source)
+			samples := f.samples(t)
+			ids := f.scenarioWithARun(t)
+			sid := ids.Replace("{sid}")
+			if a := f.do(t, "PATCH", "/api/scenarios/"+sid, f.planner, "", `{"visibility": "published"}`); a.status != http.StatusOK {
+				t.Fatalf("publish: %d %s", a.status, a.body)
+			}
+			routes := 0
+			for _, key := range routedKeys(t, f.srv) {
+				method, tpl, _ := strings.Cut(key, " ")
+				if method != http.MethodGet || !strings.HasPrefix(tpl, "/api/scenarios") {
+					continue
+				}
+				routes++
+				for _, path := range samples[key] {
+					path = ids.Replace(path)
+					a := f.do(t, method, path, "", "gzip", "")
+					f.check(t, "the public's "+path, a)
+					if a.status != http.StatusOK {
+						t.Errorf("the public's %s of a published scenario: %d, want 200: %.300s", path, a.status, a.body)
+					}
+				}
+			}
+			if routes < 8 {
+				t.Fatalf("only %d scenario routes read: the scan misses some", routes)
+			}
+		})
+	}
+}
+
+// scenarioWithARun makes a planner's scenario with a change (a tower in the city's middle)
+// and a run; it returns the replacer of {sid}, {cid} and {rid} in sample paths.
+func (f *demoFixture) scenarioWithARun(t *testing.T) *strings.Replacer {
+	t.Helper()
 	post := func(path, body string) map[string]any {
 		t.Helper()
 		a := f.do(t, "POST", path, f.planner, "", body)
@@ -484,16 +547,5 @@ func scanAsAPlanner(t *testing.T, f *demoFixture) {
 		`, "properties": {"use": "residential", "floors": 8, "height_m": 25, "dwellings": 30}}`)
 	cid := changes["changes"].([]any)[0].(map[string]any)["id"].(string)
 	rid := post("/api/scenarios/"+sid+"/run", "")["id"].(string)
-
-	ids := strings.NewReplacer("{sid}", sid, "{rid}", rid, "{cid}", cid)
-	for _, key := range routedKeys(t, f.srv) {
-		method, _, _ := strings.Cut(key, " ")
-		if method != http.MethodGet || mayShowRestricted[key] {
-			continue
-		}
-		for _, path := range samples[key] {
-			path = ids.Replace(path)
-			f.check(t, "a planner's "+path, f.do(t, method, path, f.planner, "gzip", ""))
-		}
-	}
+	return strings.NewReplacer("{sid}", sid, "{rid}", rid, "{cid}", cid)
 }

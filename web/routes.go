@@ -20,6 +20,7 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/tiles/{layers}.json", s.tileJSON).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/tiles/{rest:.+}", s.badTilePath).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/styles/{name}.json", s.style).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(glyphsPath, s.fontGlyphs).Methods(http.MethodGet, http.MethodHead) // fonts.go: the glyphs of labels
 
 	// The browser UI (pages.go): public map, planner's workspace, embedding docs, their files.
 	r.HandleFunc("/", s.page).Methods(http.MethodGet, http.MethodHead)
@@ -48,22 +49,24 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/api/admin/tokens/{id}", s.require(RoleAdmin, s.revokeToken)).Methods(http.MethodDelete)
 	r.HandleFunc("/api/admin/audit", s.require(RoleAdmin, s.listAudit)).Methods(http.MethodGet)
 
-	// Planning scenarios, planner role (scenarios.go). compare before {id}.
-	r.HandleFunc("/api/scenarios", s.withScenarios(s.listScenarios)).Methods(http.MethodGet)
+	// Planning scenarios (scenarios.go): writes need the planner role; reads are open, the
+	// public seeing published scenarios only. compare before {id}.
+	r.HandleFunc("/api/scenarios", s.scenarioReads(s.listScenarios)).Methods(http.MethodGet)
 	r.HandleFunc("/api/scenarios", s.withScenarios(s.createScenario)).Methods(http.MethodPost)
-	r.HandleFunc("/api/scenarios/compare", s.withScenarios(s.compareScenarios)).Methods(http.MethodGet)
-	r.HandleFunc("/api/scenarios/{id}", s.withScenarios(s.getScenario)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/compare", s.scenarioReads(s.compareScenarios)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}", s.scenarioReads(s.getScenario)).Methods(http.MethodGet)
 	r.HandleFunc("/api/scenarios/{id}", s.withScenarios(s.patchScenario)).Methods(http.MethodPatch)
 	r.HandleFunc("/api/scenarios/{id}", s.withScenarios(s.deleteScenario)).Methods(http.MethodDelete)
 	r.HandleFunc("/api/scenarios/{id}/clone", s.withScenarios(s.cloneScenario)).Methods(http.MethodPost)
-	r.HandleFunc("/api/scenarios/{id}/changes", s.withScenarios(s.listChanges)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/changes", s.scenarioReads(s.listChanges)).Methods(http.MethodGet)
 	r.HandleFunc("/api/scenarios/{id}/changes", s.withScenarios(s.addChanges)).Methods(http.MethodPost)
 	r.HandleFunc("/api/scenarios/{id}/changes/{cid}", s.withScenarios(s.deleteChange)).Methods(http.MethodDelete)
 	r.HandleFunc("/api/scenarios/{id}/run", s.withScenarios(s.runScenario)).Methods(http.MethodPost)
-	r.HandleFunc("/api/scenarios/{id}/runs/{rid}", s.withScenarios(s.getRun)).Methods(http.MethodGet)
-	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.csv", s.withScenarios(s.exportRunCSV)).Methods(http.MethodGet)
-	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.geojson", s.withScenarios(s.exportRunGeoJSON)).Methods(http.MethodGet)
-	r.HandleFunc("/api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt", s.withScenarios(s.variantTile)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/runs", s.scenarioReads(s.listRuns)).Methods(http.MethodGet) // runs.go
+	r.HandleFunc("/api/scenarios/{id}/runs/{rid}", s.scenarioReads(s.getRun)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.csv", s.scenarioReads(s.exportRunCSV)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.geojson", s.scenarioReads(s.exportRunGeoJSON)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt", s.scenarioReads(s.variantTile)).Methods(http.MethodGet)
 
 	// OGC API Features (with CQL2 filters) and Tiles over the public base layers (ogc.go,
 	// ogcfeatures.go, ogctiles.go).

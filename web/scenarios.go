@@ -22,9 +22,20 @@ import (
 // MaxBodyBytes bounds the body of every API request (413 beyond).
 const MaxBodyBytes = 1 << 20
 
-// scenarioService returns the scenario service, answering 503 when there is none.
-func (s *Server) withScenarios(next func(w http.ResponseWriter, r *http.Request, svc *scenarios.Service)) http.HandlerFunc {
-	return s.require(RolePlanner, func(w http.ResponseWriter, r *http.Request) {
+// scenarioHandler serves a scenario route with the scenario service.
+type scenarioHandler func(w http.ResponseWriter, r *http.Request, svc *scenarios.Service)
+
+// withScenarios serves a route that writes scenarios: the planner role only.
+func (s *Server) withScenarios(next scenarioHandler) http.HandlerFunc {
+	return s.require(RolePlanner, s.scenarioReads(next))
+}
+
+// scenarioReads serves a route that reads scenarios to every caller: a planner reads what
+// their token may (scenarios.Service checks it), the public — no token, or a token of the
+// public role — the published scenarios only, others being 404 as if they did not exist.
+// It answers 503 when the server has no scenario store.
+func (s *Server) scenarioReads(next scenarioHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		svc := s.opts.Scenarios
 		if svc == nil {
 			writeError(w, http.StatusServiceUnavailable, "no_scenarios", "this server has no scenario store")
@@ -32,13 +43,16 @@ func (s *Server) withScenarios(next func(w http.ResponseWriter, r *http.Request,
 		}
 		w.Header().Set("Cache-Control", "private, no-store")
 		next(w, r.WithContext(scenarios.WithCaller(r.Context(), callerOf(r))), svc)
-	})
+	}
 }
 
 // callerOf names the caller for scenario ownership: "t" and the first 16 hex digits of the
 // SHA-256 of their bearer token (the token itself is never kept), and whether it is an
-// admin's.
+// admin's. Below the planner role the caller is the public.
 func callerOf(r *http.Request) scenarios.Caller {
+	if roleOf(r.Context()) < RolePlanner {
+		return scenarios.Caller{Public: true}
+	}
 	c := scenarios.Caller{Admin: roleOf(r.Context()) >= RoleAdmin}
 	if token, ok := bearerToken(r.Header.Get("Authorization")); ok && token != "" {
 		h := sha256.Sum256([]byte(token))
@@ -105,18 +119,49 @@ func ifMatch(r *http.Request) *int64 {
 	return &v
 }
 
+// requireIfMatch reads the If-Match of a write to an existing scenario, which must have one:
+// without it the answer is 428 asking for the scenario's ETag, and ok is false. "*" is an
+// If-Match too: the write then applies to whatever version is stored (version nil).
+func requireIfMatch(w http.ResponseWriter, r *http.Request) (version *int64, ok bool) {
+	if strings.TrimSpace(r.Header.Get("If-Match")) == "" {
+		writeError(w, http.StatusPreconditionRequired, "precondition_required",
+			"a write to scenario "+mux.Vars(r)["id"]+" needs If-Match with the scenario's ETag, "+
+				`as the ETag header of GET `+scenarioURL(mux.Vars(r)["id"])+` or of the last write gives it (If-Match: "3")`)
+		return nil, false
+	}
+	return ifMatch(r), true
+}
+
 func setVersion(w http.ResponseWriter, version int64) {
 	w.Header().Set("ETag", `"`+strconv.FormatInt(version, 10)+`"`)
 }
 
 func scenarioURL(id string) string { return "/api/scenarios/" + id }
 
-// listScenarios: GET /api/scenarios.
+// listScenarios: GET /api/scenarios[?visibility=private|team|published]: the scenarios the
+// caller may read (the public: the published ones), of one visibility when asked.
 func (s *Server) listScenarios(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
+	var only scenarios.Visibility
+	if v, ok := r.URL.Query()["visibility"]; ok {
+		only = scenarios.Visibility(strings.Join(v, ","))
+		if err := scenarios.CheckVisibility(only); err != nil {
+			s.writeErr(w, r, badParam("visibility", "invalid_parameter", err))
+			return
+		}
+	}
 	list, err := svc.List(r.Context())
 	if err != nil {
 		s.scenarioErr(w, r, "invalid", err)
 		return
+	}
+	if only != "" {
+		kept := list[:0]
+		for _, sc := range list {
+			if sc.Visibility.OrDefault() == only {
+				kept = append(kept, sc)
+			}
+		}
+		list = kept
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scenarios": list})
 }
@@ -161,13 +206,18 @@ func (s *Server) getScenario(w http.ResponseWriter, r *http.Request, svc *scenar
 	writeJSON(w, http.StatusOK, sc)
 }
 
-// patchScenario: PATCH /api/scenarios/{id} {"name"?, "description"?, "visibility"?}, If-Match.
+// patchScenario: PATCH /api/scenarios/{id} {"name"?, "description"?, "visibility"?}, If-Match
+// (required, as on every write to an existing scenario: requireIfMatch).
 func (s *Server) patchScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
+	version, ok := requireIfMatch(w, r)
+	if !ok {
+		return
+	}
 	var in scenarioInput
 	if !s.decodeBody(w, r, &in, false, true) {
 		return
 	}
-	sc, err := svc.Update(r.Context(), mux.Vars(r)["id"], ifMatch(r), scenarios.Patch{Name: in.Name, Description: in.Description, Visibility: in.Visibility})
+	sc, err := svc.Update(r.Context(), mux.Vars(r)["id"], version, scenarios.Patch{Name: in.Name, Description: in.Description, Visibility: in.Visibility})
 	if err != nil {
 		s.scenarioErr(w, r, "invalid", err)
 		return
@@ -178,7 +228,11 @@ func (s *Server) patchScenario(w http.ResponseWriter, r *http.Request, svc *scen
 
 // deleteScenario: DELETE /api/scenarios/{id}, If-Match.
 func (s *Server) deleteScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
-	if err := svc.Delete(r.Context(), mux.Vars(r)["id"], ifMatch(r)); err != nil {
+	version, ok := requireIfMatch(w, r)
+	if !ok {
+		return
+	}
+	if err := svc.Delete(r.Context(), mux.Vars(r)["id"], version); err != nil {
 		s.scenarioErr(w, r, "invalid", err)
 		return
 	}
@@ -221,6 +275,10 @@ type changesInput struct {
 // addChanges: POST /api/scenarios/{id}/changes, one change or {"changes": [...]} (all or
 // nothing), If-Match.
 func (s *Server) addChanges(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
+	version, ok := requireIfMatch(w, r)
+	if !ok {
+		return
+	}
 	var in changesInput
 	if !s.decodeBody(w, r, &in, false, false) {
 		return
@@ -235,19 +293,23 @@ func (s *Server) addChanges(w http.ResponseWriter, r *http.Request, svc *scenari
 	} else {
 		list = []scenarios.ChangeInput{in.ChangeInput}
 	}
-	sc, added, err := svc.AddChanges(r.Context(), mux.Vars(r)["id"], ifMatch(r), list)
+	sc, added, err := svc.AddChanges(r.Context(), mux.Vars(r)["id"], version, list)
 	if err != nil {
 		s.scenarioErr(w, r, "invalid_change", err)
 		return
 	}
 	setVersion(w, sc.Version)
-	writeJSON(w, http.StatusCreated, map[string]any{"scenario": sc, "changes": added})
+	writeJSON(w, http.StatusCreated, map[string]any{"scenario": sc, "changes": added, "warnings": svc.Warnings(added)})
 }
 
 // deleteChange: DELETE /api/scenarios/{id}/changes/{cid}, If-Match.
 func (s *Server) deleteChange(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
+	version, ok := requireIfMatch(w, r)
+	if !ok {
+		return
+	}
 	v := mux.Vars(r)
-	sc, err := svc.RemoveChange(r.Context(), v["id"], v["cid"], ifMatch(r))
+	sc, err := svc.RemoveChange(r.Context(), v["id"], v["cid"], version)
 	if err != nil {
 		s.scenarioErr(w, r, "invalid_change", err)
 		return
@@ -258,6 +320,10 @@ func (s *Server) deleteChange(w http.ResponseWriter, r *http.Request, svc *scena
 
 // runScenario: POST /api/scenarios/{id}/run[?full=true], If-Match.
 func (s *Server) runScenario(w http.ResponseWriter, r *http.Request, svc *scenarios.Service) {
+	version, ok := requireIfMatch(w, r)
+	if !ok {
+		return
+	}
 	full := false
 	if f := r.URL.Query().Get("full"); f != "" {
 		var err error
@@ -266,12 +332,13 @@ func (s *Server) runScenario(w http.ResponseWriter, r *http.Request, svc *scenar
 			return
 		}
 	}
-	run, err := svc.Run(r.Context(), mux.Vars(r)["id"], ifMatch(r), scenarios.RunOptions{Full: full})
+	run, err := svc.Run(r.Context(), mux.Vars(r)["id"], version, scenarios.RunOptions{Full: full})
 	if err != nil {
 		s.scenarioErr(w, r, "invalid_change", err)
 		return
 	}
 	w.Header().Set("Location", scenarioURL(run.ScenarioID)+"/runs/"+run.ID)
+	setVersion(w, run.ScenarioVersion) // a run leaves the scenario's version as it was
 	writeJSON(w, http.StatusCreated, run)
 }
 

@@ -55,6 +55,9 @@ type Options struct {
 	// data, tokens), which CORSOrigins do not cover; empty: no CORS headers there.
 	CORSOrigins      []string
 	CORSAdminOrigins []string
+	// Background is a raster layer the city style draws under the city's own (an aerial
+	// photograph, a national base map); nil: none (styles.go).
+	Background *RasterBackground
 
 	// Limits (limits.go, ratelimit.go). MaxBodyBytes bounds request bodies (0: MaxBodyBytes);
 	// RequestTimeout bounds a request's time (0: DefaultRequestTimeout; negative: none);

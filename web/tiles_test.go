@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -560,31 +561,45 @@ func TestStyle(t *testing.T) {
 	}
 	var st struct {
 		Version int
-		Glyphs  *string
+		Glyphs  string
 		Sprite  any
 		Sources map[string]struct{ Type, URL string }
 		Layers  []struct {
 			ID          string
 			Type        string
 			SourceLayer string `json:"source-layer"`
+			Layout      struct {
+				TextFont []string `json:"text-font"`
+			}
 		}
 	}
 	if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Version != 8 || st.Glyphs != nil || st.Sprite != nil {
-		t.Fatalf("version %d, glyphs %v, sprite %v: the style must work offline", st.Version, st.Glyphs, st.Sprite)
+	// Glyphs come from this server itself (no third-party font server), no sprite: the style
+	// works with the server alone.
+	if st.Version != 8 || st.Glyphs != "http://maps.example.org/fonts/{fontstack}/{range}.pbf" || st.Sprite != nil {
+		t.Fatalf("version %d, glyphs %q, sprite %v: the style must work with this server alone", st.Version, st.Glyphs, st.Sprite)
 	}
 	src := st.Sources["city"]
 	if src.Type != "vector" || src.URL != "http://maps.example.org/tiles/"+layerNames(layers.All())+".json" {
 		t.Fatalf("source %+v", src)
 	}
 	styled := map[string]string{}
+	labelled := map[string]bool{}
 	for _, l := range st.Layers {
 		if l.Type == "symbol" {
-			t.Errorf("layer %s has text, which needs glyphs", l.ID)
+			labelled[l.SourceLayer] = true
+			// Every font a label names is one this server draws: MapLibre asks for the stack as
+			// one path segment, comma-separated.
+			path := strings.NewReplacer("http://maps.example.org", "", "{fontstack}", url.PathEscape(strings.Join(l.Layout.TextFont, ",")), "{range}", "512-767").Replace(st.Glyphs)
+			if g := f.do("GET", path); g.Code != 200 || g.Header().Get("Content-Type") != "application/x-protobuf" {
+				t.Errorf("layer %s: %s answered %d %s", l.ID, path, g.Code, g.Header().Get("Content-Type"))
+			}
 		}
-		styled[l.SourceLayer] = l.Type
+		if styled[l.SourceLayer] == "" {
+			styled[l.SourceLayer] = l.Type
+		}
 	}
 	for _, l := range layers.All() {
 		if styled[l.Name] == "" {
@@ -593,6 +608,52 @@ func TestStyle(t *testing.T) {
 	}
 	if styled["buildings"] != "fill-extrusion" {
 		t.Errorf("buildings are drawn as %s, want fill-extrusion", styled["buildings"])
+	}
+	for _, name := range []string{"streets", "places", "water"} {
+		if !labelled[name] {
+			t.Errorf("no labels on %s", name)
+		}
+	}
+	if last := st.Layers[len(st.Layers)-1]; last.Type != "symbol" {
+		t.Errorf("the top layer is %s (%s): labels must be drawn over everything", last.ID, last.Type)
+	}
+}
+
+func TestStyleDrawsAConfiguredRasterBackgroundFirst(t *testing.T) {
+	bg := &RasterBackground{TilesURL: "https://tiles.example.org/ortho/{z}/{x}/{y}.jpg", Attribution: "© Ortho provider"}
+	f := newTileFixtureWith(t, func(o *Options) { o.Background = bg })
+	var st struct {
+		Sources map[string]map[string]any
+		Layers  []struct{ ID, Type, Source string }
+	}
+	if err := json.Unmarshal(f.do("GET", "/styles/city.json").Body.Bytes(), &st); err != nil {
+		t.Fatal(err)
+	}
+	raster := st.Sources["background"]
+	if raster["type"] != "raster" || fmt.Sprint(raster["tiles"]) != "["+bg.TilesURL+"]" || raster["attribution"] != bg.Attribution {
+		t.Fatalf("background source %v", raster)
+	}
+	if len(st.Layers) < 2 || st.Layers[1].Type != "raster" || st.Layers[1].Source != "background" {
+		t.Fatalf("layers start %+v, want the background colour then the raster", st.Layers[:2])
+	}
+	// Without the option, no raster at all.
+	plain := newTileFixture(t)
+	if strings.Contains(plain.do("GET", "/styles/city.json").Body.String(), `"raster"`) {
+		t.Error("a style without a configured background has a raster layer")
+	}
+}
+
+func TestCheckRasterTilesURL(t *testing.T) {
+	for tmpl, ok := range map[string]bool{
+		"https://tiles.example.org/{z}/{x}/{y}.png": true,
+		"http://127.0.0.1:8081/ortho/{z}/{y}/{x}":   true,
+		"https://tiles.example.org/{z}/{x}.png":     false, // no {y}
+		"tiles.example.org/{z}/{x}/{y}.png":         false, // not absolute
+		"file:///etc/{z}/{x}/{y}":                   false,
+	} {
+		if err := CheckRasterTilesURL(tmpl); (err == nil) != ok {
+			t.Errorf("CheckRasterTilesURL(%q) = %v, want ok=%v", tmpl, err, ok)
+		}
 	}
 }
 
@@ -636,7 +697,10 @@ func TestStyleIsValidMapLibre(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "e2e", "node_modules", "@maplibre", "maplibre-gl-style-spec", "package.json")); err != nil {
 		t.Fatal("the Node module @maplibre/maplibre-gl-style-spec is missing: run `npm ci --prefix e2e`")
 	}
-	f := newTileFixture(t)
+	// With a raster background, so that its source and layer are checked too.
+	f := newTileFixtureWith(t, func(o *Options) {
+		o.Background = &RasterBackground{TilesURL: "https://tiles.example.org/{z}/{x}/{y}.png", Attribution: "© example"}
+	})
 	w := f.do("GET", "/styles/city.json")
 	file := filepath.Join(t.TempDir(), "city.json")
 	if err := os.WriteFile(file, w.Body.Bytes(), 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -154,6 +155,7 @@ func TestACancelledVariantTileRequestStopsTheBuild(t *testing.T) {
 		}
 	}
 
+	goroutines := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := get(ctx)
 	waitBuilds(1)
@@ -167,7 +169,15 @@ func TestACancelledVariantTileRequestStopsTheBuild(t *testing.T) {
 		t.Fatal("the cancelled request was not answered within 2 s")
 	}
 	// Nobody waits for the build any more: it was given up, so the next request starts a
-	// build of its own instead of joining the one still running for nobody.
+	// build of its own instead of joining the one still running for nobody. The build leaves
+	// its flight when its goroutine sees the cancellation: wait until the goroutines of the
+	// first request have ended, else a request quick enough joins the build before its last
+	// waiter has left (and there is one build).
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > goroutines; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines 5 s after the cancellation, %d before the request", runtime.NumGoroutine(), goroutines)
+		}
+	}
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	done = get(ctx)

@@ -145,17 +145,24 @@ func newClient(cfg config) *client {
 
 // do sends one request and reads the whole answer.
 func (c *client) do(ctx context.Context, method, path string, body any, auth bool) (int, []byte, error) {
+	status, b, _, err := c.send(ctx, method, path, body, auth, "")
+	return status, b, err
+}
+
+// send sends one request, with If-Match when ifMatch is not empty, and reads the whole
+// answer and its ETag.
+func (c *client) send(ctx context.Context, method, path string, body any, auth bool, ifMatch string) (int, []byte, string, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, "", err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.cfg.url+path, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	if auth {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.token)
@@ -163,13 +170,16 @@ func (c *client) do(ctx context.Context, method, path string, body any, auth boo
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return resp.StatusCode, b, resp.Header.Get("ETag"), err
 }
 
 // getJSON GETs path and decodes a 200 answer into v.

@@ -42,6 +42,7 @@ type worker struct {
 	rng      *rand.Rand
 	res      *results
 	scenario string
+	etag     string // the scenario's ETag, sent as If-Match on its next write ("": read it first)
 	changes  int
 }
 
@@ -193,10 +194,16 @@ func (w *worker) write(ctx context.Context) (int, error) {
 	id := w.city.buildings[w.rng.IntN(len(w.city.buildings))]
 	change := map[string]any{"kind": "modify_building", "target": fmt.Sprint(id),
 		"properties": map[string]any{"floors": 1 + w.rng.IntN(12)}}
-	status, body, err := w.c.do(ctx, http.MethodPost, "/api/scenarios/"+w.scenario+"/changes", change, true)
+	etag, err := w.scenarioETag(ctx)
+	if err != nil {
+		return 0, err
+	}
+	status, body, etag, err := w.c.send(ctx, http.MethodPost, "/api/scenarios/"+w.scenario+"/changes", change, true, etag)
 	if err != nil || status != http.StatusCreated {
+		w.etag = "" // the scenario may or may not have changed: read it again
 		return status, err
 	}
+	w.etag = etag
 	var added struct {
 		Changes []struct {
 			ID string `json:"id"`
@@ -211,7 +218,7 @@ func (w *worker) write(ctx context.Context) (int, error) {
 }
 
 func (w *worker) newScenario(ctx context.Context) error {
-	status, body, err := w.c.do(ctx, http.MethodPost, "/api/scenarios", map[string]any{"name": "load"}, true)
+	status, body, etag, err := w.c.send(ctx, http.MethodPost, "/api/scenarios", map[string]any{"name": "load"}, true, "")
 	if err != nil {
 		return err
 	}
@@ -221,9 +228,26 @@ func (w *worker) newScenario(ctx context.Context) error {
 	if status != http.StatusCreated || jsonUnmarshal(body, &sc) != nil || sc.ID == "" {
 		return fmt.Errorf("create a scenario: %d %.200s", status, body)
 	}
-	w.scenario, w.changes = sc.ID, 0
+	w.scenario, w.changes, w.etag = sc.ID, 0, etag
 	w.res.acked[sc.ID] = nil
 	return nil
+}
+
+// scenarioETag is the ETag of the worker's scenario for If-Match: the one its last write
+// gave, else read.
+func (w *worker) scenarioETag(ctx context.Context) (string, error) {
+	if w.etag != "" {
+		return w.etag, nil
+	}
+	status, body, etag, err := w.c.send(ctx, http.MethodGet, "/api/scenarios/"+w.scenario, nil, true, "")
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK || etag == "" {
+		return "", fmt.Errorf("read scenario %s: %d %.200s", w.scenario, status, body)
+	}
+	w.etag = etag
+	return etag, nil
 }
 
 // run runs the worker's scenario (making one with a first change when there is none).
@@ -233,7 +257,14 @@ func (w *worker) run(ctx context.Context) (int, error) {
 			return status, err
 		}
 	}
-	status, _, err := w.c.do(ctx, http.MethodPost, "/api/scenarios/"+w.scenario+"/run", nil, true)
+	etag, err := w.scenarioETag(ctx)
+	if err != nil {
+		return 0, err
+	}
+	status, _, _, err := w.c.send(ctx, http.MethodPost, "/api/scenarios/"+w.scenario+"/run", nil, true, etag)
+	if err != nil || status != http.StatusCreated {
+		w.etag = ""
+	}
 	return status, err
 }
 

@@ -61,6 +61,8 @@ func (c *Config) flags() *flag.FlagSet {
 	fs.IntVar(&c.tileCacheMB, "tile-cache-mb", 256, "memory for cached tiles, in MiB; 0 turns the tile cache off")
 	fs.IntVar(&c.tileMaxAge, "tile-max-age", 3600, "how long browsers and CDNs may keep a tile without revalidating, in seconds (Cache-Control max-age)")
 	fs.StringVar(&c.corsOrigins, "cors-origins", "*", `origins whose web pages may call the server, comma-separated ("*": any; empty: no CORS headers)`)
+	fs.StringVar(&c.backgroundTiles, "background-tiles", "", "an XYZ raster tile URL (https://…/{z}/{x}/{y}.png) the map draws under the city's layers, e.g. an aerial photograph; empty: none")
+	fs.StringVar(&c.backgroundAttribution, "background-attribution", "", "the attribution the --background-tiles provider requires, shown on the map")
 	fs.Var(&c.tileFiles, "tiles-file", "NAME=PATH: serve a PMTiles or MBTiles file at /tiles/NAME/{z}/{x}/{y}.mvt (repeatable)")
 	c.limits = addLimitFlags(fs)
 	fs.IntVar(&c.quotas.MaxChanges, "scenario-max-changes", 0, "changes one scenario may hold (0: 10000)")
@@ -126,6 +128,9 @@ func (c *Config) Validate() error {
 		if err := c.limits.apply(&web.Options{}); err != nil {
 			return err
 		}
+	}
+	if err := web.CheckRasterTilesURL(c.backgroundTiles); c.backgroundTiles != "" && err != nil {
+		return fmt.Errorf("--background-tiles: %w", err)
 	}
 	if err := c.params.Validate(); err != nil {
 		return fmt.Errorf("indicators: %w", err)

@@ -349,7 +349,8 @@ minzoom = 12
 		if err := json.Unmarshal(body, &sc); err != nil || code != http.StatusCreated {
 			t.Fatalf("create: %d %s", code, body)
 		}
-		code, _, body = a.do(t, http.MethodPatch, "/api/scenarios/"+sc.ID, map[string]any{"name": "Școala nouă, varianta 2"}, auth)
+		code, _, body = a.do(t, http.MethodPatch, "/api/scenarios/"+sc.ID, map[string]any{"name": "Școala nouă, varianta 2"},
+			map[string]string{"Authorization": auth["Authorization"], "If-Match": fmt.Sprintf(`"%d"`, sc.Version)})
 		if code != http.StatusOK {
 			t.Fatalf("patch: %d %s", code, body)
 		}

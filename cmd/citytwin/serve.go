@@ -35,6 +35,9 @@ type serveConfig struct {
 	tileMaxAge  int    // Cache-Control max-age of tiles, seconds
 	corsOrigins string // comma-separated origins allowed by CORS; "*": any; "": none
 
+	backgroundTiles       string // XYZ raster tiles drawn under the city style; "": none
+	backgroundAttribution string
+
 	tileFiles tileFilesFlag // exported tile pyramids served by name (export.go)
 
 	quotas scenarios.Quotas // per scenario and per token; 0: the defaults
@@ -113,6 +116,9 @@ func webOptions(ctx context.Context, cfg *Config, store layers.Store, model *cit
 		TileCache:   tiles.NewCache(int64(cfg.tileCacheMB) << 20),
 		TileMaxAge:  time.Duration(cfg.tileMaxAge) * time.Second,
 		CORSOrigins: splitList(cfg.corsOrigins),
+	}
+	if cfg.backgroundTiles != "" {
+		opts.Background = &web.RasterBackground{TilesURL: cfg.backgroundTiles, Attribution: cfg.backgroundAttribution}
 	}
 	pg, _ := store.(*postgis.Store)
 	if pg != nil {

@@ -8,13 +8,13 @@ import (
 	"github.com/citytwin/citytwin/layers"
 )
 
-// StreetsLayer names the street features Streets emits; like data.StreetsLayer it is not a
-// catalog layer: the streets go beside the model (spatial.City.Streets), not into a store.
-const StreetsLayer = "streets"
+// StreetsLayer names the layer of the street features Streets emits: the catalog's streets.
+const StreetsLayer = layers.StreetsLayer
 
 // Streets streams the walkable street centrelines of the city Generate makes with the same
-// options: the gaps between blocks, one feature per stretch between two crossings, with the
-// fields name and highway (primary for avenues, residential otherwise). Stretches meet at the
+// options (Generate emits them too, as its streets layer): the gaps between blocks, one
+// feature per stretch between two crossings, with the fields name, kind (primary for avenues,
+// residential otherwise), foot (true) and derived (true). Stretches meet at the
 // crossings, so they form one network, except where the city has no street:
 //
 //   - the river: a north-south street stops at the river channel (genRiverHalf each side of
@@ -35,12 +35,12 @@ func Streets(opts Options, emit func(layers.Feature) error) error {
 
 func (c *genCity) emitStreets(emit func(layers.Feature) error) error {
 	id := int64(0)
-	street := func(name, highway string, a, b orb.Point) error {
+	street := func(name, kind string, a, b orb.Point) error {
 		id++
 		return emit(layers.Feature{Layer: StreetsLayer, ID: id, Geometry: orb.LineString{a, b},
-			Props: map[string]any{"name": name, "highway": highway}})
+			Props: map[string]any{"name": name, "kind": kind, "foot": true, "derived": true}})
 	}
-	highway := func(avenue bool) string {
+	kind := func(avenue bool) string {
 		if avenue {
 			return "primary"
 		}
@@ -56,7 +56,7 @@ func (c *genCity) emitStreets(emit func(layers.Feature) error) error {
 			if lo, hi := c.riverSpan(x0, x1); y > lo-genRiverHalf && y < hi+genRiverHalf {
 				continue // in the river
 			}
-			if err := street(c.streetName(j), highway(c.aveY[j]), c.pt(x0, y), c.pt(x1, y)); err != nil {
+			if err := street(c.streetName(j), kind(c.aveY[j]), c.pt(x0, y), c.pt(x1, y)); err != nil {
 				return err
 			}
 		}
@@ -74,7 +74,7 @@ func (c *genCity) emitStreets(emit func(layers.Feature) error) error {
 			if !c.aveX[i] && y0 < ry+genRiverHalf && y1 > ry-genRiverHalf {
 				continue // no bridge
 			}
-			if err := street(name, highway(c.aveX[i]), c.pt(x, y0), c.pt(x, y1)); err != nil {
+			if err := street(name, kind(c.aveX[i]), c.pt(x, y0), c.pt(x, y1)); err != nil {
 				return err
 			}
 		}

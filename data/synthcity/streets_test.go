@@ -40,7 +40,7 @@ func TestStreetsMakeOneNetworkThatCrossesTheRiverOnlyOnAvenues(t *testing.T) {
 		y0, y1 := (l[0][1]-c.center[1])*c.ky, (l[1][1]-c.center[1])*c.ky
 		ry := c.riverY(x)
 		if l[0][0] == l[1][0] && math.Min(y0, y1) < ry+genRiverHalf && math.Max(y0, y1) > ry-genRiverHalf {
-			if f.Props["highway"] != "primary" {
+			if f.Props["kind"] != "primary" {
 				t.Errorf("street %d (%v) crosses the river and is not an avenue", f.ID, f.Props)
 			}
 			bridges++
@@ -53,5 +53,27 @@ func TestStreetsMakeOneNetworkThatCrossesTheRiverOnlyOnAvenues(t *testing.T) {
 	Streets(opts, func(layers.Feature) error { again++; return nil })
 	if again != len(streets) {
 		t.Fatalf("a second run gave %d streets, the first %d", again, len(streets))
+	}
+}
+
+func TestGeneratedCityHasItsStreetsAsALayerAndAWalkingNetwork(t *testing.T) {
+	opts := Options{Parcels: 2000, Seed: 4}
+	fs := genGenerateAll(t, opts)
+	var streets []layers.Feature
+	if err := Streets(opts, func(f layers.Feature) error { streets = append(streets, f); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	c, err := spatial.NewCity(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Layer("streets").Len(); n == 0 || n != len(streets) {
+		t.Fatalf("the streets layer holds %d streets, Streets emits %d", n, len(streets))
+	}
+	if len(c.Streets) != len(streets) {
+		t.Fatalf("the walking network has %d streets, want all %d", len(c.Streets), len(streets))
+	}
+	if c.Layer("water").Len() != 1 || c.Layer("places").Len() != genPlan(opts).districtCount() {
+		t.Fatalf("%d water features and %d places, want the river and a label per district", c.Layer("water").Len(), c.Layer("places").Len())
 	}
 }

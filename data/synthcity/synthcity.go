@@ -30,8 +30,8 @@ type Options struct {
 const maxParcels = 20_000_000
 
 // Generate streams a realistic, deterministic city to emit, layer by layer (districts, zoning,
-// parcels, buildings, facilities, green_spaces, noise, flood, air_stations, broadband). Same
-// options → byte-identical output.
+// parcels, buildings, facilities, green_spaces, noise, flood, air_stations, broadband, streets,
+// water, places). Same options → byte-identical output.
 //
 // The city is an orthogonal grid of blocks separated by 12 m streets and 30 m avenues (every
 // eighth street line). Blocks are cut into two rows of rectangular parcels of 300–1500 m²;
@@ -41,7 +41,9 @@ const maxParcels = 20_000_000
 // industrial sector and some parks. Buildings respect their zone's POT, CUT, height, floors and
 // uses except about 3 %, which break one limit on purpose so compliance indicators have
 // something to find. A river crosses the city west to east with nested 10-, 100- and 1000-year
-// flood zones; noise bands run along the avenues and a railway.
+// flood zones; noise bands run along the avenues and a railway. The streets are the
+// centrelines of the gaps between blocks (Streets), the river's channel is the water layer,
+// and each district has a label point in the places layer.
 //
 // Only per-block summaries (a few tens of bytes per block) and the facility list are held in
 // memory; parcels and buildings are recomputed block by block from hashes of the seed, so a
@@ -58,6 +60,7 @@ func Generate(opts Options, emit func(layers.Feature) error) error {
 	steps := []func(func(layers.Feature) error) error{
 		c.emitDistricts, c.emitZoning, c.emitParcels, c.emitBuildings, c.emitFacilities,
 		c.emitGreen, c.emitNoise, c.emitFlood, c.emitAirStations, c.emitBroadband,
+		c.emitStreets, c.emitRiver, c.emitPlaces,
 	}
 	for _, step := range steps {
 		if err := step(emit); err != nil {
@@ -1256,21 +1259,49 @@ func (c *genCity) emitNoise(emit func(layers.Feature) error) error {
 // emitFlood writes nested flood zones along the river (the 100-year zone contains the 10-year
 // one, and so on), from the city's west edge to its east edge.
 func (c *genCity) emitFlood(emit func(layers.Feature) error) error {
-	x0, x1 := c.lineX[0], c.lineX[c.gx]
-	n := int(math.Ceil((x1 - x0) / genFloodStepM))
 	for id, years := range []int{10, 100, 1000} {
-		ring := make(orb.Ring, 0, 2*n+3)
-		for s := 0; s <= n; s++ { // south bank, west to east
-			x := x0 + (x1-x0)*float64(s)/float64(n)
-			ring = append(ring, c.pt(x, c.riverY(x)-c.floodHalf(years, x)))
-		}
-		for s := n; s >= 0; s-- { // north bank, east to west
-			x := x0 + (x1-x0)*float64(s)/float64(n)
-			ring = append(ring, c.pt(x, c.riverY(x)+c.floodHalf(years, x)))
-		}
-		ring = append(ring, ring[0])
+		ring := c.riverBand(func(x float64) float64 { return c.floodHalf(years, x) })
 		err := emit(layers.Feature{Layer: "flood", ID: int64(id + 1), Geometry: orb.Polygon{ring},
 			Props: map[string]any{"return_period_years": int64(years), "derived": true}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// riverBand is the counter-clockwise ring of the band half(x) either side of the river's
+// centreline, from the city's west edge to its east edge, a vertex every genFloodStepM.
+func (c *genCity) riverBand(half func(x float64) float64) orb.Ring {
+	x0, x1 := c.lineX[0], c.lineX[c.gx]
+	n := int(math.Ceil((x1 - x0) / genFloodStepM))
+	ring := make(orb.Ring, 0, 2*n+3)
+	for s := 0; s <= n; s++ { // south bank, west to east
+		x := x0 + (x1-x0)*float64(s)/float64(n)
+		ring = append(ring, c.pt(x, c.riverY(x)-half(x)))
+	}
+	for s := n; s >= 0; s-- { // north bank, east to west
+		x := x0 + (x1-x0)*float64(s)/float64(n)
+		ring = append(ring, c.pt(x, c.riverY(x)+half(x)))
+	}
+	return append(ring, ring[0])
+}
+
+// emitRiver writes the river's channel (genRiverHalf either side of its centreline) to the
+// water layer.
+func (c *genCity) emitRiver(emit func(layers.Feature) error) error {
+	ring := c.riverBand(func(float64) float64 { return genRiverHalf })
+	return emit(layers.Feature{Layer: "water", ID: 1, Geometry: orb.Polygon{ring},
+		Props: map[string]any{"name": "Someșul Mic", "kind": "river", "derived": true}})
+}
+
+// emitPlaces writes a label point per district, at its centre, as a quarter of the places
+// layer, in district order.
+func (c *genCity) emitPlaces(emit func(layers.Feature) error) error {
+	for di := range c.districtCount() {
+		x0, y0, x1, y1 := c.districtRect(di)
+		err := emit(layers.Feature{Layer: "places", ID: int64(di + 1), Geometry: c.pt((x0+x1)/2, (y0+y1)/2),
+			Props: map[string]any{"name": c.districtName(di), "kind": "quarter", "derived": true}})
 		if err != nil {
 			return err
 		}

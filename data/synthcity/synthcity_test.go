@@ -91,7 +91,7 @@ func TestGenerateStopsOnEmitError(t *testing.T) {
 
 func TestGenerateFollowsTheCatalog(t *testing.T) {
 	fs := genGenerateAll(t, Options{Parcels: 5000, Seed: 3})
-	wantOrder := []string{"districts", "zoning", "parcels", "buildings", "facilities", "green_spaces", "noise", "flood", "air_stations", "broadband"}
+	wantOrder := []string{"districts", "zoning", "parcels", "buildings", "facilities", "green_spaces", "noise", "flood", "air_stations", "broadband", "streets", "water", "places"}
 	var order []string
 	lastID := map[string]int64{}
 	cads := map[string]bool{}

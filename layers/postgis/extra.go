@@ -19,9 +19,10 @@ import (
 
 // extraTable is what the tile statement of an extra layer needs.
 type extraTable struct {
-	def   *layers.Extra
-	cte   string // the layer's CTE in the tile statement, made once
-	order int    // its place among the extra layers given to ResolveExtras: its rank in tiles
+	def    *layers.Extra
+	cte    string // the layer's CTE in the tile statement, made once
+	source string // the subquery feature queries read its rows from (extraSource), made once
+	order  int    // its place among the extra layers given to ResolveExtras: its rank in tiles
 }
 
 // ResolveExtras checks the extra layers against the database — the table or view, its
@@ -166,7 +167,7 @@ func (s *Store) resolveExtra(ctx context.Context, e *layers.Extra) (*table, erro
 		e.Fields = append(e.Fields, layers.Field{Name: name, Type: fieldType(c), Description: "column " + name + " of " + e.Table})
 	}
 	t := &table{layer: &e.Layer, public: e.Fields}
-	t.extra = &extraTable{def: e, cte: extraCTE(e, colSRID)}
+	t.extra = &extraTable{def: e, cte: extraCTE(e, colSRID), source: extraSource(e, colSRID)}
 	if err := s.measureExtra(ctx, e, colSRID); err != nil {
 		return nil, err
 	}
@@ -310,6 +311,41 @@ func extraCTE(e *layers.Extra, colSRID int) string {
 	fmt.Fprintf(&b, "  FROM %s AS t\n", pgx.Identifier{schema, name}.Sanitize())
 	fmt.Fprintf(&b, "  WHERE %s && %s\n)", filter, env)
 	return b.String()
+}
+
+// extraSource is the subquery OGC API feature queries read an extra layer's rows from: its id
+// column as mvt_id, its geometry in the layer's SRID as mvt_geom (so a filter's geometries
+// are transformed to it, as tiles do), and the published columns cast to the types they are
+// published as, under their own names, so that filters compare them as the queryables say.
+// No other column of the table is named. Example:
+//
+//	(SELECT t."gid" AS "mvt_id", t."geom" AS "mvt_geom", t."species"::text AS "species",
+//	        t."height_m"::float8 AS "height_m"
+//	 FROM "city"."trees" AS t)
+func extraSource(e *layers.Extra, colSRID int) string {
+	cols := []string{
+		fmt.Sprintf("t.%s AS %s", ident(e.IDColumn), ident(layers.ExtraIDAlias)),
+		fmt.Sprintf("%s AS %s", geometryExpr(e, colSRID), ident(layers.ExtraGeometryAlias)),
+	}
+	if e.IDColumn == "" {
+		cols[0] = "NULL::bigint AS " + ident(layers.ExtraIDAlias)
+	}
+	for _, f := range e.Fields {
+		c := "t." + ident(f.Name)
+		switch f.Type {
+		case layers.String:
+			c += "::text"
+		case layers.Number:
+			c += "::float8"
+		case layers.Integer:
+			c += "::bigint"
+		case layers.List:
+			c += "::text[]"
+		}
+		cols = append(cols, c+" AS "+ident(f.Name))
+	}
+	schema, name := e.SplitTable()
+	return fmt.Sprintf("(SELECT %s\n FROM %s AS t)", strings.Join(cols, ", "), pgx.Identifier{schema, name}.Sanitize())
 }
 
 // mvtCall is the ST_AsMVT call that makes t's MVT layer of its CTE's rows q.

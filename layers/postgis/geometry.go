@@ -31,7 +31,7 @@ func decodeEWKB(b []byte) (orb.Geometry, error) {
 	return fromGeom(t)
 }
 
-// toGeom converts an orb point, polygon or multipolygon to go-geom, copying the coordinates
+// toGeom converts an orb point, line, multiline, polygon or multipolygon to go-geom, copying the coordinates
 // into go-geom's flat layout.
 func toGeom(g orb.Geometry) (geom.T, error) {
 	switch t := g.(type) {
@@ -41,6 +41,22 @@ func toGeom(g orb.Geometry) (geom.T, error) {
 			return nil, err
 		}
 		return p.SetSRID(srid), nil
+	case orb.LineString:
+		flat := make([]float64, 0, 2*len(t))
+		for _, q := range t {
+			flat = append(flat, q[0], q[1])
+		}
+		return geom.NewLineStringFlat(geom.XY, flat).SetSRID(srid), nil
+	case orb.MultiLineString:
+		var flat []float64
+		ends := make([]int, len(t))
+		for i, ls := range t {
+			for _, q := range ls {
+				flat = append(flat, q[0], q[1])
+			}
+			ends[i] = len(flat)
+		}
+		return geom.NewMultiLineStringFlat(geom.XY, flat, ends).SetSRID(srid), nil
 	case orb.Polygon:
 		flat, ends := flattenPolygon(nil, nil, t)
 		return geom.NewPolygonFlat(geom.XY, flat, ends).SetSRID(srid), nil
@@ -60,7 +76,7 @@ func toGeom(g orb.Geometry) (geom.T, error) {
 	case nil:
 		return nil, fmt.Errorf("missing geometry")
 	}
-	return nil, fmt.Errorf("geometry type %s is not stored (want Point, Polygon or MultiPolygon)", g.GeoJSONType())
+	return nil, fmt.Errorf("geometry type %s is not stored (want Point, LineString, MultiLineString, Polygon or MultiPolygon)", g.GeoJSONType())
 }
 
 func flattenPolygon(flat []float64, ends []int, p orb.Polygon) ([]float64, []int) {
@@ -80,7 +96,7 @@ func flattenPolygon(flat []float64, ends []int, p orb.Polygon) ([]float64, []int
 	return flat, ends
 }
 
-// fromGeom converts a go-geom point, polygon or multipolygon to orb.
+// fromGeom converts a go-geom point, line, multiline, polygon or multipolygon to orb.
 func fromGeom(t geom.T) (orb.Geometry, error) {
 	if t.Layout() != geom.XY {
 		return nil, fmt.Errorf("geometry layout %v: want 2D (XY)", t.Layout())
@@ -92,6 +108,17 @@ func fromGeom(t geom.T) (orb.Geometry, error) {
 			return nil, fmt.Errorf("empty point")
 		}
 		return orb.Point{c[0], c[1]}, nil
+	case *geom.LineString:
+		return lineFromFlat(g.FlatCoords()), nil
+	case *geom.MultiLineString:
+		flat := g.FlatCoords()
+		out := make(orb.MultiLineString, len(g.Ends()))
+		start := 0
+		for i, end := range g.Ends() {
+			out[i] = lineFromFlat(flat[start:end])
+			start = end
+		}
+		return out, nil
 	case *geom.Polygon:
 		return polygonFromFlat(g.FlatCoords(), 0, g.Ends()), nil
 	case *geom.MultiPolygon:
@@ -108,6 +135,15 @@ func fromGeom(t geom.T) (orb.Geometry, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("geometry type %T is not a layer geometry", t)
+}
+
+// lineFromFlat builds a line of the points of flat (x, y, x, y...).
+func lineFromFlat(flat []float64) orb.LineString {
+	ls := make(orb.LineString, 0, len(flat)/2)
+	for j := 0; j+1 < len(flat); j += 2 {
+		ls = append(ls, orb.Point{flat[j], flat[j+1]})
+	}
+	return ls
 }
 
 // polygonFromFlat builds the rings ending at ends (offsets into flat), the first starting at

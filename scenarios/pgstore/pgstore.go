@@ -287,6 +287,29 @@ func (s *Store) Run(ctx context.Context, scenarioID, runID string) (*scenarios.R
 	return &r, nil
 }
 
+// Runs implements scenarios.Store.
+func (s *Store) Runs(ctx context.Context, scenarioID string) ([]scenarios.RunSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, scenario_version, created_at, duration_ms FROM scenario_runs
+		WHERE scenario_id = $1 ORDER BY created_at DESC, id DESC`, scenarioID)
+	if err != nil {
+		return nil, fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+	}
+	defer rows.Close()
+	out := []scenarios.RunSummary{}
+	for rows.Next() {
+		r := scenarios.RunSummary{ScenarioID: scenarioID}
+		if err := rows.Scan(&r.ID, &r.ScenarioVersion, &r.CreatedAt, &r.DurationMS); err != nil {
+			return nil, fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+		}
+		r.CreatedAt = r.CreatedAt.UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the runs of scenario %s: %w", scenarioID, err)
+	}
+	return out, nil
+}
+
 // ChangesChannel is the PostgreSQL notification channel on which every committed scenario
 // write is announced, as JSON {"id": "...", "version": N} (version 0: deleted), so that
 // every server on the database hears of the writes of the others (see Watch).

@@ -38,7 +38,7 @@ func TestSIGTERMFinishesInFlightRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /api/scenarios/%s/changes HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+	fmt.Fprintf(conn, "POST /api/scenarios/%s/changes HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nIf-Match: \"1\"\r\n"+
 		"Content-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n",
 		scen.ID, srv.addr, plannerToken, len(body))
 	rd := bufio.NewReader(conn)

@@ -15,7 +15,7 @@ import (
 // and renames, the directories made on the way, and the writes that answer (to a socket or
 // to stdout). A leading "?" lets strace accept a name the machine's architecture lacks
 // (arm64 has no rename or mkdir).
-const straceSyscalls = "fsync,fdatasync,?rename,renameat,?renameat2,openat,?mkdir,mkdirat,write,sendto,sendmsg,writev"
+const straceSyscalls = "fsync,fdatasync,?rename,renameat,?renameat2,openat,?mkdir,mkdirat,write,pwrite64,sendto,sendmsg,writev"
 
 // straceCommand is the command prefix that runs a process under strace, following its
 // threads (-f, lines start with the thread id), writing to out with every file descriptor
@@ -126,7 +126,7 @@ func (e *syscallEvent) isSync() bool { return e.name == "fsync" || e.name == "fd
 // isSend reports whether the call writes bytes to a file descriptor (a file, a pipe, a socket).
 func (e *syscallEvent) isSend() bool {
 	switch e.name {
-	case "write", "writev", "sendto", "sendmsg":
+	case "write", "pwrite64", "writev", "sendto", "sendmsg":
 		return true
 	}
 	return false

@@ -1,6 +1,6 @@
 // Command mkdemo converts an OpenStreetMap PBF extract into the embedded demo city of package
-// data: gzip-compressed newline-delimited GeoJSON made by data.ReadOSMWithStreets and
-// data.WriteGeoJSON, and its walkable ways beside it (data.WriteStreets).
+// data: gzip-compressed newline-delimited GeoJSON made by data.ReadOSM and data.WriteGeoJSON
+// (its streets are a layer like the others).
 // Run it through go generate in the data directory.
 package main
 
@@ -19,28 +19,24 @@ import (
 func main() {
 	in := flag.String("in", "", "OpenStreetMap PBF extract")
 	out := flag.String("out", "demo/monaco.ndjson.gz", "gzip-compressed newline-delimited GeoJSON to write")
-	streets := flag.String("streets", "demo/monaco-streets.ndjson.gz", "gzip-compressed newline-delimited GeoJSON of the walkable ways to write")
 	flag.Parse()
-	if err := run(*in, *out, *streets); err != nil {
+	if err := run(*in, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "mkdemo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out, streetsOut string) error {
+func run(in, out string) error {
 	pbf, err := os.Open(in)
 	if err != nil {
 		return err
 	}
 	defer pbf.Close()
-	fs, streets, err := data.ReadOSMWithStreets(pbf)
+	fs, err := data.ReadOSM(pbf)
 	if err != nil {
 		return err
 	}
 	if err := writeGzip(out, func(w io.Writer) error { return data.WriteGeoJSON(w, fs) }); err != nil {
-		return err
-	}
-	if err := writeGzip(streetsOut, func(w io.Writer) error { return data.WriteStreets(w, streets) }); err != nil {
 		return err
 	}
 	counts := map[string]int{}
@@ -55,7 +51,6 @@ func run(in, out, streetsOut string) error {
 	for _, n := range names {
 		fmt.Printf("%-13s %6d\n", n, counts[n])
 	}
-	fmt.Printf("%-13s %6d\n", data.StreetsLayer, len(streets))
 	return nil
 }
 

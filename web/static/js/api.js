@@ -15,17 +15,44 @@ let token = '';
 export function setToken(tok) { token = tok || ''; }
 export function getToken() { return token; }
 
+// Every write to an existing scenario needs If-Match with the scenario's ETag (the server
+// answers 428 without). api remembers each scenario's ETag from the answers it reads — the
+// ETag header of a scenario, its changes, a write or a run, and the version of each scenario
+// an answer holds (a scenario's ETag is its version in quotes) — and sends it on the next
+// write to that scenario. A 412 (someone else changed the scenario meanwhile) is thrown like
+// any error, never retried: the page shows it and reads the scenario again.
+const etags = new Map();
+const SCENARIO_PATH = /^\/api\/scenarios\/([0-9a-f]{16})(\/changes(\/[^/?]+)?|\/run)?(\?.*)?$/;
+
+// scenarioETag is the ETag api would send on a write to scenario id (undefined: none seen).
+export function scenarioETag(id) { return etags.get(id); }
+
+function rememberVersions(data) {
+  const scs = [data, data?.scenario, ...(Array.isArray(data?.scenarios) ? data.scenarios : [])];
+  for (const sc of scs) {
+    if (sc && typeof sc.id === 'string' && Number.isInteger(sc.version)) etags.set(sc.id, `"${sc.version}"`);
+  }
+}
+
 // api sends a request; a body object is sent as JSON. Resolves to the decoded JSON answer
 // (or null for 204), with the response headers on .headers of a wrapper when asked.
 export async function api(path, { method = 'GET', body, headers = {}, raw = false } = {}) {
   const h = { Accept: 'application/json', ...headers };
   if (token) h.Authorization = `Bearer ${token}`;
+  const id = SCENARIO_PATH.exec(path)?.[1];
+  const write = method !== 'GET' && method !== 'HEAD';
+  if (id && write && !('If-Match' in h) && etags.has(id)) h['If-Match'] = etags.get(id);
   const init = { method, headers: h };
   if (body !== undefined) {
     h['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
   const res = await fetch(path, init);
+  const tag = res.headers.get('ETag');
+  if (id && res.ok) {
+    if (method === 'DELETE' && path === `/api/scenarios/${id}`) etags.delete(id);
+    else if (tag) etags.set(id, tag);
+  }
   if (raw) return res;
   const text = await res.text();
   let data = null;
@@ -33,6 +60,7 @@ export async function api(path, { method = 'GET', body, headers = {}, raw = fals
     try { data = JSON.parse(text); } catch { data = { error: { message: text.slice(0, 200) } }; }
   }
   if (!res.ok) throw new ApiError(res.status, data);
+  if (!tag || !id) rememberVersions(data);
   return data;
 }
 

@@ -10,8 +10,9 @@ export { maplibregl };
 const STYLE_URL = '/styles/city.json';
 
 const abs = (u) => (typeof u === 'string' ? new URL(u, location.href).href : u);
-// A tile URL template made absolute, its {z}/{x}/{y} kept as they are.
-const absTiles = (u) => (typeof u === 'string' ? abs(u).replace(/%7B/gi, '{').replace(/%7D/gi, '}') : u);
+// absTemplate makes a URL template absolute without percent-encoding its {tokens}, which
+// MapLibre must find as they are.
+const absTemplate = (u) => (typeof u !== 'string' || /^[a-z][a-z0-9+.-]*:/i.test(u) ? u : abs('/').slice(0, -1) + (u.startsWith('/') ? u : `/${u}`));
 
 // loadStyle fetches the city's style and prepares it: absolute URLs (the worker resolves
 // nothing relative), its own layers of the panel's source-layers removed (thematic.js draws
@@ -28,12 +29,12 @@ async function loadStyle() {
   }
   for (const src of Object.values(style.sources || {})) {
     if (src.url) src.url = abs(src.url);
-    if (Array.isArray(src.tiles)) src.tiles = src.tiles.map(abs);
+    if (Array.isArray(src.tiles)) src.tiles = src.tiles.map(absTemplate);
   }
   // The map starts flat; the 3D switch tilts it.
   style.pitch = 0;
   style.bearing = 0;
-  if (style.glyphs) style.glyphs = abs(style.glyphs);
+  if (style.glyphs) style.glyphs = absTemplate(style.glyphs);
   if (typeof style.sprite === 'string') style.sprite = abs(style.sprite);
 
   // Which source holds which source-layer, as the style itself uses them.
@@ -50,7 +51,7 @@ async function loadStyle() {
   const attributions = await inlineTileJSON(style);
   const panelSet = new Set(PANEL);
   style.layers = (style.layers || []).filter((l) => !panelSet.has(l['source-layer']));
-  // Districts outline stays from the style when it has one; labels need glyphs, which may be absent.
+  // The base map (water, streets, district outlines) and the labels stay from the style.
   return { style, sourceOf, attributions };
 }
 
@@ -68,7 +69,7 @@ async function inlineTileJSON(style) {
       const tj = await res.json();
       if (!Array.isArray(tj.tiles)) return;
       delete src.url;
-      src.tiles = tj.tiles.map(absTiles);
+      src.tiles = tj.tiles.map(absTemplate);
       for (const k of ['minzoom', 'maxzoom', 'bounds', 'scheme']) if (tj[k] !== undefined) src[k] = tj[k];
       if (tj.attribution) out.push(tj.attribution);
     } catch { /* MapLibre reads the url itself */ }
@@ -109,6 +110,9 @@ export async function createCityMap(container, { transformRequest, interactiveHi
   style.layers.push(...layers.map((l) => ({
     ...l, layout: { ...(l.layout || {}), visibility: DEFAULT_ON.has(l.metadata.panel) && l.id !== 'ct-buildings-3d' ? 'visible' : 'none' },
   })));
+  // The style's labels go over everything, the thematic layers included (a stable sort keeps
+  // every other layer's order).
+  style.layers.sort((a, b) => (a.type === 'symbol') - (b.type === 'symbol'));
   const narrow = container.clientWidth < 500;
   if (narrow && typeof style.zoom === 'number') style.zoom -= 0.5;
   if (view) Object.assign(style, Object.fromEntries(Object.entries(view).filter(([, v]) => v !== undefined)));

@@ -2,7 +2,7 @@
 // scenarios, add changes (draw polygons, place points, pick features, or type coordinates),
 // run, read the dashboard (baseline, scenario, difference; per district; access bars;
 // violations that zoom the map), compare scenarios and export a run.
-import { t, initLangSwitch, onLangChange, fmt, fmtPct, has } from './i18n.js';
+import { t, initLangSwitch, onLangChange, fmt, fmtPct, has, lang } from './i18n.js';
 import { createCityMap, maplibregl, setPanelLayer, featuresAt } from './mapbase.js';
 import { api, ApiError, list, setToken, getToken } from './api.js';
 import { USE_COLORS, featureInfo } from './thematic.js';
@@ -20,6 +20,7 @@ const TOKEN_KEY = 'citytwin.plannerToken';
 const state = {
   scenarios: [], current: null, changes: [], run: null, scope: 'city', compare: new Set(),
   draw: { active: false, coords: [] }, point: null, runGeoms: null, comparison: null, allViolations: false, quality: null,
+  warnings: new Map(), // change id → the warnings the API gave when it was added (this session)
 };
 
 function status(msg, isError = false) {
@@ -132,7 +133,55 @@ function clearErrors() {
   for (const e of document.querySelectorAll('#change-form [aria-invalid]')) e.removeAttribute('aria-invalid');
 }
 
-// showFieldError puts the API's message beside the field it names and moves focus there.
+// plannerWords turns an API error ({field, code, message}) into words a planner uses, in the
+// page's language: the API's messages are for developers ("ring has 3 positions, needs at
+// least 4", "want a number, got string"). kind is the change kind, for the target's noun.
+function plannerWords(err, kind) {
+  const f = err.field || '';
+  const m = String(err.message || '');
+  if (err.status === 409 || err.status === 412 || err.status === 428) return t('pl.err.conflict');
+  if (err.code === 'not_number') return t('pl.err.number');
+  if (err.code === 'bad_coords') return t('pl.err.coords');
+  if (f.startsWith('geometry')) {
+    const point = KINDS[kind]?.geom === 'point';
+    if (/needs a geometry|missing/.test(m)) return t(point ? 'pl.err.point.missing' : 'pl.err.shape.missing');
+    if (/outside the city/.test(m)) return t(point ? 'pl.err.point.outside' : 'pl.err.shape.outside');
+    if (/needs at least 4|no ring|needs longitude and latitude/.test(m)) return t('pl.err.shape.corners');
+    if (/intersects itself|crosses/.test(m)) return t('pl.err.shape.crosses');
+    if (/at most \d+ (are )?allowed|positions or more/.test(m)) return t('pl.err.shape.many');
+    if (/holds .*got a|not supported|not a GeoJSON/.test(m)) return t('pl.err.shape.type');
+  }
+  if (f === 'target') {
+    const noun = t(`pl.noun.${KINDS[kind]?.target || 'buildings'}`);
+    if (/needs the id|needs a target/.test(m)) return t('pl.err.target.missing', { noun });
+    if (/removed by an earlier change/.test(m)) return t('pl.err.target.removed', { noun });
+    if (/no feature|not a feature id|has no kind/.test(m)) return t('pl.err.target.none', { noun });
+  }
+  if (f === 'properties' && /changes nothing|needs its rules/.test(m)) return t('pl.err.target.nothing');
+  if (f.startsWith('properties.')) {
+    const range = /is outside (-?[\d.e+]+)\.\.(-?[\d.e+]+)/.exec(m);
+    if (range) return t('pl.err.range', { min: fmt(Number(range[1]), 2), max: fmt(Number(range[2]), 2) });
+    if (/want a whole number/.test(m)) return t('pl.err.whole');
+    if (/want a (finite )?number/.test(m)) return t('pl.err.number');
+    if (/is not one of|want true or false|list of strings/.test(m)) return t('pl.err.choose');
+    if (/needs properties\.|missing/.test(m)) return t('pl.err.required');
+  }
+  if (f === 'name') return t(/longer than/.test(m) ? 'pl.err.name.long' : 'pl.err.name.missing');
+  if (f === 'description') return t('pl.err.description.long');
+  if (/missing/.test(m)) return t('pl.err.required');
+  return t('pl.err.other');
+}
+
+// fieldLabel names the form field an API error field points to, in the page's language.
+function fieldLabel(f, kind) {
+  if (f.startsWith('geometry')) return t(KINDS[kind]?.geom === 'point' ? 'tool.point' : 'tool.coords');
+  if (f === 'target') return t(`pl.noun.${KINDS[kind]?.target || 'buildings'}`);
+  const name = f.startsWith('properties.') ? f.slice('properties.'.length).split(/[.[]/)[0] : '';
+  return name && has(`field.${name}`) ? t(`field.${name}`) : '';
+}
+
+// showFieldError puts a planner's wording of the API's error beside the field it names and
+// moves focus there; the summary above names the field too.
 function showFieldError(err) {
   clearErrors();
   const kind = $('#change-kind').value;
@@ -148,8 +197,11 @@ function showFieldError(err) {
     input = document.getElementById(`prop-${name}`);
     box = document.getElementById(`prop-${name}-error`);
   }
-  const msg = err.message || String(err);
-  $('#form-error').textContent = `${t('err.title')}: ${f ? `${f}: ` : ''}${msg}`;
+  const msg = plannerWords(err, kind);
+  const label = fieldLabel(f, kind);
+  $('#form-error').textContent = `${t('err.title')}: ${label ? `${label}: ` : ''}${msg}`;
+  $('#form-error').dataset.code = err.code || '';
+  $('#form-error').dataset.field = f;
   if (box) box.textContent = msg;
   if (input && !input.closest('[hidden]')) {
     input.setAttribute('aria-invalid', 'true');
@@ -229,7 +281,7 @@ function readChange() {
   }
   if (spec.geom === 'polygon') {
     const { pts, error } = parseCoords($('#coords').value);
-    if (error !== undefined) return { clientError: { field: 'geometry', message: `“${error}”: ${t('tool.coords')}` } };
+    if (error !== undefined) return { clientError: { field: 'geometry', code: 'bad_coords', message: error } };
     if (pts.length) {
       const ring = [...pts];
       const [a, b] = [ring[0], ring[ring.length - 1]];
@@ -253,7 +305,8 @@ function readChange() {
     if (v === '') continue;
     if (p.type === 'int' || p.type === 'number') {
       const n = Number(v.replace(',', '.'));
-      props[p.name] = Number.isFinite(n) ? n : v; // the API names a wrong value's field
+      if (!Number.isFinite(n)) return { clientError: { field: `properties.${p.name}`, code: 'not_number', message: v } };
+      props[p.name] = n;
     } else if (p.type === 'list') {
       props[p.name] = v.split(',').map((s) => s.trim()).filter(Boolean);
     } else props[p.name] = v;
@@ -270,8 +323,11 @@ async function submitChange(e) {
   const btn = $('#change-submit');
   btn.disabled = true;
   try {
-    await api(`/api/scenarios/${state.current.id}/changes`, { method: 'POST', body: change });
+    const res = await api(`/api/scenarios/${state.current.id}/changes`, { method: 'POST', body: change });
     clearErrors();
+    const warnings = res?.warnings || [];
+    for (const c of res?.changes || []) state.warnings.set(c.id, warnings.filter((w) => w.change_id === c.id));
+    showWarnings(warnings, change.kind);
     status(t('ch.added', { kind: t(`kind.${change.kind}`) }));
     state.draw.coords = [];
     state.point = null;
@@ -282,9 +338,34 @@ async function submitChange(e) {
   } catch (err) {
     if (err instanceof ApiError) showFieldError(err);
     else showFieldError({ message: t('err.network') });
+    // Someone else changed the scenario meanwhile: show it as it is now.
+    if (err instanceof ApiError && [409, 412, 428].includes(err.status)) await openScenario(state.current.id, { keepRun: true }).catch(() => {});
   } finally {
     btn.disabled = false;
   }
+}
+
+// warningWords says a warning of the API (scenarios/warnings.go) in the page's language.
+function warningWords(w, kind) {
+  const what = t(`pl.the.${LAYER_OF_KIND[kind] === 'facilities' ? 'facilities' : 'buildings'}`);
+  if (w.code === 'in_public_park') {
+    return t('pl.warn.in_public_park', { what, park: featureLabel('green_spaces', { name: w.name, kind: w.kind }) });
+  }
+  if (w.code === 'in_flood_zone') return t('pl.warn.in_flood_zone', { what, years: fmt(w.return_period_years) });
+  return w.message || w.code;
+}
+
+// showWarnings lists the warnings of the change just added (none clears the list).
+function showWarnings(warnings, kind) {
+  state.lastWarnings = { warnings, kind };
+  const box = $('#change-warnings');
+  box.replaceChildren();
+  if (!warnings.length) return;
+  box.append(el('p', { textContent: t('pl.warn.title') }), el('ul', {}, ...warnings.map((w) => {
+    const li = el('li', { textContent: warningWords(w, kind) });
+    li.dataset.code = w.code;
+    return li;
+  })));
 }
 
 // --- Scenarios ---------------------------------------------------------------------------------
@@ -344,7 +425,7 @@ async function createScenario(e) {
     await openScenario(sc.id);
   } catch (err) {
     const field = err.field === 'description' ? 'description' : 'name';
-    $(`#sc-${field}-error`).textContent = err.message;
+    $(`#sc-${field}-error`).textContent = err instanceof ApiError ? plannerWords(err, '') : t('err.network');
     const inp = field === 'name' ? $('#sc-name') : $('#sc-desc');
     inp.setAttribute('aria-invalid', 'true');
     inp.focus();
@@ -371,6 +452,137 @@ async function deleteScenario(sc) {
   } catch (err) { status(t('err.generic', { msg: err.message }), true); }
 }
 
+// --- Features and changes in words ------------------------------------------------------------
+// The layer each change kind acts on, the first id of features a scenario adds
+// (scenarios.AddedIDBase) and the features looked up for their names and shapes.
+const LAYER_OF_KIND = {
+  add_building: 'buildings', modify_building: 'buildings', demolish_building: 'buildings', rezone: 'zoning',
+  add_facility: 'facilities', modify_facility: 'facilities', remove_facility: 'facilities',
+  add_green_space: 'green_spaces', remove_green_space: 'green_spaces', set_broadband: 'broadband',
+};
+const ADDED_ID_BASE = 2 ** 50;
+const known = new Map(); // "layer/id" → {geometry, properties}, or null when the city has none
+const UNITS = { height_m: 'unit.m', max_height_m: 'unit.m', area_m2: 'unit.m2', gfa_m2: 'unit.m2', max_down_mbps: 'unit.mbps', max_pot_pct: 'unit.pct', return_period_years: 'unit.years' };
+
+// valueWords is a property's value as the page's language says it.
+function valueWords(name, v) {
+  if (Array.isArray(v)) return v.map((x) => valueWords(name, x)).join(', ');
+  if (typeof v === 'boolean') return t(v ? 'yes' : 'no');
+  for (const group of ['use', 'kind', 'technology']) {
+    if ((name === group || (group === 'use' && name === 'allowed_uses')) && has(`val.${group}.${v}`)) return t(`val.${group}.${v}`);
+  }
+  if (typeof v === 'number') {
+    const n = fmt(v, Number.isInteger(v) ? 0 : 2);
+    return UNITS[name] ? t(UNITS[name], { v: n }) : n;
+  }
+  return String(v ?? '–');
+}
+
+// featureLabel names a feature for a planner: its name, else what it is (a residential
+// building of 4 floors, a park, zone L1a, parcel MC-000001).
+function featureLabel(layer, props = {}) {
+  const noun = has(`pl.noun.${layer}`) ? t(`pl.noun.${layer}`) : layer;
+  if (props.name) return `${noun} “${props.name}”`;
+  const what = [];
+  if (layer === 'buildings') {
+    if (props.use) what.push(valueWords('use', props.use));
+    if (props.floors) what.push(t('pl.floors', { n: fmt(props.floors) }));
+  } else if (layer === 'zoning' || layer === 'parcels') {
+    if (props.code || props.cad_number) what.push(props.code || props.cad_number);
+  } else if (props.kind || props.technology) {
+    what.push(valueWords(props.kind ? 'kind' : 'technology', props.kind || props.technology));
+  }
+  return what.length ? `${noun} (${what.join(', ')})` : noun;
+}
+
+// lookUp finds a feature's shape and properties: one the scenario added from its change, one
+// of the city from the public OGC API (cached).
+async function lookUp(layer, id) {
+  const key = `${layer}/${id}`;
+  if (Number(id) >= ADDED_ID_BASE) {
+    const c = state.changes.find((x) => String(x.feature_id) === String(id));
+    return c?.geometry ? { geometry: c.geometry, properties: c.properties || {} } : null;
+  }
+  if (known.has(key)) return known.get(key);
+  let f = null;
+  try {
+    const g = await api(`/ogc/collections/${encodeURIComponent(layer)}/items/${encodeURIComponent(id)}`);
+    if (g?.geometry) f = { geometry: g.geometry, properties: g.properties || {} };
+  } catch { /* not in the city: f stays null */ }
+  known.set(key, f);
+  return f;
+}
+
+// changeTarget is the layer and id of the feature a change adds or acts on.
+function changeTarget(c) {
+  return { layer: LAYER_OF_KIND[c.kind], id: c.target || c.feature_id };
+}
+
+// changeWords says a change in the page's language: its kind, the feature it acts on, the
+// values it sets with their names and units.
+function changeWords(c) {
+  const { layer } = changeTarget(c);
+  let s = t(`kind.${c.kind}`);
+  if (c.target) {
+    const f = Number(c.target) >= ADDED_ID_BASE
+      ? state.changes.find((x) => String(x.feature_id) === String(c.target))
+      : known.get(`${layer}/${c.target}`);
+    s += `: ${featureLabel(layer, f?.properties || {})}`;
+  }
+  const props = Object.entries(c.properties || {}).map(([k, v]) => `${has(`field.${k}`) ? t(`field.${k}`) : k.replace(/_/g, ' ')}: ${valueWords(k, v)}`);
+  return props.length ? `${s} (${props.join('; ')})` : s;
+}
+
+// changeShape is the geometry a change shows on the map: its own, or its target's.
+async function changeShape(c) {
+  if (c.geometry) return c.geometry;
+  const { layer, id } = changeTarget(c);
+  return id ? (await lookUp(layer, id))?.geometry || null : null;
+}
+
+// highlight outlines a geometry in yellow, fits the map to it and says so.
+function highlight(geometry, key, what) {
+  if (!map || !geometry) return;
+  map.getSource('pl-highlight').setData({ type: 'Feature', properties: {}, geometry });
+  const b = bboxOf(geometry);
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 18, duration: 500 });
+  $('#map').dataset.highlight = key;
+  $('#map').scrollIntoView({ block: 'nearest' });
+  status(t('pl.shown', { what }));
+}
+
+async function showChange(c) {
+  const g = await changeShape(c);
+  if (!g) { status(t('pl.noshape')); return; }
+  const { layer, id } = changeTarget(c);
+  highlight(g, `${layer}/${id}`, changeWords(c));
+}
+
+// fitToChanges fits the map to every change of the open scenario.
+async function fitToChanges() {
+  const shapes = (await Promise.all(state.changes.map(changeShape))).filter(Boolean);
+  if (!shapes.length || !map) return;
+  const b = shapes.map(bboxOf).reduce((a, x) => [Math.min(a[0], x[0]), Math.min(a[1], x[1]), Math.max(a[2], x[2]), Math.max(a[3], x[3])]);
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 60, maxZoom: 17, duration: 0 });
+  $('#map').dataset.fitted = state.current?.id || '';
+}
+
+// --- Runs: the API keeps each scenario's last runs (GET /api/scenarios/{id}/runs) ---------------
+// loadLastRun shows the scenario's most recent run, whichever version it ran.
+async function loadLastRun(id) {
+  try {
+    const runs = list(await api(`/api/scenarios/${encodeURIComponent(id)}/runs`), 'runs');
+    if (!runs.length || state.current?.id !== id) return;
+    const run = await api(`/api/scenarios/${encodeURIComponent(id)}/runs/${encodeURIComponent(runs[0].id)}`);
+    if (state.current?.id !== id || state.run) return;
+    state.run = run;
+    state.runGeoms = null;
+    renderDashboard();
+  } catch (err) {
+    status(t('err.generic', { msg: err instanceof ApiError ? plannerWords(err, '') : t('err.network') }), true);
+  }
+}
+
 async function openScenario(id, { keepRun = false } = {}) {
   const [sc, ch] = await Promise.all([api(`/api/scenarios/${id}`), api(`/api/scenarios/${id}/changes`)]);
   const switched = state.current?.id !== id;
@@ -378,11 +590,21 @@ async function openScenario(id, { keepRun = false } = {}) {
   state.changes = list(ch, 'changes');
   const i = state.scenarios.findIndex((x) => x.id === sc.id);
   if (i >= 0) state.scenarios[i] = sc;
-  if (switched || !keepRun) { state.run = null; state.runGeoms = null; renderDashboard(); }
+  if (switched || !keepRun) { state.run = null; state.runGeoms = null; }
+  renderDashboard(); // a kept run may now be of an older version than the scenario
+  if (switched) showWarnings([], '');
   $('#current').hidden = false;
   renderCurrent();
   renderScenarios();
   showVariant();
+  // The targets' names, then the scenario's place on the map and its last run.
+  await Promise.all(state.changes.filter((c) => c.target).map((c) => lookUp(LAYER_OF_KIND[c.kind], c.target)));
+  if (state.current?.id !== id) return;
+  renderCurrent();
+  if (switched) {
+    await fitToChanges();
+    if (!state.run) await loadLastRun(id);
+  }
 }
 
 function closeScenario() {
@@ -403,10 +625,19 @@ function renderCurrent() {
   ol.replaceChildren();
   if (!state.changes.length) ol.append(el('li', { className: 'muted', textContent: t('ch.none') }));
   state.changes.forEach((c, i) => {
-    const what = c.target ? ` #${c.target}` : (c.feature_id ? ` #${c.feature_id}` : '');
-    const props = c.properties ? Object.entries(c.properties).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : v}`).join(', ') : '';
-    const li = el('li', {}, `${t(`kind.${c.kind}`)}${what}${props ? ` (${props})` : ''}`);
+    const words = changeWords(c);
+    const li = el('li', {}, el('span', { className: 'change-words', textContent: words }));
     li.dataset.kind = c.kind;
+    li.dataset.id = c.id;
+    for (const w of state.warnings.get(c.id) || []) {
+      const p = el('span', { className: 'change-warning', textContent: t('pl.warn.change', { text: warningWords(w, c.kind) }) });
+      p.dataset.code = w.code;
+      li.append(' ', p);
+    }
+    const show = el('button', { type: 'button', className: 'secondary', textContent: t('pl.show') });
+    show.dataset.action = 'show';
+    show.setAttribute('aria-label', `${t('pl.show')}: ${i + 1}. ${words}`);
+    show.addEventListener('click', () => showChange(c));
     const b = el('button', { type: 'button', className: 'danger', textContent: t('ch.remove') });
     b.setAttribute('aria-label', t('ch.remove.label', { n: i + 1, kind: t(`kind.${c.kind}`) }));
     b.addEventListener('click', async () => {
@@ -414,9 +645,9 @@ function renderCurrent() {
         await api(`/api/scenarios/${sc.id}/changes/${c.id}`, { method: 'DELETE' });
         status(t('ch.removed'));
         await openScenario(sc.id, { keepRun: true });
-      } catch (err) { status(t('err.generic', { msg: err.message }), true); }
+      } catch (err) { status(t('err.generic', { msg: err instanceof ApiError ? plannerWords(err, c.kind) : t('err.network') }), true); }
     });
-    li.append(b);
+    li.append(el('span', { className: 'change-actions' }, show, b));
     ol.append(li);
   });
 }
@@ -426,6 +657,20 @@ const KPI_KEYS = ['residents', 'dwellings', 'jobs', 'violations', 'fifteen_minut
 const ACCESS_KEYS = ['access_kindergarten', 'access_school', 'access_high_school', 'access_clinic', 'access_pharmacy', 'access_library', 'access_citizen_center', 'green_access', 'fifteen_minute_city'];
 const isShare = (k) => /(_share$|^access_|^fifteen_minute_city$|^green_access$|_load$)/.test(k);
 const decimals = (k) => (/(per_ha|per_resident|_ha$|max_cut)/.test(k) ? 1 : 0);
+
+// Which way is better, per indicator: +1 more is better (access, green, broadband, jobs), -1
+// more is worse (violations, exposure to floods, noise and bad air, overloaded schools, paved
+// ground), 0 neither (residents, dwellings, density: a planner's choice, not a score).
+function direction(k) {
+  if (/^violations|^flood_|^noise_|^air_|_load$|^impervious_share$/.test(k)) return -1;
+  if (/^access_|^fifteen_minute_city$|^green_access$|^green_m2_per_resident$|^public_green_m2$|^green_share$|^broadband_|^wifi_access_share$|^digital_help_access_share$|^jobs$/.test(k)) return 1;
+  return 0;
+}
+// judged is the class and the word of a difference d of indicator k: better, worse or neutral.
+function judged(k, d) {
+  if (!Number.isFinite(d) || Math.abs(d) < 1e-12 || !direction(k)) return { cls: 'neutral', word: '' };
+  return d * direction(k) > 0 ? { cls: 'better', word: t('pl.better') } : { cls: 'worse', word: t('pl.worse') };
+}
 
 function indLabel(k) {
   if (has(`ind.${k}`)) return t(`ind.${k}`);
@@ -526,7 +771,18 @@ function renderDashboard() {
   }
   const ind = scopeIndicators();
   const frag = document.createDocumentFragment();
-  frag.append(el('p', { className: 'muted small', textContent: `${t('sc.current', { name: state.current?.name || r.scenario_id })} · ${t('sc.version', { v: r.scenario_version })} · ${t('run.done', { ms: fmt(r.duration_ms, 0) })}` }));
+  const when = new Intl.DateTimeFormat(lang() === 'ro' ? 'ro-RO' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(r.created_at));
+  const info = el('p', { id: 'run-info', className: 'muted small', textContent: `${t('sc.current', { name: state.current?.name || r.scenario_id })} · ${t('pl.run.of', { v: r.scenario_version, when })}` });
+  info.dataset.version = String(r.scenario_version);
+  info.dataset.run = r.id;
+  frag.append(info);
+  // A run of an older version than the scenario's is out of date: said so, with a re-run.
+  if (state.current && r.scenario_version < state.current.version) {
+    const again = el('button', { type: 'button', id: 'rerun', textContent: t('pl.run.again') });
+    again.addEventListener('click', runScenario);
+    frag.append(el('div', { id: 'run-stale', className: 'notice stale', role: 'status' },
+      el('p', { textContent: t('pl.run.stale', { run: r.scenario_version, now: state.current.version }) }), again));
+  }
 
   // Scope: the city or one district.
   const scope = el('select', { id: 'dash-scope' },
@@ -547,10 +803,14 @@ function renderDashboard() {
     card.dataset.variant = String(v.variant);
     card.dataset.diff = String(v.diff);
     const dir = v.diff > 1e-12 ? 'up' : v.diff < -1e-12 ? 'down' : '';
+    const j = judged(k, v.diff);
+    const delta = el('div', { className: `delta ${dir} ${j.cls}`, textContent: `${dir === 'up' ? '▲ ' : dir === 'down' ? '▼ ' : ''}${fmtDiff(k, v.diff)}` });
+    if (j.word) delta.append(el('span', { className: 'visually-hidden', textContent: ` (${j.word})` }));
+    delta.dataset.judged = j.cls;
     card.append(
       el('div', { className: 'label', textContent: indLabel(k) }),
       el('div', { className: 'value', textContent: fmtInd(k, v.variant) }),
-      el('div', { className: `delta ${dir}`, textContent: `${dir === 'up' ? '▲ ' : dir === 'down' ? '▼ ' : ''}${fmtDiff(k, v.diff)}` }),
+      delta,
       el('div', { className: 'label', textContent: `${t('dash.baseline')}: ${fmtInd(k, v.baseline)}` }),
       el('div', { className: 'src' }, ...sourceWords(k)),
     );
@@ -585,8 +845,9 @@ function renderDashboard() {
       el('thead', {}, el('tr', {}, ...['dash.violations.feature', 'dash.violations.rule', 'dash.violations.value', 'dash.violations.limit', 'dash.violations.new'].map((k) => el('th', { scope: 'col', textContent: t(k) })))),
       el('tbody', {}, ...shown.map((v) => {
         const label = v.feature || `${v.layer}/${v.id}`;
-        const b = el('button', { type: 'button', className: 'link', textContent: label });
-        b.setAttribute('aria-label', t('dash.violations.zoom', { feature: label }));
+        const words = violationLabel(v);
+        const b = el('button', { type: 'button', className: 'link', textContent: words });
+        b.setAttribute('aria-label', t('dash.violations.zoom', { feature: words }));
         b.addEventListener('click', () => zoomToFeature(v.layer, v.id));
         const show = (x) => (Array.isArray(x) ? x.map((u) => (has(`val.use.${u}`) ? t(`val.use.${u}`) : u)).join(', ') : typeof x === 'number' ? fmt(x, 2) : (has(`val.use.${x}`) ? t(`val.use.${x}`) : String(x ?? '–')));
         const tr = el('tr', { className: v.new ? 'new' : '' }, el('td', {}, b), el('td', { textContent: has(`field.${v.rule}`) ? t(`field.${v.rule}`) : v.rule }),
@@ -594,7 +855,8 @@ function renderDashboard() {
         tr.dataset.feature = label;
         return tr;
       })));
-    vsec.append(el('div', { className: 'dash-wrap violations-box' }, vt));
+    vsec.append(scrollBox('dash-wrap violations-box', vt, t('dash.violations')));
+    nameViolations(shown);
     if (viol.length > shown.length || state.allViolations) {
       const more = el('button', { type: 'button', className: 'secondary', textContent: state.allViolations ? t('dash.violations.fewer') : t('dash.violations.all', { n: fmt(viol.length) }) });
       more.addEventListener('click', () => { state.allViolations = !state.allViolations; renderDashboard(); });
@@ -612,7 +874,7 @@ function renderDashboard() {
   for (const [ext, key] of [['csv', 'dash.export.csv'], ['geojson', 'dash.export.geojson']]) {
     const b = el('button', { type: 'button', className: 'secondary', textContent: t(key) });
     b.dataset.export = ext;
-    b.addEventListener('click', () => download(`/api/scenarios/${r.scenario_id}/runs/${r.id}/export.${ext}`, `run-${r.id}.${ext}`));
+    b.addEventListener('click', () => (ext === 'csv' ? saveCSV(r) : download(`/api/scenarios/${r.scenario_id}/runs/${r.id}/export.${ext}`, exportName(r, ext))));
     exp.append(b);
   }
   osec.append(el('h3', { textContent: t('dash.export') }), exp);
@@ -634,13 +896,22 @@ function renderDashboard() {
         el('th', { scope: 'row', textContent: indLabel(k) }),
         el('td', { textContent: fmtInd(k, v.baseline) }),
         el('td', { textContent: fmtInd(k, v.variant) }),
-        el('td', { textContent: fmtDiff(k, v.diff) }),
+        el('td', { className: `diff ${judged(k, v.diff).cls}`, textContent: fmtDiff(k, v.diff) }),
         el('td', { className: 'src' }, ...sourceWords(k)));
       tr.dataset.indicator = k;
       return tr;
     })));
-  frag.append(el('details', { className: 'all-indicators' }, el('summary', { textContent: t('dash.more') }), el('div', { className: 'dash-wrap' }, table)), sourceLegend());
+  frag.append(el('details', { className: 'all-indicators' }, el('summary', { textContent: t('dash.more') }), scrollBox('dash-wrap', table, t('dash.table'))), sourceLegend());
   body.replaceChildren(frag);
+}
+
+// scrollBox wraps a wide table in a box that scrolls sideways and can be scrolled from the
+// keyboard (focusable, named), as the dashboard beside the map is narrow.
+function scrollBox(className, table, label) {
+  const box = el('div', { className, tabIndex: 0 }, table);
+  box.setAttribute('role', 'region');
+  box.setAttribute('aria-label', label);
+  return box;
 }
 
 // --- Data quality: GET /api/quality, public --------------------------------------------------------
@@ -705,7 +976,7 @@ function renderQuality() {
       tr.dataset.derivedShare = String(l.derived_share);
       return tr;
     })));
-  frag.append(el('div', { className: 'dash-wrap' }, table));
+  frag.append(scrollBox('dash-wrap', table, t('quality.layers')));
 
   // The key attributes: how many features have each surveyed, derived or missing.
   const attrs = names.flatMap((n) => Object.keys(q.layers[n].attributes || {}).sort().map((a) => [n, a, q.layers[n].attributes[a]]));
@@ -723,7 +994,7 @@ function renderQuality() {
         tr.dataset.attribute = a;
         return tr;
       })));
-    frag.append(el('div', { className: 'dash-wrap' }, at));
+    frag.append(scrollBox('dash-wrap', at, t('quality.attributes')));
   }
   frag.append(el('p', { className: 'muted small', textContent: t('quality.derived.about') }));
 
@@ -775,12 +1046,71 @@ async function zoomToFeature(layer, id) {
     feat = state.runGeoms.find((f) => f.properties?.layer === layer && String(f.id) === String(id));
   }
   if (!feat || !feat.geometry) return;
-  map.getSource('pl-highlight').setData({ type: 'Feature', properties: {}, geometry: feat.geometry });
-  const b = bboxOf(feat.geometry);
-  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 18, duration: 500 });
-  $('#map').dataset.highlight = `${layer}/${id}`;
-  $('#map').scrollIntoView({ block: 'nearest' });
-  status(t('dash.violations.shown', { feature: `${layer}/${id}` }));
+  highlight(feat.geometry, `${layer}/${id}`, violationLabel({ layer, id }));
+}
+
+// violationLabel names a violating feature: from the run's changed features, or as looked up.
+function violationLabel(v) {
+  const ch = (state.run?.changed_features || []).find((c) => c.layer === v.layer && String(c.id) === String(v.id));
+  const f = ch || (Number(v.id) >= ADDED_ID_BASE ? null : known.get(`${v.layer}/${v.id}`));
+  return featureLabel(v.layer, f?.properties || {});
+}
+
+// nameViolations looks up the listed violations' features the page does not know yet, then
+// writes their names in.
+async function nameViolations(shown) {
+  const missing = shown.filter((v) => !(state.run?.changed_features || []).some((c) => c.layer === v.layer && String(c.id) === String(v.id)) && !known.has(`${v.layer}/${v.id}`));
+  if (!missing.length) return;
+  await Promise.all(missing.map((v) => lookUp(v.layer, v.id)));
+  for (const tr of document.querySelectorAll('table.violations tbody tr')) {
+    const [layer, id] = (tr.dataset.feature || '').split('/');
+    const b = tr.querySelector('button');
+    if (!b || !known.has(`${layer}/${id}`)) continue;
+    const words = violationLabel({ layer, id });
+    b.textContent = words;
+    b.setAttribute('aria-label', t('dash.violations.zoom', { feature: words }));
+  }
+}
+
+// exportName is a file name of the scenario's name and the run's date: "north-school-2026-12-02.csv".
+function exportName(r, ext) {
+  const name = (state.current?.id === r.scenario_id ? state.current.name : '') || r.scenario_id;
+  const slug = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase().slice(0, 60) || 'scenario';
+  return `${slug}-${String(r.created_at || '').slice(0, 10)}.${ext}`;
+}
+
+// csvNumber writes a number for a spreadsheet: a share as a percentage, at most 4 decimals.
+function csvNumber(k, v) {
+  if (!Number.isFinite(v)) return '';
+  return String(Number((isShare(k) ? v * 100 : v).toFixed(4)));
+}
+
+// saveCSV saves the run as CSV in the page's language: labelled columns, the indicators of the
+// city and of each district (shares as percentages, their differences in percentage points),
+// then the violations with the features' names.
+function saveCSV(r) {
+  const q = (x) => (/[",\n\r]/.test(String(x)) ? `"${String(x).replace(/"/g, '""')}"` : String(x));
+  const rows = [[t('pl.csv.area'), t('dash.indicator'), t('pl.csv.unit'), t('dash.baseline'), t('dash.variant'), t('dash.diff')]];
+  const unit = (k) => (isShare(k) ? '%' : '');
+  const order = (ind) => Object.keys(ind).sort((a, b) => indLabel(a).localeCompare(indLabel(b)));
+  const area = (name, ind) => {
+    for (const k of order(ind)) rows.push([name, indLabel(k), unit(k), csvNumber(k, ind[k].baseline), csvNumber(k, ind[k].variant), csvNumber(k, ind[k].diff)]);
+  };
+  area(t('dash.city'), r.indicators || {});
+  for (const d of r.districts || []) area(d.name || d.code || String(d.id), d.indicators || {});
+  rows.push([]);
+  rows.push([t('dash.violations.feature'), t('pl.csv.feature_id'), t('dash.violations.rule'), t('dash.violations.value'), t('dash.violations.limit'), t('dash.violations.new')]);
+  const say = (x) => (Array.isArray(x) ? x.map((u) => valueWords('use', u)).join(', ') : typeof x === 'number' ? String(x) : valueWords('use', x));
+  for (const v of r.violations || []) {
+    rows.push([violationLabel(v), `${v.layer}/${v.id}`, has(`field.${v.rule}`) ? t(`field.${v.rule}`) : v.rule, say(v.value), say(v.limit), t(v.new ? 'yes' : 'no')]);
+  }
+  const text = `\ufeff${rows.map((row) => row.map(q).join(',')).join('\r\n')}\r\n`;
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const a = el('a', { href: url, download: exportName(r, 'csv') });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 // --- Comparison --------------------------------------------------------------------------------------
@@ -809,11 +1139,9 @@ function renderComparison() {
     el('tbody', {}, ...keys.map((k) => {
       const row = cmp.indicators[k];
       return el('tr', {}, el('th', { scope: 'row', textContent: indLabel(k) }), el('td', { textContent: fmtInd(k, row.baseline) }),
-        ...scs.map((s) => el('td', { textContent: `${fmtInd(k, row[s.id])} (${fmtDiff(k, row[s.id] - row.baseline)})` })));
-    }),
-    el('tr', {}, el('th', { scope: 'row', textContent: t('dash.violations') }), el('td', { textContent: '–' }),
-      ...scs.map((s) => el('td', { textContent: fmt(s.violations) })))));
-  out.replaceChildren(head, el('div', { className: 'dash-wrap' }, table));
+        ...scs.map((s) => el('td', { className: `diff ${judged(k, row[s.id] - row.baseline).cls}`, textContent: `${fmtInd(k, row[s.id])} (${fmtDiff(k, row[s.id] - row.baseline)})` })));
+    })));
+  out.replaceChildren(head, scrollBox('dash-wrap', table, t('cmp.title')));
 }
 
 // --- The map: base layers, the open scenario's variant, drawing -------------------------------------------
@@ -984,6 +1312,7 @@ onLangChange(() => {
   renderDashboard();
   renderComparison();
   renderQuality();
+  if (state.lastWarnings) showWarnings(state.lastWarnings.warnings, state.lastWarnings.kind);
 });
 
 loadQuality();
@@ -998,6 +1327,7 @@ map = await createCityMap($('#map'), {
 });
 addPlannerLayers();
 showVariant();
+if (state.current) fitToChanges();
 map.on('click', onMapClick);
 map.on('dblclick', (e) => {
   if (state.draw.active) { e.preventDefault(); finishDrawing(); }
