@@ -538,6 +538,13 @@ for (const [vpName, vp] of VIEWPORTS) {
     // A search hit: the map that flies there is on screen, and so is the search box.
     await page.fill('#search-q', STREET);
     await page.locator('#search-list [role=option]').first().waitFor();
+    await assertInView(page, '#search-list', 'the places found');
+    // …and not under anything else: each option shown is what is on top at its middle.
+    const covered = await page.locator('#search-list [role=option]').evaluateAll((lis) => lis.filter((li) => {
+      const r = li.getBoundingClientRect();
+      return !li.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+    }).map((li) => li.textContent));
+    assert.deepEqual(covered, [], 'places found hidden under the panel');
     await page.keyboard.press('Enter');
     await settle(page);
     await assertInView(page, '#search-q', 'after a search');
