@@ -34,8 +34,12 @@ export async function launch() {
 const NOISE = [/GPU stall due to ReadPixels/i, /GL Driver Message/i, /WebGL.*performance/i, /Automatic fallback to software WebGL/i];
 
 // newPage opens a page that records console errors and uncaught exceptions in page.errors.
-export async function newPage(browser, { width = 1280, height = 800, locale = 'en-GB', lang = 'en' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, locale, deviceScaleFactor: 1 });
+// geolocation ({latitude, longitude}) is the position the page's navigator.geolocation gives.
+export async function newPage(browser, { width = 1280, height = 800, locale = 'en-GB', lang = 'en', geolocation } = {}) {
+  const context = await browser.newContext({
+    viewport: { width, height }, locale, deviceScaleFactor: 1,
+    ...(geolocation ? { geolocation, permissions: ['geolocation'] } : {}),
+  });
   if (lang) {
     await context.addInitScript((l) => {
       try { if (!localStorage.getItem('citytwin.lang')) localStorage.setItem('citytwin.lang', l); } catch { /* no storage */ }

@@ -2,7 +2,7 @@
 // right attributes, the language switch works and is remembered, the keyboard reaches the layer
 // panel, 3D works, "what is near here" answers in text, a phone's 320 px fit, and the first
 // view stays under 1 MB besides the tiles. Writes docs/screenshots/map-2d.png, map-3d.png and
-// map-phone.png. The colours test reads the map's pixels: buildings, a park and a facility
+// (with the walk on a 360 px phone) map-phone.png. The colours test reads the map's pixels: buildings, a park and a facility
 // must show in their layers' colours, flat and extruded. The place search finds a street and the
 // schools by typing, is a keyboard combobox, and flies the map to the chosen hit.
 import { test, before, after } from 'node:test';
@@ -253,7 +253,10 @@ test('a click on a building shows a popup with its attributes', async () => {
   const fc = await api(`/api/features/buildings?bbox=${target.lng - d},${target.lat - d},${target.lng + d},${target.lat + d}&limit=1000`, { token: '' });
   const feature = fc.features.find((f) => String(f.id) === String(target.id));
   assert.ok(feature, `building ${target.id} is not in /api/features`);
+  // The modelled flag is a note on the feature, not a row.
+  if ('derived' in feature.properties) assert.equal(await popup.getAttribute('data-modelled'), String(feature.properties.derived));
   for (const [k, v] of Object.entries(feature.properties)) {
+    if (k === 'derived') continue;
     assert.ok(k in shown, `popup lacks ${k}`);
     if (typeof v === 'number') assert.ok(Math.abs(Number(shown[k]) - v) < 1e-3 * Math.max(1, Math.abs(v)), `${k}: popup ${shown[k]}, API ${v}`);
     else assert.equal(shown[k], Array.isArray(v) ? v.join(',') : String(v), `${k}`);
@@ -359,7 +362,6 @@ test('on a 320 px phone the pages fit and the map draws', async () => {
   assert.ok(fit.scroll <= 320, `the page is ${fit.scroll} px wide`);
   assert.ok(fit.map.width >= 300 && fit.map.height >= 250, `map is ${fit.map.width}×${fit.map.height}`);
   assert.ok(await page.evaluate(() => window.map.queryRenderedFeatures().length) > 0);
-  await page.screenshot({ path: screenshotPath('map-phone.png'), fullPage: false });
   // The other pages fit too. Each is left only once its requests are done: leaving earlier
   // aborts a module still loading, which Chromium reports as a console error.
   await page.waitForLoadState('networkidle');
@@ -434,3 +436,448 @@ test('the place search: typing a street, arrow down and Enter fly the map to it;
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+// ---------------------------------------------------------------------------------------------
+// The map people use: on a phone and on a desktop, in Romanian and in English. Each test below
+// checks one of the map's promises: the map stays in view while one works with it (1), popups
+// speak plainly (2), a location outside the city is said to be so (3), Romanian everywhere and
+// one word for modelled data, with an opacity per layer (4), the URL keeps what is shown (5),
+// and the walk of 5, 10 or 15 minutes (6).
+const PHONE = { width: 360, height: 740 };
+const DESKTOP = { width: 1280, height: 800 };
+const VIEWPORTS = [['phone', PHONE], ['desktop', DESKTOP]];
+
+// settle waits until the map has stopped moving and drawn what it moved to.
+async function settle(page) {
+  await page.waitForFunction(() => !window.map.isMoving(), null, { timeout: 15000 });
+  await waitIdle(page);
+}
+
+const rectOf = (page, sel) => page.locator(sel).first().evaluate((e) => {
+  const r = e.getBoundingClientRect();
+  return { top: r.top, left: r.left, bottom: r.bottom, right: r.right, width: r.width, height: r.height };
+});
+const inside = (a, b, tol = 1) => a.top >= b.top - tol && a.left >= b.left - tol && a.bottom <= b.bottom + tol && a.right <= b.right + tol;
+const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+// assertInView: the element is wholly on screen, and so is the map, at least 250 px high.
+async function assertInView(page, sel, what) {
+  const vp = await page.evaluate(() => ({ top: 0, left: 0, bottom: window.innerHeight, right: window.innerWidth }));
+  const map = await rectOf(page, '#map');
+  assert.ok(inside(map, vp) && map.height >= 250, `${what}: the map is at ${JSON.stringify(map)}, not wholly on the ${vp.right}×${vp.bottom} screen`);
+  if (sel) {
+    const r = await rectOf(page, sel);
+    assert.ok(inside(r, vp), `${what}: ${sel} is at ${JSON.stringify(r)}, off the screen`);
+  }
+}
+
+// mapModule imports one of the page's own modules (the same instances the page runs).
+const pageModule = (page, file) => page.evaluate(async (f) => {
+  const app = document.querySelector('script[type=module][src$="/app.js"]').src;
+  window.__mods = window.__mods || {};
+  window.__mods[f] = await import(app.replace(/app\.js$/, f));
+}, file);
+
+// pointsWith finds screen points of the map (relative to its canvas) where features of layer
+// are drawn, with how many features the map reports there, near each of the given heights
+// (shares of the map's height).
+async function pointsWith(page, layer, shares) {
+  await pageModule(page, 'mapbase.js');
+  return page.evaluate(({ layer, shares }) => {
+    const m = window.map;
+    const { featuresAt } = window.__mods['mapbase.js'];
+    const Point = m.project([0, 0]).constructor;
+    const w = m.getCanvas().clientWidth;
+    const h = m.getCanvas().clientHeight;
+    const out = [];
+    for (const share of shares) {
+      let found = null;
+      for (let dy = 0; dy < h * 0.12 && !found; dy += 6) {
+        for (const y of [h * share - dy, h * share + dy]) {
+          for (let x = 40; x < w - 60 && !found; x += 7) {
+            const fs = featuresAt(m, new Point(x, y));
+            if (fs.length && fs[0].sourceLayer === layer) found = { x, y, n: fs.length, id: fs[0].id };
+          }
+        }
+      }
+      if (found) out.push({ share, ...found });
+    }
+    return out;
+  }, { layer, shares });
+}
+
+async function clickMap(page, p) {
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + p.x, box.y + p.y);
+}
+
+for (const [vpName, vp] of VIEWPORTS) {
+  test(`1. ${vpName}: the map stays in view while one ticks a layer, asks what is near, shows it, searches, and opens popups`, async () => {
+    const page = await newPage(browser, vp);
+    await page.goto(`${BASE}/`);
+    await waitReady(page);
+    await assertInView(page, null, 'at first');
+
+    await page.check('#layer-noise');
+    await assertInView(page, '#layer-noise', 'after ticking a layer');
+
+    await page.click('#near-centre');
+    const first = page.locator('#near-results li[data-distance]').first();
+    await first.waitFor({ timeout: 10000 });
+    await page.waitForTimeout(100); // the sheet scrolls the results into view
+    await assertInView(page, '#near-results li[data-distance]', 'the nearest facilities');
+
+    // "Show on map" moves a map one can see.
+    const before = await page.evaluate(() => window.map.getCenter().toArray());
+    await first.getByRole('button').click();
+    await settle(page);
+    const after = await page.evaluate(() => window.map.getCenter().toArray());
+    assert.notDeepEqual(after, before, 'Show on map did not move the map');
+    await assertInView(page, null, 'after Show on map');
+
+    // A search hit: the map that flies there is on screen, and so is the search box.
+    await page.fill('#search-q', STREET);
+    await page.locator('#search-list [role=option]').first().waitFor();
+    await assertInView(page, '#search-list', 'the places found');
+    // …and not under anything else: each option shown is what is on top at its middle.
+    const covered = await page.locator('#search-list [role=option]').evaluateAll((lis) => lis.filter((li) => {
+      const r = li.getBoundingClientRect();
+      return !li.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+    }).map((li) => li.textContent));
+    assert.deepEqual(covered, [], 'places found hidden under the panel');
+    await page.keyboard.press('Enter');
+    await settle(page);
+    await assertInView(page, '#search-q', 'after a search');
+
+    // Popups near the top, the middle and the bottom of the map open wholly inside it.
+    await page.evaluate(() => window.map.jumpTo({ zoom: 17.5 }));
+    await settle(page);
+    const points = await pointsWith(page, 'buildings', [0.12, 0.5, 0.9]);
+    assert.ok(points.length >= 2, `buildings found at only ${points.length} heights of the map`);
+    for (const p of points) {
+      await clickMap(page, p);
+      await page.locator('.maplibregl-popup').waitFor();
+      await page.waitForTimeout(100);
+      await settle(page);
+      const popup = await rectOf(page, '.maplibregl-popup-content');
+      const map = await rectOf(page, '#map');
+      assert.ok(inside(popup, map), `a popup opened at ${Math.round(p.share * 100)} % of the map's height is at ${JSON.stringify(popup)}, outside the map ${JSON.stringify(map)}`);
+      await assertInView(page, '.maplibregl-popup-content', 'a popup');
+      await page.keyboard.press('Escape');
+    }
+
+    if (vpName === 'phone') {
+      // The attribution is an icon that hides neither the scale nor the map; it opens on demand.
+      const attrib = page.locator('.maplibregl-ctrl-attrib');
+      const cls = await attrib.getAttribute('class');
+      assert.match(cls, /maplibregl-compact/, 'the attribution is not compact');
+      assert.doesNotMatch(cls, /maplibregl-compact-show/, 'the compact attribution starts open');
+      const a = await rectOf(page, '.maplibregl-ctrl-attrib');
+      const scale = await rectOf(page, '.maplibregl-ctrl-scale');
+      assert.ok(a.height <= 40 && a.width <= 40, `the folded attribution is ${a.width}×${a.height}`);
+      assert.ok(!overlap(a, scale), 'the attribution covers the scale bar');
+      await page.click('.maplibregl-ctrl-attrib-button');
+      assert.match(await attrib.innerText(), /OpenStreetMap/);
+    } else {
+      assert.match(await page.locator('.maplibregl-ctrl-attrib').innerText(), /OpenStreetMap/);
+    }
+    assert.equal(await page.evaluate(() => window.scrollY), 0, 'the page scrolled');
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
+
+// A spot where a facility stands on a parcel (and often a building): several features at one
+// point. Returns the facility's point on screen, after the map is centred on it at zoom 18.
+async function stackedFacility(page, kind) {
+  await page.check('#layer-parcels');
+  const { features } = await api(`/api/features/facilities?bbox=7.40,43.72,7.45,43.76&limit=1000`, { token: '' });
+  await pageModule(page, 'mapbase.js');
+  for (const f of features.filter((x) => !kind || x.properties.kind === kind)) {
+    await page.evaluate((c) => window.map.jumpTo({ center: c, zoom: 18, bearing: 0, pitch: 0 }), f.geometry.coordinates);
+    await settle(page);
+    const here = await page.evaluate(() => {
+      const m = window.map;
+      const p = m.project(m.getCenter());
+      const fs = window.__mods['mapbase.js'].featuresAt(m, p);
+      return { x: p.x, y: p.y, n: fs.length, layers: fs.map((g) => g.sourceLayer), id: fs[0]?.id };
+    });
+    if (here.n >= 2 && here.layers[0] === 'facilities' && here.layers.includes('parcels')) return { ...here, feature: f };
+  }
+  throw new Error('no facility stands on a parcel');
+}
+
+for (const [vpName, vp] of VIEWPORTS) {
+  for (const lang of ['en', 'ro']) {
+    test(`2. ${vpName}, ${lang}: popups speak plainly, list every feature at the point, and close with their layer; the near list numbers its markers`, async () => {
+      const page = await newPage(browser, { ...vp, lang });
+      await page.goto(`${BASE}/`);
+      await waitReady(page);
+      const at = await stackedFacility(page);
+      await clickMap(page, at);
+      const popup = page.locator('.maplibregl-popup');
+      await popup.locator('.feature-info').waitFor();
+      const text = await popup.innerText();
+      // No database words: no identifier row, no "Modelled data no", no "n more feature(s)".
+      assert.doesNotMatch(text, /Identifier|Identificator/, `${lang}: the popup shows an identifier:\n${text}`);
+      assert.doesNotMatch(text, /Modelled data|Date modelate|\bderived\b/i, `${lang}: the popup shows the modelled flag as a field:\n${text}`);
+      assert.doesNotMatch(text, /feature\(s\)|obiect\(e\)/, `${lang}: the popup counts features it does not show:\n${text}`);
+      assert.equal(await popup.locator('[data-field="derived"], [data-field="id"]').count(), 0);
+      // Every other feature at the point is listed, and opens.
+      const others = popup.locator('.also-list button');
+      assert.equal(await others.count(), at.n - 1, `${lang}: ${at.n} features at the point, ${await others.count()} listed besides the first`);
+      assert.match(await popup.locator('.also-title').innerText(), lang === 'en' ? /Also at this point/ : /Tot în acest punct/);
+      const parcelButton = popup.locator('.also-list button[data-layer="parcels"]');
+      await parcelButton.click();
+      assert.equal(await popup.locator('.feature-info').getAttribute('data-layer'), 'parcels');
+      // The demo's parcels are modelled: one plain sentence says so.
+      assert.equal(await popup.locator('.feature-info').getAttribute('data-modelled'), 'true');
+      assert.match(await popup.locator('.modelled-note').innerText(), lang === 'en' ? /^Modelled: estimated/ : /^Modelat: estimat/);
+      // Hiding the parcels takes the parcel out of the popup; hiding every layer at the point closes it.
+      await page.uncheck('#layer-parcels');
+      await page.waitForTimeout(100);
+      if (await popup.count()) assert.notEqual(await popup.locator('.feature-info').getAttribute('data-layer'), 'parcels', 'the popup still shows a hidden layer');
+      for (const l of at.layers) if (await page.isChecked(`#layer-${l}`)) await page.uncheck(`#layer-${l}`);
+      await page.waitForTimeout(100);
+      assert.equal(await page.locator('.maplibregl-popup').count(), 0, `${lang}: a popup stays open after its layers were hidden`);
+
+      // The nearest facilities: each listed one has a number, the same as its marker's on the map.
+      await page.click('#near-centre');
+      await page.locator('#near-results li[data-distance]').first().waitFor({ timeout: 10000 });
+      const listed = await page.locator('#near-results li[data-marker]').evaluateAll((lis) => lis.map((li) => ({ n: li.dataset.marker, badge: li.querySelector('.num-badge')?.textContent })));
+      const markers = await page.locator('#map .num-marker.near').allTextContents();
+      assert.ok(listed.length >= 3, `only ${listed.length} numbered facilities`);
+      assert.deepEqual(listed.map((l) => l.badge), listed.map((l) => l.n));
+      assert.deepEqual(markers, listed.map((l) => l.n), 'the markers on the map do not carry the list\'s numbers');
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    });
+  }
+}
+
+// Bucharest, 44.4268 N 26.1025 E: some 1,500 km from the demo city.
+const FAR = { latitude: 44.4268, longitude: 26.1025 };
+for (const [vpName, vp] of VIEWPORTS) {
+  for (const lang of ['en', 'ro']) {
+    test(`3. ${vpName}, ${lang}: "near my location" far from the city says so and leaves the map where it is`, async () => {
+      const page = await newPage(browser, { ...vp, lang, geolocation: FAR });
+      await page.goto(`${BASE}/`);
+      await waitReady(page);
+      const before = await page.evaluate(() => ({ c: window.map.getCenter().toArray(), z: window.map.getZoom() }));
+      await page.click('#near-locate');
+      const notice = page.locator('#near-results .notice');
+      await notice.waitFor({ timeout: 10000 });
+      const text = await notice.innerText();
+      assert.match(text, lang === 'en' ? /outside the area of this map/ : /în afara zonei acestei hărți/);
+      // The distance to the city, in km: Bucharest is 1,4xx–1,5xx km from Monaco.
+      assert.match(text, /1[.,]?[45]\d\d(?:[.,]\d+)? km/, `no plausible distance in: ${text}`);
+      await page.waitForTimeout(1200); // a flight would be under way by now
+      const after = await page.evaluate(() => ({ c: window.map.getCenter().toArray(), z: window.map.getZoom(), moving: window.map.isMoving() }));
+      assert.deepEqual({ c: after.c, z: after.z, moving: after.moving }, { ...before, moving: false }, 'the map moved away');
+      assert.equal(await page.locator('#near-results li').count(), 0, 'facilities are listed for a place outside the city');
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    });
+  }
+}
+
+// English words that have no place on the Romanian page.
+const ENGLISH = /\b(the|and|of|near|walk|minutes|pupils|derived|modelled|contributors|features?|Show|Toggle|Close|straight|found|layers?)\b/i;
+
+for (const [vpName, vp] of VIEWPORTS) {
+  test(`4. ${vpName}: the Romanian page speaks Romanian everywhere, one word names modelled data, and each layer has an opacity`, async () => {
+    const page = await newPage(browser, { ...vp, lang: 'ro' });
+    await page.goto(`${BASE}/`);
+    await waitReady(page);
+    // A school's popup, the nearest facilities and the walk, in Romanian.
+    const at = await stackedFacility(page, 'school');
+    await clickMap(page, at);
+    await page.locator('.maplibregl-popup .feature-info').waitFor();
+    const popupText = await page.locator('.maplibregl-popup').innerText();
+    assert.match(popupText, /elevi/, `the school's capacity is not in pupils (elevi): ${popupText}`);
+    await page.click('#near-centre');
+    await page.locator('#near-results li[data-distance]').first().waitFor({ timeout: 10000 });
+    if (await page.locator('#walk-centre').count()) {
+      await page.click('#walk-centre');
+      await page.locator('#walk-results li').first().waitFor({ timeout: 15000 });
+    }
+    if (vpName === 'phone') await page.click('.maplibregl-ctrl-attrib-button');
+    const attribution = await page.locator('.maplibregl-ctrl-attrib').innerText();
+    assert.match(attribution, /contribuitorii OpenStreetMap/, `map attribution: ${attribution}`);
+    assert.match(attribution, /„modelat”/, `map attribution: ${attribution}`);
+    const words = await page.evaluate(() => {
+      const attrs = [...document.querySelectorAll('[aria-label], [title], [aria-valuetext], [placeholder]')]
+        .flatMap((e) => ['aria-label', 'title', 'aria-valuetext', 'placeholder'].map((a) => e.getAttribute(a)).filter(Boolean));
+      return [...document.body.innerText.split('\n'), ...attrs];
+    });
+    // Names of places are the city's own (French, here); the page's words must be Romanian.
+    const names = new Set(await page.locator('#near-results li, #walk-results li').evaluateAll((lis) => lis.flatMap((li) => li.innerText.split(/[,:]/).map((s) => s.trim()))));
+    const english = words.map((w) => w.trim()).filter((w) => w && ENGLISH.test(w) && ![...names].some((n) => n && w.includes(n) && !ENGLISH.test(w.replace(n, ''))));
+    assert.deepEqual(english, [], 'English on the Romanian page');
+
+    // In English, the flag is "modelled" everywhere: the footer, the map's attribution, the note.
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
+    const en = await page.evaluate(() => document.body.innerText + [...document.querySelectorAll('.maplibregl-ctrl-attrib-inner')].map((e) => e.textContent).join(' '));
+    assert.doesNotMatch(en, /\bderived\b|Modelled data/i, 'the modelled flag goes by another name');
+    assert.match(await page.locator('.maplibregl-ctrl-attrib-inner').textContent(), /“modelled”/);
+
+    // Each layer's opacity: a labelled slider the arrow keys move, which the map follows.
+    const slider = page.getByRole('slider', { name: 'Opacity of Buildings' });
+    await slider.focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowLeft');
+    assert.equal(await slider.inputValue(), '70');
+    assert.equal(await slider.getAttribute('aria-valuetext'), '70 %');
+    // ct-buildings is drawn at 0.9; at 70 %, 0.9 × 0.7 = 0.63.
+    const opacity = await page.evaluate(() => window.map.getPaintProperty('ct-buildings', 'fill-opacity'));
+    assert.ok(Math.abs(opacity - 0.63) < 1e-9, `buildings drawn at opacity ${opacity}`);
+    await page.getByRole('button', { name: 'RO', exact: true }).click();
+    assert.equal(await page.getByRole('slider', { name: 'Opacitatea stratului Clădiri' }).inputValue(), '70');
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
+
+const hashParam = (page, key) => page.evaluate((k) => new URLSearchParams(location.hash.slice(1)).get(k), key);
+
+for (const [vpName, vp] of VIEWPORTS) {
+  test(`5. ${vpName}: a link restores the view, layers, language and the feature shown; the URL follows; Back and Forward step through`, async () => {
+    const { features } = await api('/api/features/facilities?bbox=7.40,43.72,7.45,43.76&limit=1000', { token: '' });
+    const school = features.find((f) => f.properties.kind === 'school');
+    const [lon, lat] = school.geometry.coordinates;
+    const page = await newPage(browser, { ...vp, lang: 'en' });
+    await page.goto(`${BASE}/#map=18.00/${lat}/${lon}/30/40&layers=buildings,facilities,noise&lang=ro&sel=facilities/${school.id}@${lon},${lat}`);
+    await waitReady(page);
+    await settle(page);
+    const view = await page.evaluate(() => ({ z: window.map.getZoom(), c: window.map.getCenter().toArray(), b: window.map.getBearing(), p: window.map.getPitch() }));
+    assert.ok(Math.abs(view.z - 18) < 0.01 && Math.abs(view.b - 30) < 0.5 && Math.abs(view.p - 40) < 0.5, `view ${JSON.stringify(view)}`);
+    assert.ok(Math.abs(view.c[0] - lon) < 1e-5 && Math.abs(view.c[1] - lat) < 1e-5, `centre ${view.c}, link ${lon},${lat}`);
+    assert.equal(await page.getAttribute('html', 'lang'), 'ro');
+    assert.equal(await page.isChecked('#layer-noise'), true);
+    assert.equal(await page.isChecked('#layer-green_spaces'), false);
+    assert.equal(await page.evaluate(() => window.map.getLayoutProperty('ct-noise', 'visibility')), 'visible');
+    assert.equal(await page.evaluate(() => window.map.getLayoutProperty('ct-green', 'visibility')), 'none');
+    const popup = page.locator('.maplibregl-popup .feature-info');
+    await popup.waitFor({ timeout: 10000 });
+    assert.equal(await popup.getAttribute('data-layer'), 'facilities');
+    assert.equal(await popup.getAttribute('data-id'), String(school.id));
+
+    // The URL follows the map, the layers and the language.
+    await page.keyboard.press('Escape');
+    await page.evaluate(() => window.map.jumpTo({ zoom: 16, bearing: 0, pitch: 0 }));
+    await settle(page);
+    await page.waitForFunction(() => /map=16\.00\//.test(location.hash));
+    assert.match(await hashParam(page, 'map'), /^16\.00\/-?\d+\.\d{5}\/-?\d+\.\d{5}$/);
+    await page.check('#layer-parcels');
+    assert.match(await hashParam(page, 'layers'), /parcels/);
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
+    assert.equal(await hashParam(page, 'lang'), 'en');
+
+    // Opening a feature is a step of the history: Back closes it, Forward opens it again.
+    await page.evaluate((c) => window.map.jumpTo({ center: c, zoom: 18 }), [lon, lat]);
+    await settle(page);
+    const withoutSel = await page.evaluate(() => location.hash);
+    const centre = await page.evaluate(() => { const p = window.map.project(window.map.getCenter()); return { x: p.x, y: p.y }; });
+    await clickMap(page, centre);
+    await popup.waitFor();
+    assert.match(await hashParam(page, 'sel'), new RegExp(`^facilities/${school.id}@`));
+    await page.goBack();
+    await page.waitForFunction(() => !document.querySelector('.maplibregl-popup'));
+    assert.equal(await page.evaluate(() => location.hash), withoutSel);
+    await page.goForward();
+    await popup.waitFor({ timeout: 10000 });
+    assert.equal(await popup.getAttribute('data-id'), String(school.id));
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
+
+// The nearest facility of a kind along the streets, as /api/isochrone answers it.
+function nearestWalk(iso, kind) {
+  const walks = iso.features.filter((f) => f.geometry.type === 'Point' && f.properties.kind === kind).map((f) => f.properties.walk_m);
+  return walks.length ? Math.min(...walks) : null;
+}
+
+// checkWalk compares the walk the page shows with the API's answer for the URL's walk=.
+async function checkWalk(page, lang) {
+  const walkParam = await hashParam(page, 'walk');
+  const m = /^(\d+)@(-?[\d.]+),(-?[\d.]+)$/.exec(walkParam || '');
+  assert.ok(m, `the URL has no walk: ${walkParam}`);
+  const iso = await api(`/api/isochrone?lon=${m[2]}&lat=${m[3]}&minutes=${m[1]}`, { token: '' });
+  const items = await page.locator('#walk-results li[data-kind]').evaluateAll((lis) => lis.map((li) => ({ kind: li.dataset.kind, walk: li.dataset.walk, marker: li.dataset.marker, text: li.innerText })));
+  assert.deepEqual(items.map((i) => i.kind), ['school', 'clinic', 'pharmacy', 'park']);
+  for (const it of items.filter((i) => i.kind !== 'park')) {
+    const want = nearestWalk(iso, it.kind);
+    if (want === null) assert.equal(it.walk, undefined, `${it.kind}: none within the walk, the page lists one`);
+    else {
+      assert.equal(Number(it.walk), Math.round(want), `${it.kind}: the page says ${it.walk} m, the API ${want} m`);
+      assert.match(it.text, lang === 'en' ? /m on foot/ : /m pe jos/);
+    }
+  }
+  assert.match(await page.locator('#walk-results .walk-head').innerText(), lang === 'en' ? new RegExp(`In ${m[1]} minutes on foot`) : new RegExp(`În ${m[1]} minute pe jos`));
+  const drawn = await page.evaluate(() => {
+    const src = window.map.getSource('ct-walk');
+    return src ? src._data.geojson?.features?.map((f) => f.properties.kind) ?? src._data.features?.map((f) => f.properties.kind) : [];
+  });
+  assert.ok(drawn.includes('hull') && drawn.includes('reach'), `the walk drawn: ${drawn}`);
+  const markers = await page.locator('#map .num-marker.walk').allTextContents();
+  assert.deepEqual(markers, items.filter((i) => i.marker).map((i) => i.marker));
+  return m;
+}
+
+for (const [vpName, vp] of VIEWPORTS) {
+  for (const lang of ['en', 'ro']) {
+    test(`6. ${vpName}, ${lang}: the walk of 5, 10 or 15 minutes from the map centre, an address found and a clicked point, by keyboard`, async () => {
+      const page = await newPage(browser, { ...vp, lang });
+      await page.goto(`${BASE}/`);
+      await waitReady(page);
+      await page.evaluate(() => window.map.jumpTo({ center: [7.4215, 43.7395], zoom: 16 }));
+      await settle(page);
+      // From the map centre: the keyboard presses the button.
+      await page.focus('#walk-centre');
+      await page.keyboard.press('Enter');
+      await page.locator('#walk-results li[data-kind]').first().waitFor({ timeout: 15000 });
+      const fromCentre = await checkWalk(page, lang);
+      assert.equal(fromCentre[1], '15');
+      // The README's picture of the phone: the map above, the walk listed in the sheet below.
+      if (vpName === 'phone' && lang === 'en') {
+        await settle(page);
+        await page.screenshot({ path: screenshotPath('map-phone.png'), fullPage: false });
+      }
+
+      // From an address the search finds, 10 minutes, chosen by keyboard.
+      // The first address the search lists on the street, as the page asks for it (limit=10).
+      const { hits } = await api(`/api/search?q=${encodeURIComponent(STREET)}&limit=10`, { token: '' });
+      const idx = hits.findIndex((h) => h.kind === 'address');
+      assert.ok(idx >= 0, `the search finds no address on ${STREET}`);
+      const hit = hits[idx];
+      const address = hit.label;
+      await page.focus('#search-q');
+      await page.keyboard.type(STREET);
+      await page.locator('#search-list [role=option]').first().waitFor();
+      for (let i = 0; i <= idx; i++) await page.keyboard.press('ArrowDown');
+      assert.match(await page.locator(`#search-opt-${idx}`).innerText(), new RegExp(`^${address}`));
+      await page.keyboard.press('Enter');
+      await settle(page);
+      await page.focus('input[name="walk-minutes"][value="10"]');
+      await page.keyboard.press('Space');
+      await page.focus('#walk-chosen');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((a) => document.querySelector('#walk-results .walk-head')?.textContent.includes(a), address, { timeout: 15000 });
+      const fromAddress = await checkWalk(page, lang);
+      assert.equal(fromAddress[1], '10');
+      assert.ok(Math.abs(Number(fromAddress[2]) - hit.point[0]) < 1e-6 && Math.abs(Number(fromAddress[3]) - hit.point[1]) < 1e-6, 'the walk does not start at the address');
+
+      // From a point clicked on the map, through its popup's button.
+      await settle(page);
+      const pts = await pointsWith(page, 'buildings', [0.5]);
+      assert.ok(pts.length, 'no building to click');
+      await clickMap(page, pts[0]);
+      await page.locator('.maplibregl-popup .walk-here').click();
+      await page.waitForFunction((a) => !document.querySelector('#walk-results .walk-head')?.textContent.includes(a), address, { timeout: 15000 });
+      await page.locator('#walk-results li[data-kind]').first().waitFor({ timeout: 15000 });
+      await checkWalk(page, lang);
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    });
+  }
+}

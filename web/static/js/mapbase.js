@@ -48,16 +48,63 @@ async function loadStyle() {
     style.sources['ct-city'] = { type: 'vector', url: abs(`/tiles/${missing.join(',')}.json`) };
     for (const n of missing) sourceOf[n] = 'ct-city';
   }
+  const attributions = await inlineTileJSON(style);
   const panelSet = new Set(PANEL);
   style.layers = (style.layers || []).filter((l) => !panelSet.has(l['source-layer']));
   // The base map (water, streets, district outlines) and the labels stay from the style.
-  return { style, sourceOf };
+  return { style, sourceOf, attributions };
+}
+
+// inlineTileJSON reads the TileJSON of each vector source with a url (the request MapLibre
+// would make anyway) and puts its tiles, zoom range and bounds in the style, so the page
+// knows the city's extent; the sources' attributions are taken out and returned, to be shown
+// in the page's language by the attribution control.
+async function inlineTileJSON(style) {
+  const out = [];
+  await Promise.all(Object.values(style.sources || {}).map(async (src) => {
+    if (src.type !== 'vector' || !src.url) return;
+    try {
+      const res = await fetch(src.url);
+      if (!res.ok) return;
+      const tj = await res.json();
+      if (!Array.isArray(tj.tiles)) return;
+      delete src.url;
+      src.tiles = tj.tiles.map(absTemplate);
+      for (const k of ['minzoom', 'maxzoom', 'bounds', 'scheme']) if (tj[k] !== undefined) src[k] = tj[k];
+      if (tj.attribution) out.push(tj.attribution);
+    } catch { /* MapLibre reads the url itself */ }
+  }));
+  for (const src of Object.values(style.sources || {})) {
+    if (src.attribution) { out.push(src.attribution); delete src.attribution; }
+  }
+  return [...new Set(out)];
+}
+
+// localAttribution says an attribution in the page's language: OpenStreetMap's, and the
+// note on modelled features, are known sentences; anything else is shown as the source gives it.
+function localAttribution(raw) {
+  if (!/OpenStreetMap/.test(raw)) return raw;
+  let html = `© <a href="https://www.openstreetmap.org/copyright" rel="noopener">${t('map.attrib.osm')}</a> (ODbL)`;
+  if (/derived|modelled/i.test(raw)) html += `; ${t('map.attrib.modelled')}`;
+  return html;
+}
+
+// cityBounds is the city's extent [w, s, e, n] from its tiles' TileJSON, or null.
+export function cityBounds(map) {
+  let b = null;
+  for (const id of Object.keys(map.getStyle().sources)) {
+    const sb = map.getSource(id)?.bounds;
+    if (!Array.isArray(sb) || sb.length !== 4 || sb[0] <= -180 && sb[2] >= 180) continue;
+    b = b ? [Math.min(b[0], sb[0]), Math.min(b[1], sb[1]), Math.max(b[2], sb[2]), Math.max(b[3], sb[3])] : [...sb];
+  }
+  return b;
 }
 
 // createCityMap makes the map in container; resolves once the style is loaded and the
 // thematic layers are added.
-export async function createCityMap(container, { transformRequest, interactiveHint = true } = {}) {
-  const { style, sourceOf } = await loadStyle();
+// view ({center, zoom, bearing, pitch}) overrides the style's first view.
+export async function createCityMap(container, { transformRequest, interactiveHint = true, view } = {}) {
+  const { style, sourceOf, attributions } = await loadStyle();
   const layers = thematicLayers((n) => sourceOf[n]);
   // Hand the thematic layers to the style before the map starts, so no tile is loaded twice.
   style.layers.push(...layers.map((l) => ({
@@ -68,6 +115,7 @@ export async function createCityMap(container, { transformRequest, interactiveHi
   style.layers.sort((a, b) => (a.type === 'symbol') - (b.type === 'symbol'));
   const narrow = container.clientWidth < 500;
   if (narrow && typeof style.zoom === 'number') style.zoom -= 0.5;
+  if (view) Object.assign(style, Object.fromEntries(Object.entries(view).filter(([, v]) => v !== undefined)));
 
   const map = new maplibregl.Map({
     container,
@@ -85,7 +133,21 @@ export async function createCityMap(container, { transformRequest, interactiveHi
 
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  map.addControl(new maplibregl.AttributionControl({ compact: false }), 'bottom-right');
+  // The attribution in the page's language; on a narrow map it folds into an icon (MapLibre's
+  // compact attribution), closed at first, so it hides neither the scale nor the map.
+  let attribution = null;
+  const attribute = () => {
+    if (attribution) map.removeControl(attribution);
+    attribution = new maplibregl.AttributionControl({ customAttribution: attributions.map(localAttribution) });
+    map.addControl(attribution, 'bottom-right');
+    const el = container.querySelector('.maplibregl-ctrl-attrib');
+    if (el && el.classList.contains('maplibregl-compact')) {
+      el.classList.remove('maplibregl-compact-show');
+      el.removeAttribute('open');
+    }
+  };
+  attribute();
+  onLangChange(attribute);
 
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once('load', resolve)));
   if (!style.center && !style.zoom) fitToData(map, sourceOf);
@@ -114,6 +176,7 @@ function mapLocale() {
     'NavigationControl.ZoomOut': t('ctrl.zoomout'),
     'NavigationControl.ResetBearing': t('ctrl.north'),
     'Popup.Close': t('popup.close'),
+    'AttributionControl.ToggleAttribution': t('map.attrib.toggle'),
   };
 }
 
@@ -126,6 +189,7 @@ function relabelControls(container) {
   set('.maplibregl-ctrl-zoom-out', 'ctrl.zoomout');
   set('.maplibregl-ctrl-compass', 'ctrl.north');
   set('.maplibregl-popup-close-button', 'popup.close');
+  set('.maplibregl-ctrl-attrib-button', 'map.attrib.toggle');
   const attrib = container.querySelector('.maplibregl-ctrl-attrib-inner');
   if (attrib) {
     for (const a of attrib.querySelectorAll('a')) a.rel = 'noopener';
@@ -147,6 +211,26 @@ export function setPanelLayer(map, name, on, is3D) {
     if (l.id === 'ct-buildings-3d') vis = on && is3D;
     if (l.id === 'ct-buildings') vis = on && !is3D;
     map.setLayoutProperty(l.id, 'visibility', vis ? 'visible' : 'none');
+  }
+}
+
+// setPanelOpacity draws a panel layer at a share (0–1) of its usual opacity.
+const OPACITY_PROPS = {
+  fill: ['fill-opacity'], line: ['line-opacity'], circle: ['circle-opacity', 'circle-stroke-opacity'],
+  'fill-extrusion': ['fill-extrusion-opacity'],
+};
+const baseOpacity = new WeakMap();
+export function setPanelOpacity(map, name, share) {
+  if (!baseOpacity.has(map)) baseOpacity.set(map, {});
+  const base = baseOpacity.get(map);
+  for (const l of map.getStyle().layers) {
+    if (l.metadata?.panel !== name) continue;
+    for (const prop of OPACITY_PROPS[l.type] || []) {
+      const key = `${l.id}/${prop}`;
+      if (!(key in base)) base[key] = map.getPaintProperty(l.id, prop) ?? 1;
+      const b = base[key];
+      map.setPaintProperty(l.id, prop, typeof b === 'number' ? b * share : ['*', share, b]);
+    }
   }
 }
 

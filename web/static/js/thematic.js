@@ -129,7 +129,7 @@ const UNITS = {
   lden_db: 'unit.db', lnight_db: 'unit.db', return_period_years: 'unit.years',
   pm25: 'unit.ugm3', pm10: 'unit.ugm3', no2: 'unit.ugm3', max_down_mbps: 'unit.mbps', max_pot_pct: 'unit.pct',
 };
-const ENUM_FIELD = { use: 'use', kind: 'kind', ownership: 'ownership', source: 'source', technology: 'technology', change: 'change' };
+const ENUM_FIELD = { use: 'use', kind: 'kind', ownership: 'ownership', source: 'source', technology: 'technology', change: 'change', capacity_unit: 'unit', land_use: 'use' };
 
 // formatValue renders one attribute for people: translated enums, units, yes/no.
 export function formatValue(field, v) {
@@ -157,16 +157,31 @@ export function fieldsOf(layer, props) {
   return out;
 }
 
-// featureInfo renders a feature's public attributes as a definition list; every value carries
-// its raw form in data-value so tests and scripts can read it.
+const isTrue = (v) => v === true || v === 'true';
+
+// featureTitle names a feature for people: its layer, then its name, else its kind or use.
+export function featureTitle(layer, props) {
+  const title = props.name || (props.kind ? formatValue('kind', props.kind) : '') || (props.use ? formatValue('use', props.use) : '')
+    || (props.code ? String(props.code) : '') || (props.cad_number ? String(props.cad_number) : '');
+  return title ? `${t(`layer.${layer}`)}: ${title}` : t(`layer.${layer}`);
+}
+
+// Fields told in words elsewhere: "derived" is the modelled note, the capacity's unit goes
+// with the capacity.
+const TOLD_APART = new Set(['derived', 'capacity_unit']);
+
+// featureInfo renders a feature's public attributes for people as a definition list: names
+// and meanings, not database columns; a modelled feature says so in one line. Every value
+// carries its raw form in data-value (the feature's id and modelled flag are on the wrapper)
+// so tests and scripts can read them.
 export function featureInfo(layer, id, props) {
   const wrap = document.createElement('div');
   wrap.className = 'feature-info';
   wrap.dataset.layer = layer;
   if (id !== undefined && id !== null) wrap.dataset.id = String(id);
+  if ('derived' in props) wrap.dataset.modelled = String(isTrue(props.derived));
   const h = document.createElement('h3');
-  const title = props.name || (props.kind ? formatValue('kind', props.kind) : '') || (props.use ? formatValue('use', props.use) : '');
-  h.textContent = title ? `${t(`layer.${layer}`)}: ${title}` : t(`layer.${layer}`);
+  h.textContent = featureTitle(layer, props);
   const dl = document.createElement('dl');
   const row = (field, label, raw, text) => {
     const dt = document.createElement('dt');
@@ -183,8 +198,24 @@ export function featureInfo(layer, id, props) {
     } else dd.textContent = text;
     dl.append(dt, dd);
   };
-  if (id !== undefined && id !== null) row('id', t('info.id'), id, String(id));
-  for (const f of fieldsOf(layer, props)) row(f, has(`field.${f}`) ? t(`field.${f}`) : f, props[f], formatValue(f, props[f]));
+  for (const f of fieldsOf(layer, props)) {
+    if (TOLD_APART.has(f)) continue;
+    let text = formatValue(f, props[f]);
+    if (f === 'capacity') {
+      const n = Number(props.capacity);
+      const unit = props.capacity_unit ? formatValue('capacity_unit', props.capacity_unit) : '';
+      text = !n ? t('info.unknown') : (unit ? `${fmt(n)} ${unit}` : fmt(n));
+    }
+    row(f, has(`field.${f}`) ? t(`field.${f}`) : f, props[f], text);
+  }
   wrap.append(h, dl);
+  if (isTrue(props.derived)) {
+    const note = document.createElement('p');
+    note.className = 'modelled-note';
+    const b = document.createElement('strong');
+    b.textContent = t('modelled.word');
+    note.append(b, ` ${t('modelled.means')}`);
+    wrap.append(note);
+  }
   return wrap;
 }
