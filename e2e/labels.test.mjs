@@ -51,3 +51,18 @@ test('places, streets and water are drawn and named with the server\'s own glyph
   assert.deepEqual(page.errors, [], 'console errors');
   await page.context().close();
 });
+
+test('typing a street lists its places over the labelled map (the README\'s search picture)', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await waitReady(page);
+  await page.evaluate((c) => window.map.jumpTo({ center: c, zoom: 16 }), CONDAMINE);
+  await waitIdle(page);
+  await page.fill('#search-q', 'Rue Grimaldi');
+  const first = page.locator('#search-list [role=option]').first();
+  await first.waitFor();
+  assert.match(await first.innerText(), /Rue Grimaldi/);
+  await page.screenshot({ path: screenshotPath('map-search.png') });
+  assert.deepEqual(page.errors, [], 'console errors');
+  await page.context().close();
+});
