@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/citymodel"
 
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/ingest"
@@ -333,6 +336,21 @@ func importFile(ctx context.Context, store ingest.Writer, job ingest.Job) error 
 		printCounts(inserted)
 	}
 	return nil
+}
+
+// dataDirPoll is how often a server in memory mode looks whether its data directory's
+// layers were rewritten (by `citytwin import` or the admin upload page).
+const dataDirPoll = 500 * time.Millisecond
+
+// followDataDir reloads the model of a server in memory mode whenever an import rewrites
+// its data directory's layers, until ctx ends: a new model, and tiles made from the old
+// one no longer served.
+func followDataDir(ctx context.Context, fs *data.FileStore, model *citymodel.Model, log *slog.Logger) {
+	go model.FollowChanges(ctx)
+	go fs.Follow(ctx, dataDirPoll, func() {
+		model.Changed()
+		log.Info("layers changed in the data directory: tile cache invalidated, model reloading", "dir", fs.Dir)
+	})
 }
 
 // reportOverlaps names the pairs of imported parcels that overlap, a data issue kept as

@@ -81,6 +81,9 @@ func runServe(ctx context.Context, args []string) error {
 	if pg, ok := store.(*postgis.Store); ok {
 		followDatabase(ctx, pg, model, scen.Engine, metrics, log)
 	}
+	if fs, ok := store.(*data.FileStore); ok {
+		followDataDir(ctx, fs, model, log)
+	}
 	return serveUntilDone(ctx, cfg, srv, model, log)
 }
 
