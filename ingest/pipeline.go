@@ -349,6 +349,10 @@ func (im *importer) finish(o *outcome, p *plan) {
 		o.rejectAs("geometry", err.Error(), g)
 		return
 	}
+	if err := checkSimple(g); err != nil {
+		o.rejectAs(RejectSelfIntersection, "geometry: "+err.Error(), g)
+		return
+	}
 	if ext := im.opt.Extent; ext != nil && !ext.Intersects(g.Bound()) {
 		o.rejectAs("extent", fmt.Sprintf("outside the extent %v–%v", ext.Min, ext.Max), g)
 		o.reject.outsideExtent = true
