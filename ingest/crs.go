@@ -272,7 +272,7 @@ func (t *transformer) start(ctx context.Context) (*projector, error) {
 		return nil, fmt.Errorf("%w: %s not found; install Debian's proj-bin (apt-get install proj-bin)", errNoPROJ, cs2csCommand)
 	}
 	pr := &projector{t: t}
-	pr.cmd = exec.CommandContext(ctx, path, "--no-ballpark", "-f", "%.12f", t.def, "OGC:CRS84")
+	pr.cmd = exec.CommandContext(ctx, path, "--no-ballpark", "-f", "%.9f", t.def, "OGC:CRS84")
 	pr.cmd.Stderr = &pr.stderr
 	if pr.stdin, err = pr.cmd.StdinPipe(); err != nil {
 		return nil, err

@@ -19,9 +19,11 @@ import (
 // two halves: before reprojection (id, geometry of the layer's type) and after it (repairs,
 // checks, attributes). Between them, each batch's positions go through one of the cs2cs
 // processes (one a core, batches dealt in turn; PROJ dominates the time, ~1–3 µs a position
-// for Stereo 70). The caller's goroutine commits the outcomes in source order and alone
-// touches the report, the ids and fn.
-const batchSize = 256
+// for Stereo 70); a batch is read back from cs2cs while it is written, so that cs2cs never
+// waits for its reader and a batch may hold more than a pipe's worth of positions. The
+// caller's goroutine commits the outcomes in source order and alone touches the report, the
+// ids and fn.
+const batchSize = 2048
 
 // outcome is a record made a feature, or the reason it was not.
 type outcome struct {
@@ -46,6 +48,7 @@ type batch struct {
 	out     []outcome
 	err     error         // the source's error after recs
 	prepped chan struct{} // closed when out holds the records' geometries, unprojected
+	fed     chan struct{} // closed when every position of out is written to cs2cs
 	done    chan struct{} // closed when out is final
 }
 
@@ -94,7 +97,7 @@ func (im *importer) stream(parent context.Context, s Source, p *plan, tr *transf
 			}
 		}()
 		for n := 0; ; n++ {
-			b := &batch{prepped: make(chan struct{}), done: make(chan struct{})}
+			b := &batch{prepped: make(chan struct{}), fed: make(chan struct{}), done: make(chan struct{})}
 			for len(b.recs) < batchSize {
 				rec, err := s.Next()
 				if err == io.EOF {
@@ -158,22 +161,25 @@ func (im *importer) stream(parent context.Context, s Source, p *plan, tr *transf
 				case <-ctx.Done():
 					return
 				}
-				if err := pr.feed(b); err != nil {
-					fail(err)
-					return
-				}
+				// The drainer reads the batch back while it is written: a batch may hold
+				// more output than a pipe, which cs2cs could not write otherwise.
 				select {
 				case drain <- b:
 				case <-ctx.Done():
 					return
 				}
+				if err := pr.feed(b); err != nil {
+					fail(err)
+					return
+				}
+				close(b.fed)
 			}
 		}()
 		go func() { // the drainer: WGS 84 positions back from cs2cs
 			defer wg.Done()
 			defer drainers.Done()
 			for b := range drain {
-				if err := pr.drain(b); err != nil {
+				if err := pr.drain(ctx, b); err != nil {
 					fail(err)
 					return
 				}
@@ -231,31 +237,45 @@ func (pr *projector) feed(b *batch) error {
 	return pr.endBatch()
 }
 
-// drain reads a batch's positions back from cs2cs, into its features' geometries; a
-// feature with a position PROJ could not transform is rejected.
-func (pr *projector) drain(b *batch) error {
+// drain reads a batch's positions back from cs2cs, while the feeder may still be writing
+// them, into a buffer of its own; once the batch is all written they replace its features'
+// positions. A feature with a position PROJ could not transform is rejected.
+func (pr *projector) drain(ctx context.Context, b *batch) error {
+	var flat []orb.Point
+	bad := make([]error, len(b.out))
 	for i := range b.out {
 		o := &b.out[i]
 		if o.reject != nil {
 			continue
 		}
-		var bad error
-		g, err := eachLine(o.geom, func(ps []orb.Point) error {
-			err := pr.read(ps)
-			if errors.Is(err, errPosition) {
-				if bad == nil {
-					bad = err
-				}
-				return nil
-			}
-			return err
-		})
-		if err != nil {
+		n := 0
+		eachLine(o.geom, func(ps []orb.Point) error { n += len(ps); return nil }) // reads only
+		start := len(flat)
+		flat = slices.Grow(flat, n)[:start+n]
+		err := pr.read(flat[start:])
+		if errors.Is(err, errPosition) {
+			bad[i] = err
+		} else if err != nil {
 			return err
 		}
-		o.geom = g
-		if bad != nil {
-			o.rejectAs("geometry", bad.Error(), nil)
+	}
+	select {
+	case <-b.fed:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	k := 0
+	for i := range b.out {
+		o := &b.out[i]
+		if o.reject != nil {
+			continue
+		}
+		o.geom, _ = eachLine(o.geom, func(ps []orb.Point) error {
+			k += copy(ps, flat[k:k+len(ps)])
+			return nil
+		})
+		if bad[i] != nil {
+			o.rejectAs("geometry", bad[i].Error(), nil)
 		}
 	}
 	return nil
@@ -347,6 +367,10 @@ func (im *importer) finish(o *outcome, p *plan) {
 	}
 	if err := p.layer.CheckGeometry(g); err != nil {
 		o.rejectAs("geometry", err.Error(), g)
+		return
+	}
+	if err := checkSimple(g); err != nil {
+		o.rejectAs(RejectSelfIntersection, "geometry: "+err.Error(), g)
 		return
 	}
 	if ext := im.opt.Extent; ext != nil && !ext.Intersects(g.Bound()) {

@@ -73,6 +73,7 @@ suite() {
   fi
   echo "ready: $ready" >&2
   CITYTWIN_URL="http://127.0.0.1:$port" CITYTWIN_PLANNER_TOKEN="$token" CITYTWIN_E2E_SCREENSHOTS="$shots" \
+    CITYTWIN_ADMIN_TOKEN="${admin_token:-}" \
     node --test e2e/ || rc=$?
   if [ $rc -ne 0 ]; then
     echo "--- server log ($name)" >&2
@@ -92,6 +93,10 @@ suite memory "" --data-dir "$work/data" || failed+=(memory)
   cat "$work/import.log" >&2
   exit 1
 }
+# An admin token for the upload page's test (e2e/admin-import.test.mjs), in the PostGIS run
+# only: there an import adds to the demo city, while in a data directory it would take the
+# embedded city's place under the other tests.
+admin_token=$("$work/citytwin" token create --role admin --name e2e-admin --database "$db_url" 2>/dev/null | tail -1)
 suite postgis "$work/screenshots" --database "$db_url" || failed+=(postgis)
 
 if [ ${#failed[@]} -gt 0 ]; then

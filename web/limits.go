@@ -43,6 +43,9 @@ func (s *Server) bodyLimit() int64 {
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := s.bodyLimit()
+		if r.URL.Path == AdminImportPath {
+			limit = s.uploadLimit() // adminimport.go
+		}
 		if r.ContentLength > limit {
 			tooLarge(w, limit)
 			return

@@ -50,9 +50,10 @@ var static = sync.OnceValues(loadStatic)
 
 // The pages the UI serves, by URL path.
 var pageFiles = map[string]string{
-	"/":        "index.html",
-	"/planner": "planner.html",
-	"/docs":    "docs.html",
+	"/":             "index.html",
+	"/planner":      "planner.html",
+	"/docs":         "docs.html",
+	"/admin/import": "admin-import.html",
 }
 
 // loadStatic reads the embedded files once at start: hashes them, rewrites the pages' static

@@ -384,6 +384,8 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"POST /api/admin/tokens":                                 {"/api/admin/tokens"},
 		"DELETE /api/admin/tokens/{id}":                          {"/api/admin/tokens/nobody"},
 		"GET /api/admin/audit":                                   {"/api/admin/audit"},
+		"GET /admin/import":                                      {"/admin/import"},
+		"POST /api/admin/import":                                 {"/api/admin/import"},
 		"GET /api/scenarios":                                     {"/api/scenarios"},
 		"POST /api/scenarios":                                    {"/api/scenarios"},
 		"GET /api/scenarios/compare":                             {"/api/scenarios/compare?ids={sid}"},

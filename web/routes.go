@@ -49,6 +49,10 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/api/admin/tokens/{id}", s.require(RoleAdmin, s.revokeToken)).Methods(http.MethodDelete)
 	r.HandleFunc("/api/admin/audit", s.require(RoleAdmin, s.listAudit)).Methods(http.MethodGet)
 
+	// The city's own GIS files uploaded by an admin: the page and the upload (adminimport.go).
+	r.HandleFunc("/admin/import", s.page).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(AdminImportPath, s.require(RoleAdmin, s.adminImport)).Methods(http.MethodPost)
+
 	// Planning scenarios (scenarios.go): writes need the planner role; reads are open, the
 	// public seeing published scenarios only. compare before {id}.
 	r.HandleFunc("/api/scenarios", s.scenarioReads(s.listScenarios)).Methods(http.MethodGet)

@@ -82,6 +82,9 @@ type Options struct {
 	// TileFiles are exported tile pyramids (PMTiles, MBTiles) served by name at
 	// /tiles/{name}/{z}/{x}/{y}.mvt (tilefiles.go); a name here hides a layer of that name.
 	TileFiles map[string]TileFile
+	// Import is the admin upload page's store and limits (adminimport.go); nil: the upload
+	// answers 503.
+	Import *ImportOptions
 }
 
 // Server holds the handlers' dependencies.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+
+	"github.com/citytwin/citytwin/citymodel"
 
 	"github.com/citytwin/citytwin/data"
 	"github.com/citytwin/citytwin/ingest"
@@ -37,6 +40,13 @@ and how: format, encoding, CRS, field mapping, repairs and rejects.
 Each file is imported all or nothing: when more features are rejected than --max-errors
 allows, nothing of it is written. --dry-run reads and reports, and writes nothing.
 
+By default a file's features are added to its layers (an id already stored is an error).
+--replace swaps every layer the file fills for the file's features; --upsert FIELD updates
+the stored features whose FIELD (id, or a public text or integer field such as cad_number)
+matches one of the file's, keeping their ids, and adds the others. Each is one transaction
+in PostGIS, one atomic rewrite of a data directory: running servers see the old layer until
+the new one is in place, and a failed import leaves the old one as it was.
+
 Example:
   citytwin import --data-dir city --mapping docs/import-mapping-examples/cadastre.toml \
       --dry-run --rejects rejects.geojson parcele.zip`
@@ -46,7 +56,8 @@ type importFlags struct {
 	mapping, layer, encoding, table, rejects, extent string
 	wktColumn, xColumn, yColumn                      string
 	srid, maxErrors                                  int
-	dryRun, commaBelow                               bool
+	dryRun, commaBelow, replace                      bool
+	upsert                                           string
 }
 
 func runImport(ctx context.Context, args []string) error {
@@ -67,6 +78,8 @@ func runImport(ctx context.Context, args []string) error {
 	fs.StringVar(&f.xColumn, "x-column", "", "CSV: the column of x or longitude (default: x, lon, lng or longitude)")
 	fs.StringVar(&f.yColumn, "y-column", "", "CSV: the column of y or latitude (default: y, lat or latitude)")
 	fs.BoolVar(&f.commaBelow, "comma-below", false, "write Ş ş Ţ ţ (cedilla, all code page 1250 has) as the Romanian Ș ș Ț ț")
+	fs.BoolVar(&f.replace, "replace", false, "swap every layer a file fills for the file's features, in one transaction")
+	fs.StringVar(&f.upsert, "upsert", "", "update the stored features whose `FIELD` matches (id, cad_number...) and add the others, in one transaction")
 	census := fs.String("census", "", censusUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -77,6 +90,10 @@ func runImport(ctx context.Context, args []string) error {
 		return errors.New("import needs at least one FILE")
 	}
 	opt, err := f.options()
+	if err != nil {
+		return err
+	}
+	mode, err := f.mode()
 	if err != nil {
 		return err
 	}
@@ -94,7 +111,7 @@ func runImport(ctx context.Context, args []string) error {
 	if *census != "" && f.dryRun {
 		return errors.New("--census writes the census; leave out --dry-run")
 	}
-	var store layers.Store
+	var store ingest.Writer
 	if !f.dryRun {
 		s, closeStore, err := openImportStore(ctx, *database, *dataDir)
 		if err != nil {
@@ -109,10 +126,11 @@ func runImport(ctx context.Context, args []string) error {
 		}
 	}
 	for _, path := range files {
+		job := ingest.Job{Path: path, Options: opt, Mode: mode, Key: f.upsert, DryRun: f.dryRun}
 		if isCityTwinFile(path) {
-			err = importFile(ctx, store, path)
+			err = importFile(ctx, store, job)
 		} else {
-			err = ingestFile(ctx, store, path, opt, f.rejects, os.Stdout, os.Stderr)
+			err = ingestFile(ctx, store, job, f.rejects, os.Stdout, os.Stderr)
 		}
 		if err != nil {
 			return err
@@ -153,6 +171,19 @@ func (f *importFlags) options() (ingest.Options, error) {
 	return opt, nil
 }
 
+// mode is the write mode the flags ask for.
+func (f *importFlags) mode() (ingest.Mode, error) {
+	switch {
+	case f.replace && f.upsert != "":
+		return "", errors.New("--replace and --upsert exclude each other")
+	case f.replace:
+		return ingest.Replace, nil
+	case f.upsert != "":
+		return ingest.Upsert, nil
+	}
+	return ingest.Append, nil
+}
+
 // parseExtent reads "w,s,e,n" in degrees.
 func parseExtent(s string) (orb.Bound, error) {
 	parts := strings.Split(s, ",")
@@ -185,7 +216,7 @@ func isCityTwinFile(path string) bool {
 	return false
 }
 
-func openImportStore(ctx context.Context, database, dataDir string) (layers.Store, func(), error) {
+func openImportStore(ctx context.Context, database, dataDir string) (ingest.Writer, func(), error) {
 	if database == "" {
 		fmt.Fprintf(os.Stderr, "importing into the data directory %s\n", dataDir)
 		return data.NewFileStore(dataDir), func() {}, nil
@@ -240,9 +271,8 @@ func readProgress(w io.Writer) func(source string, read, records int) {
 
 // ingestFile imports a file read by package ingest: the report goes to out whether the
 // import succeeds, fails or is a dry run (store nil).
-func ingestFile(ctx context.Context, store layers.Store, path string, opt ingest.Options, rejectsPath string, out, progress io.Writer) (err error) {
-	start := time.Now()
-	fmt.Fprintf(progress, "reading %s\n", path)
+func ingestFile(ctx context.Context, store ingest.Writer, job ingest.Job, rejectsPath string, out, progress io.Writer) (err error) {
+	fmt.Fprintf(progress, "reading %s\n", job.Path)
 	if rejectsPath != "" {
 		rf, err := os.Create(rejectsPath)
 		if err != nil {
@@ -253,42 +283,23 @@ func ingestFile(ctx context.Context, store layers.Store, path string, opt ingest
 				err = fmt.Errorf("--rejects: %w", cerr)
 			}
 		}()
-		opt.Rejects = rf
+		job.Options.Rejects = rf
 	}
-	opt.Progress = readProgress(progress)
-	var features []layers.Feature
-	rep, err := ingest.Read(ctx, path, opt, func(f layers.Feature) error {
-		if store != nil {
-			features = append(features, f)
-		}
-		return nil
-	})
-	if rep != nil {
-		if werr := rep.WriteText(out); werr != nil && err == nil {
+	job.Options.Progress = readProgress(progress)
+	res, err := ingest.Run(ctx, store, job)
+	if res.Report != nil {
+		if werr := res.Report.WriteText(out); werr != nil && err == nil {
 			err = werr
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("import %s: %w (nothing from this file was written)", path, err)
+		return fmt.Errorf("import %s: %w (nothing from this file was written)", job.Path, err)
 	}
-	read := time.Since(start)
-	if store == nil {
-		fmt.Fprintf(out, "\ndry run: nothing was written (read in %.2fs)\n", read.Seconds())
-		return nil
-	}
-	reportOverlaps(progress, path, features)
-	counts, err := store.Import(ctx, features)
-	if err != nil {
-		return fmt.Errorf("import %s: %w (nothing from this file was written)", path, err)
-	}
-	total := time.Since(start)
-	fmt.Fprintf(out, "\n%s: %d features written in %.2fs (read %.2fs, %.0f features/s)\n", path, len(features),
-		total.Seconds(), read.Seconds(), float64(len(features))/total.Seconds())
-	printCountsTo(out, counts)
-	return nil
+	return res.WriteText(out)
 }
 
-func importFile(ctx context.Context, store layers.Store, path string) error {
+func importFile(ctx context.Context, store ingest.Writer, job ingest.Job) error {
+	path := job.Path
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "reading %s\n", path)
 	features, err := data.ReadFile(path)
@@ -297,16 +308,20 @@ func importFile(ctx context.Context, store layers.Store, path string) error {
 	}
 	read := time.Since(start)
 	reportOverlaps(os.Stderr, path, features)
-	if store == nil {
-		c := layers.Counts{}
-		for _, f := range features {
-			c[f.Layer]++
+	c := layers.Counts{}
+	var names []string
+	for _, f := range features {
+		if c[f.Layer] == 0 {
+			names = append(names, f.Layer)
 		}
+		c[f.Layer]++
+	}
+	if store == nil {
 		fmt.Printf("%s: %d features read in %.2fs; dry run: nothing was written\n", path, len(features), read.Seconds())
 		printCounts(c)
 		return nil
 	}
-	counts, err := store.Import(ctx, features)
+	counts, updated, inserted, err := ingest.Write(ctx, store, job.Mode, job.Key, names, features)
 	if err != nil {
 		return fmt.Errorf("import %s: %w (nothing from this file was written)", path, err)
 	}
@@ -314,7 +329,28 @@ func importFile(ctx context.Context, store layers.Store, path string) error {
 	fmt.Printf("%s: %d features in %.2fs (read %.2fs, %.0f features/s)\n", path, len(features),
 		total.Seconds(), read.Seconds(), float64(len(features))/total.Seconds())
 	printCounts(counts)
+	if job.Mode == ingest.Upsert {
+		fmt.Println("updated:")
+		printCounts(updated)
+		fmt.Println("inserted:")
+		printCounts(inserted)
+	}
 	return nil
+}
+
+// dataDirPoll is how often a server in memory mode looks whether its data directory's
+// layers were rewritten (by `citytwin import` or the admin upload page).
+const dataDirPoll = 500 * time.Millisecond
+
+// followDataDir reloads the model of a server in memory mode whenever an import rewrites
+// its data directory's layers, until ctx ends: a new model, and tiles made from the old
+// one no longer served.
+func followDataDir(ctx context.Context, fs *data.FileStore, model *citymodel.Model, log *slog.Logger) {
+	go model.FollowChanges(ctx)
+	go fs.Follow(ctx, dataDirPoll, func() {
+		model.Changed()
+		log.Info("layers changed in the data directory: tile cache invalidated, model reloading", "dir", fs.Dir)
+	})
 }
 
 // reportOverlaps names the pairs of imported parcels that overlap, a data issue kept as

@@ -21,6 +21,8 @@ type limitFlags struct {
 	authFails  int // failed authentications a minute per client address
 
 	corsAdminOrigins string // comma-separated; "": none
+
+	maxUploadMiB int64 // largest upload at /api/admin/import
 }
 
 func addLimitFlags(fs *flag.FlagSet) *limitFlags {
@@ -34,6 +36,7 @@ func addLimitFlags(fs *flag.FlagSet) *limitFlags {
 	fs.BoolVar(&l.trustProxy, "trust-proxy", false, "behind a proxy: take the client's IP address from X-Forwarded-For and the address it reached from X-Forwarded-Proto, -Host and -Prefix (the URLs in TileJSON, the catalog and styles); without it those headers are ignored. Set it only behind a proxy that sets them")
 	fs.IntVar(&l.authFails, "auth-failure-limit", 10, "failed authentications (unknown, revoked or expired tokens) a client's IP address may make a minute; past them its requests with a token are answered 429 (0: no limit)")
 	fs.StringVar(&l.corsAdminOrigins, "cors-admin-origins", "", `origins whose web pages may call /api/admin and /api/parcels (tokens, owners' personal data), comma-separated; --cors-origins does not cover them. Empty: none`)
+	fs.Int64Var(&l.maxUploadMiB, "max-upload-mib", web.DefaultMaxUploadBytes>>20, "largest file (with its mapping) an admin may upload at /admin/import, in MiB (413 beyond)")
 	return l
 }
 
@@ -50,7 +53,10 @@ func (l *limitFlags) apply(o *web.Options) error {
 		return fmt.Errorf("--rate-burst and --tile-rate-burst must be at least 1")
 	case l.authFails < 0:
 		return fmt.Errorf("--auth-failure-limit cannot be negative")
+	case l.maxUploadMiB <= 0:
+		return fmt.Errorf("--max-upload-mib must be positive")
 	}
+	o.Import = &web.ImportOptions{MaxUploadBytes: l.maxUploadMiB << 20}
 	o.MaxBodyBytes = l.maxBodyKiB << 10
 	o.RequestTimeout = l.timeout
 	if l.timeout == 0 {

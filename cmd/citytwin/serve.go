@@ -13,6 +13,7 @@ import (
 
 	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/ingest"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/layers/postgis"
 	"github.com/citytwin/citytwin/scenarios"
@@ -84,6 +85,9 @@ func runServe(ctx context.Context, args []string) error {
 	if pg, ok := store.(*postgis.Store); ok {
 		followDatabase(ctx, pg, model, scen.Engine, metrics, log)
 	}
+	if fs, ok := store.(*data.FileStore); ok {
+		followDataDir(ctx, fs, model, log)
+	}
 	return serveUntilDone(ctx, cfg, srv, model, log)
 }
 
@@ -128,6 +132,7 @@ func webOptions(ctx context.Context, cfg *Config, store layers.Store, model *cit
 	if err := cfg.limits.apply(&opts); err != nil {
 		return opts, nil, err
 	}
+	opts.Import.Store, _ = store.(ingest.Writer) // the admin upload page (web/adminimport.go)
 	var err error
 	if opts.Published, err = publishLayers(ctx, cfg, pg); err != nil {
 		return opts, nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,121 @@ const bulkRows = 10000
 // into an empty layer rebuilds the layer's spatial indexes inside the transaction instead of
 // updating them row by row; readers of that layer wait for the import to commit.
 func (s *Store) Import(ctx context.Context, features []layers.Feature) (layers.Counts, error) {
+	return s.write(ctx, features, nil, true)
+}
+
+// Replace swaps every feature of the named layers for features (which may fill those layers
+// only) in one transaction: the layers' rows are deleted (their restricted fields with them)
+// and the new ones copied as Import does, and the data versions bumped once it commits.
+// Readers see the old layers until the commit and the new ones after it, never a part of
+// either nor an empty layer: the indexes are kept and updated row by row (no bulk rebuild,
+// which would make readers wait), and a SHARE ROW EXCLUSIVE lock keeps other writers of the
+// layers out while letting readers in. A failure leaves the old layers as they were.
+func (s *Store) Replace(ctx context.Context, names []string, features []layers.Feature) (layers.Counts, error) {
+	var tabs []*table
+	for _, n := range names {
+		t, err := lookupTable(n)
+		if err != nil {
+			return nil, err
+		}
+		tabs = append(tabs, t)
+	}
+	for i := range features {
+		if !slices.Contains(names, features[i].Layer) {
+			return nil, fmt.Errorf("replace %v: feature %d is of layer %s", names, features[i].ID, features[i].Layer)
+		}
+	}
+	return s.write(ctx, features, func(tx pgx.Tx) ([]string, error) {
+		for _, t := range tabs {
+			if err := lockLayer(ctx, tx, t); err != nil {
+				return nil, err
+			}
+			if _, err := tx.Exec(ctx, "DELETE FROM "+ident(t.layer.Name)); err != nil {
+				return nil, fmt.Errorf("replace %s: %w", t.layer.Name, err)
+			}
+		}
+		return names, nil
+	}, false)
+}
+
+// Upsert writes features matched by the key field (layers.PlanUpsert) in one transaction:
+// a feature whose key is stored replaces that row, keeping its id, and the others are
+// inserted. Readers see the layer before or after, as with Replace.
+func (s *Store) Upsert(ctx context.Context, key string, features []layers.Feature) (layers.Upsert, error) {
+	var plan layers.Upsert
+	_, err := s.write(ctx, features, func(tx pgx.Tx) ([]string, error) {
+		stored := map[string]map[string][]int64{}
+		for _, t := range tables {
+			if !slices.ContainsFunc(features, func(f layers.Feature) bool { return f.Layer == t.layer.Name }) {
+				continue
+			}
+			if err := layers.CheckUpsertKey(t.layer, key); err != nil {
+				return nil, err
+			}
+			if err := lockLayer(ctx, tx, t); err != nil {
+				return nil, err
+			}
+			keys, err := storedKeys(ctx, tx, t, key)
+			if err != nil {
+				return nil, err
+			}
+			stored[t.layer.Name] = keys
+		}
+		var err error
+		if plan, err = layers.PlanUpsert(key, stored, features); err != nil {
+			return nil, err
+		}
+		for layer, ids := range plan.Replaced {
+			if _, err := tx.Exec(ctx, "DELETE FROM "+ident(layer)+" WHERE id = ANY($1)", ids); err != nil {
+				return nil, fmt.Errorf("upsert %s: %w", layer, err)
+			}
+		}
+		return nil, nil
+	}, false)
+	if err != nil {
+		return layers.Upsert{}, err
+	}
+	return plan, nil
+}
+
+// lockLayer keeps other writers of t (and of its private table) out until the transaction
+// ends; readers are not held.
+func lockLayer(ctx context.Context, tx pgx.Tx, t *table) error {
+	tabs := []string{t.layer.Name}
+	if len(t.restricted) > 0 {
+		tabs = append(tabs, privateTable)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+identList(tabs)+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		return fmt.Errorf("lock %s: %w", t.layer.Name, err)
+	}
+	return nil
+}
+
+// storedKeys maps the key texts of t's rows (layers.UpsertKeyText: integers in decimal) to
+// the ids holding them.
+func storedKeys(ctx context.Context, tx pgx.Tx, t *table, key string) (map[string][]int64, error) {
+	rows, err := tx.Query(ctx, "SELECT "+ident(key)+"::text, id FROM "+ident(t.layer.Name)+" WHERE "+ident(key)+" IS NOT NULL")
+	if err != nil {
+		return nil, fmt.Errorf("upsert %s: read keys: %w", t.layer.Name, err)
+	}
+	keys := map[string][]int64{}
+	var (
+		k  string
+		id int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&k, &id}, func() error {
+		keys[k] = append(keys[k], id)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("upsert %s: read keys: %w", t.layer.Name, err)
+	}
+	return keys, nil
+}
+
+// write copies features in one transaction, after before (when set) has run in it, and
+// bumps the versions of the layers written and of those before names. bulk allows the
+// index rebuild of a large import into an empty layer.
+func (s *Store) write(ctx context.Context, features []layers.Feature, before func(pgx.Tx) ([]string, error), bulk bool) (layers.Counts, error) {
 	byTable := map[*table][]*layers.Feature{}
 	for i := range features {
 		f := &features[i]
@@ -56,7 +172,7 @@ func (s *Store) Import(ctx context.Context, features []layers.Feature) (layers.C
 		}
 		byTable[t] = append(byTable[t], f)
 	}
-	if len(byTable) == 0 {
+	if len(byTable) == 0 && before == nil {
 		return layers.Counts{}, nil
 	}
 
@@ -69,19 +185,29 @@ func (s *Store) Import(ctx context.Context, features []layers.Feature) (layers.C
 	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
 		return nil, err
 	}
-	counts := layers.Counts{}
 	var names []string
+	if before != nil {
+		if names, err = before(tx); err != nil {
+			return nil, err
+		}
+	}
+	counts := layers.Counts{}
 	for _, t := range tables {
 		fs := byTable[t]
 		if len(fs) == 0 {
 			continue
 		}
 		sortHilbert(fs)
-		if err := s.copyLayer(ctx, tx, t, fs); err != nil {
+		if err := s.copyLayer(ctx, tx, t, fs, bulk); err != nil {
 			return nil, err
 		}
 		counts[t.layer.Name] = len(fs)
-		names = append(names, t.layer.Name)
+		if !slices.Contains(names, t.layer.Name) {
+			names = append(names, t.layer.Name)
+		}
+	}
+	if len(names) == 0 {
+		return counts, nil
 	}
 	if _, err := bumpVersions(ctx, tx, names); err != nil {
 		return nil, err
@@ -107,15 +233,18 @@ func (s *Store) Import(ctx context.Context, features []layers.Feature) (layers.C
 }
 
 // copyLayer copies fs into t's table, then their restricted fields into the private table.
-func (s *Store) copyLayer(ctx context.Context, tx pgx.Tx, t *table, fs []*layers.Feature) error {
+func (s *Store) copyLayer(ctx context.Context, tx pgx.Tx, t *table, fs []*layers.Feature, bulk bool) error {
 	name := t.layer.Name
 	cols := []string{"id", "geom"}
 	for _, f := range t.public {
 		cols = append(cols, f.Name)
 	}
-	rebuild, err := dropIndexesForBulk(ctx, tx, name, len(fs))
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	var rebuild []string
+	if bulk {
+		var err error
+		if rebuild, err = dropIndexesForBulk(ctx, tx, name, len(fs)); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	src := &copySource{
 		feats:    fs,
