@@ -38,10 +38,11 @@ const zoningGeoJSON = `{"type":"FeatureCollection","features":[
  "geometry":{"type":"Polygon","coordinates":[[[26.1000,44.4350],[26.1060,44.4350],[26.1060,44.4390],[26.1000,44.4390],[26.1000,44.4350]]]}}
 ]}`
 
-// facilitiesGeoJSON: the register of public facilities, the third with a type the
+// facilitiesGeoJSON: the register of public facilities, the last with a type the
 // mapping does not know.
 const facilitiesGeoJSON = `{"type":"FeatureCollection","features":[
 {"type":"Feature","properties":{"cod":101,"denumire":"Grădinița nr. 12","tip":"Grădiniță","locuri":120},"geometry":{"type":"Point","coordinates":[26.1025,44.4268]}},
+{"type":"Feature","properties":{"cod":102,"denumire":"Școala Gimnazială nr. 5","tip":"Școală gimnazială","locuri":300},"geometry":{"type":"Point","coordinates":[26.0960,44.4250]}},
 {"type":"Feature","properties":{"cod":103,"denumire":"Farmacia Ștefan cel Mare","tip":"Farmacie","locuri":0},"geometry":{"type":"Point","coordinates":[26.1131,44.4475]}},
 {"type":"Feature","properties":{"cod":104,"denumire":"Cinema Patria","tip":"Cinematograf","locuri":800},"geometry":{"type":"Point","coordinates":[26.0990,44.4450]}}
 ]}`

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -83,11 +82,7 @@ func TestARunningServerServesWhatReplaceAndUpsertWrite(t *testing.T) {
 			}
 			importCLI := func(args ...string) {
 				t.Helper()
-				cmd := exec.Command(bin, append(append([]string{"import"}, st.where...), args...)...)
-				cmd.Env = cleanEnv()
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("citytwin import %v: %v\n%s", args, err, out)
-				}
+				runCLI(t, bin, append(append([]string{"import"}, st.where...), args...)...)
 			}
 			importCLI(buildingsFile(t, "1:2", "2:2"))
 			in := startInstance(t, bin, st.where...)
@@ -104,18 +99,9 @@ func TestARunningServerServesWhatReplaceAndUpsertWrite(t *testing.T) {
 			}
 			for _, s := range steps {
 				importCLI(s.args...)
-				start := time.Now()
-				for {
-					got := servedBuildings(t, in)
-					if slices.Equal(got, s.want) {
-						t.Logf("%s served after %v", s.what, time.Since(start).Round(time.Millisecond))
-						break
-					}
-					if time.Since(start) > liveWindow {
-						t.Fatalf("after %s the server serves %q, want %q within %v", s.what, got, s.want, liveWindow)
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
+				withinWindow(t, time.Now(), liveWindow, fmt.Sprintf("%s served as %q", s.what, s.want), func() bool {
+					return slices.Equal(servedBuildings(t, in), s.want)
+				})
 			}
 			if !strings.Contains(in.logs.String(), "layers changed") {
 				t.Errorf("the server's log does not say the layers changed:\n%s", in.logs)

@@ -170,16 +170,23 @@ func (in *instance) get(t *testing.T, path string, header map[string]string) (in
 // how long it took.
 func within(t *testing.T, start time.Time, what string, check func() bool) time.Duration {
 	t.Helper()
+	return withinWindow(t, start, consistencyWindow, what, check)
+}
+
+// withinWindow polls check, a hundred times in window at most (under the API's rate
+// limit), until it holds or window has passed since start; it returns how long it took.
+func withinWindow(t *testing.T, start time.Time, window time.Duration, what string, check func() bool) time.Duration {
+	t.Helper()
 	for {
 		if check() {
 			took := time.Since(start)
 			t.Logf("%s after %v", what, took.Round(time.Millisecond))
 			return took
 		}
-		if time.Since(start) > consistencyWindow {
-			t.Fatalf("%s: not within %v", what, consistencyWindow)
+		if time.Since(start) > window {
+			t.Fatalf("%s: not within %v", what, window)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(window / 100)
 	}
 }
 
@@ -203,11 +210,20 @@ func buildingFile(t *testing.T, id int, p orb.Point) string {
 
 func runImportCLI(t *testing.T, bin, dbURL, file string) {
 	t.Helper()
-	cmd := exec.Command(bin, "import", "--database", dbURL, file)
+	runCLI(t, bin, "import", "--database", dbURL, file)
+}
+
+// runCLI runs the citytwin command with the servers' environment and returns its output;
+// an exit status other than 0 fails the test.
+func runCLI(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = cleanEnv()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("citytwin import %s: %v\n%s", file, err, out)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("citytwin %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	return string(out)
 }
 
 // metricValue reads one series of a /metrics page ("name" or `name{labels}`).
