@@ -27,7 +27,10 @@ before(async () => {
     features: [{
       type: 'Feature',
       properties: { id: ID, cad_number: 'E2E-1', owner_name: SECRET },
-      geometry: { type: 'Polygon', coordinates: [[[7.30, 43.60], [7.301, 43.60], [7.301, 43.601], [7.30, 43.601], [7.30, 43.60]]] },
+      // On the water of Port Hercule, inside the city's extent and clear of its parcels: the
+      // later browser tests share this database, and a parcel outside the city would move the
+      // city's bounds and the centre every TileJSON gives.
+      geometry: { type: 'Polygon', coordinates: [[[7.4233, 43.7348], [7.4235, 43.7348], [7.4235, 43.7350], [7.4233, 43.7350], [7.4233, 43.7348]]] },
     }],
   }));
   zip = path.join(dir, 'parcele.shp.zip');
@@ -41,7 +44,7 @@ after(async () => {
 });
 
 async function served() {
-  const res = await fetch(`${BASE}/api/features/parcels?bbox=7.29,43.59,7.31,43.61`);
+  const res = await fetch(`${BASE}/api/features/parcels?bbox=7.4232,43.7347,7.4236,43.7351`);
   const fc = await res.json();
   return (fc.features || []).map((f) => f.id);
 }
