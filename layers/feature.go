@@ -167,28 +167,12 @@ func (l *Layer) CheckGeometry(g orb.Geometry) error {
 		if l.Geometry != LineString {
 			return &FieldError{"geometry", fmt.Sprintf("layer %s holds %ss, got a MultiLineString", l.Name, l.Geometry)}
 		}
-		if len(t) == 0 {
-			return &FieldError{"geometry.coordinates", "empty MultiLineString"}
-		}
-		for i, ls := range t {
-			if err := checkLine(ls, fmt.Sprintf("geometry.coordinates[%d]", i)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return checkParts(t, "MultiLineString", checkLine)
 	case orb.MultiPolygon:
 		if l.Geometry != Polygon {
 			return &FieldError{"geometry", fmt.Sprintf("layer %s holds %ss, got a MultiPolygon", l.Name, l.Geometry)}
 		}
-		if len(t) == 0 {
-			return &FieldError{"geometry.coordinates", "empty MultiPolygon"}
-		}
-		for i, p := range t {
-			if err := checkPolygon(p, fmt.Sprintf("geometry.coordinates[%d]", i)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return checkParts(t, "MultiPolygon", checkPolygon)
 	}
 	return &FieldError{"geometry", fmt.Sprintf("layer %s holds %ss, got a %s", l.Name, l.Geometry, g.GeoJSONType())}
 }
@@ -255,4 +239,18 @@ type Store interface {
 	Load(ctx context.Context, fn func(Feature) error) error
 	// Counts reports the number of features per layer.
 	Counts(ctx context.Context) (Counts, error)
+}
+
+// checkParts checks each part of a multi-geometry with check, naming the part's path; an
+// empty multi-geometry is an error.
+func checkParts[T any](parts []T, typ string, check func(T, string) error) error {
+	if len(parts) == 0 {
+		return &FieldError{"geometry.coordinates", "empty " + typ}
+	}
+	for i, p := range parts {
+		if err := check(p, fmt.Sprintf("geometry.coordinates[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
