@@ -5,8 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/citytwin/citytwin/data"
-	"github.com/citytwin/citytwin/spatial"
+	"github.com/citytwin/citytwin/internal/democity"
 )
 
 // Uncalibrated, the model's residents of the Monaco demo are within 25 % of the 2016 census
@@ -15,14 +14,7 @@ import (
 // model's own estimate; the census is not used.
 func TestMonacoResidentsUncalibratedAreWithin25PercentOfTheCensus(t *testing.T) {
 	const census = 38350
-	fs, err := data.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	city, err := spatial.NewCity(fs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	city := democity.City(t)
 	e, err := NewEngine(DefaultParameters())
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/paulmach/orb"
 
-	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/internal/democity"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/spatial"
 )
@@ -81,14 +81,7 @@ func TestPOTOfInterlockingBuildingsCountsTheFootprintOnTheParcel(t *testing.T) {
 // On the Monaco demo no modelled parcel is more than covered: the footprints its POT counts
 // never exceed its area, those of the buildings that interlock with a neighbour included.
 func TestNoModelledParcelOfMonacoIsAbove100PercentPOT(t *testing.T) {
-	fs, err := data.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	city, err := spatial.NewCity(fs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	city := democity.City(t)
 	b, err := newEngine(t).baselineFor(context.Background(), city)
 	if err != nil {
 		t.Fatal(err)

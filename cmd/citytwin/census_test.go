@@ -9,9 +9,9 @@ import (
 
 	"github.com/citytwin/citytwin/citymodel"
 	"github.com/citytwin/citytwin/data"
+	"github.com/citytwin/citytwin/internal/democity"
 	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/scenarios"
-	"github.com/citytwin/citytwin/spatial"
 	"github.com/citytwin/citytwin/web"
 )
 
@@ -43,14 +43,7 @@ func TestImportCensusIntoTheDataDirectory(t *testing.T) {
 // A server on the embedded demo city calibrates it to Monaco's 2016 census: 38,350
 // residents, where the model alone houses about 56,000 (docs/domain.md).
 func TestTheDemoCityIsCalibratedToMonacosCensus(t *testing.T) {
-	fs, err := data.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	city, err := spatial.NewCity(fs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	city := democity.City(t)
 	// serve's own wiring, on a data directory without layers: the demo city.
 	cfg := &Config{params: scenarios.DefaultParameters()}
 	cfg.dataDir = t.TempDir()
