@@ -76,6 +76,53 @@ func TestStores(t *testing.T) {
 	})
 }
 
+// Every kind of change the engine knows is one each store keeps: a store with its own list
+// of kinds (a database check) must not lag behind scenarios.Kinds.
+func TestStoresKeepEveryKindOfChange(t *testing.T) {
+	stores := map[string]func(t *testing.T) scenarios.Store{
+		"directory": func(t *testing.T) scenarios.Store {
+			st, err := scenarios.OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		},
+		"postgis": func(t *testing.T) scenarios.Store { return pgstore.New(pgStore(t).Pool()) },
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := open(t)
+			t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+			sc := scenarios.Scenario{ID: scenarios.NewID(), Name: "kinds", Version: 1, CreatedAt: t0, UpdatedAt: t0, Visibility: scenarios.Team}
+			if err := st.CreateScenario(ctx, sc, nil); err != nil {
+				t.Fatal(err)
+			}
+			var changes []scenarios.Change
+			for i, k := range scenarios.Kinds {
+				changes = append(changes, scenarios.Change{ID: fmt.Sprintf("c%d", i+1), Seq: int64(i + 1), Kind: k, Target: "1", CreatedAt: t0})
+			}
+			next := sc
+			next.Version, next.ChangeSeq, next.Changes = 2, int64(len(changes)), len(changes)
+			if err := st.AddChanges(ctx, next, 1, changes); err != nil {
+				t.Fatalf("storing one change of each of the %d kinds: %v", len(changes), err)
+			}
+			_, got, err := st.Scenario(ctx, sc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(scenarios.Kinds) {
+				t.Fatalf("%d changes read back, want %d", len(got), len(scenarios.Kinds))
+			}
+			for i, c := range got {
+				if c.Kind != scenarios.Kinds[i] {
+					t.Errorf("change %d is %s, want %s", i+1, c.Kind, scenarios.Kinds[i])
+				}
+			}
+		})
+	}
+}
+
 // testStore is what every scenarios.Store must do.
 func testStore(t *testing.T, st scenarios.Store) {
 	ctx := context.Background()
