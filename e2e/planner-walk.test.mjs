@@ -184,3 +184,28 @@ for (const [lang, size] of [['en', { width: 1400, height: 1000 }], ['ro', { widt
     await pub2.context().close();
   });
 }
+
+test('a planner closes a street by picking it on the map; closing it again is refused in plain words beside the id', { skip, timeout: 120000 }, async () => {
+  const c = await footbridgeCase();
+  const page = await newPage(browser, { width: 1280, height: 900, lang: 'en' });
+  await signIn(page);
+  await page.fill('#sc-name', `E2E closed street ${Date.now()}`);
+  await page.click('#new-scenario button[type=submit]');
+  await page.locator('#current').waitFor({ state: 'visible' });
+  created.push(await page.locator('#scenario-list li.current').getAttribute('data-id'));
+  await page.selectOption('#change-kind', 'close_street');
+  await centreOn(page, c.A, 18);
+  await page.click('#target-centre');
+  const id = await page.inputValue('#target');
+  assert.match(id, /^\d+$/, 'the street at the map centre is picked by its id');
+  await page.click('#change-submit');
+  await page.locator('#change-list li[data-kind="close_street"]').waitFor();
+  assert.match(await page.locator('#change-list li[data-kind="close_street"] .change-words').innerText(), /^Close a street to pedestrians: street/);
+  await page.fill('#target', id);
+  await page.click('#change-submit');
+  await page.locator('#target-error').filter({ hasText: /./ }).waitFor();
+  assert.equal(await page.locator('#target-error').innerText(), 'This street is already closed by an earlier change.');
+  assert.equal(await page.getAttribute('#target', 'aria-invalid'), 'true');
+  assert.deepEqual(page.errors.filter((e) => !/status of 4\d\d .*\/changes/.test(e)), []);
+  await page.context().close();
+});
