@@ -41,6 +41,10 @@ func (v *Variant) walkNetwork() (*network.Graph, error) {
 	return StreetNetwork(v.City)
 }
 
+// WalkNetwork returns the network the variant walks: the city's streets with the scenario's
+// footpaths and closures; nil when the city has no streets.
+func (v *Variant) WalkNetwork() (*network.Graph, error) { return v.walkNetwork() }
+
 func (v *Variant) applyWalk(w *walkEdit) {
 	v.walkNet = w.graph
 	v.walkKeys = append(v.walkKeys, fmt.Sprintf("%s/%d", w.kind, w.id))

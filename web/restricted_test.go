@@ -402,6 +402,7 @@ func (f *demoFixture) samples(t *testing.T) map[string][]string {
 		"GET /api/scenarios/{id}/runs/{rid}/export.csv":          {run + "/export.csv"},
 		"GET /api/scenarios/{id}/runs/{rid}/export.geojson":      {run + "/export.geojson"},
 		"GET /api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt": variantTiles,
+		"GET /api/scenarios/{id}/isochrone":                      {fmt.Sprintf("/api/scenarios/{sid}/isochrone?lon=%f&lat=%f&minutes=15", c[0], c[1])},
 		"GET /downloads/{layer}.{format}":                        downloads,
 		"GET /catalog.dcat.jsonld":                               {"/catalog.dcat.jsonld"},
 	}

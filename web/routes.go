@@ -71,6 +71,7 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.csv", s.scenarioReads(s.exportRunCSV)).Methods(http.MethodGet)
 	r.HandleFunc("/api/scenarios/{id}/runs/{rid}/export.geojson", s.scenarioReads(s.exportRunGeoJSON)).Methods(http.MethodGet)
 	r.HandleFunc("/api/scenarios/{id}/tiles/{layers}/{z}/{x}/{y}.mvt", s.scenarioReads(s.variantTile)).Methods(http.MethodGet)
+	r.HandleFunc("/api/scenarios/{id}/isochrone", s.scenarioReads(s.scenarioIsochrone)).Methods(http.MethodGet) // scenarioisochrone.go
 
 	// OGC API Features (with CQL2 filters) and Tiles over the public base layers (ogc.go,
 	// ogcfeatures.go, ogctiles.go).

@@ -2,7 +2,7 @@
 // scenarios, add changes (draw polygons, place points, pick features, or type coordinates),
 // run, read the dashboard (baseline, scenario, difference; per district; access bars;
 // violations that zoom the map), compare scenarios and export a run.
-import { t, initLangSwitch, onLangChange, fmt, fmtPct, has, lang } from './i18n.js';
+import { t, initLangSwitch, onLangChange, fmt, fmtPct, fmtDistance, has, lang } from './i18n.js';
 import { createCityMap, maplibregl, setPanelLayer, featuresAt } from './mapbase.js';
 import { api, ApiError, list, setToken, getToken } from './api.js';
 import { USE_COLORS, featureInfo } from './thematic.js';
@@ -19,7 +19,8 @@ const TOKEN_KEY = 'citytwin.plannerToken';
 
 const state = {
   scenarios: [], current: null, changes: [], run: null, scope: 'city', compare: new Set(),
-  draw: { active: false, coords: [] }, point: null, runGeoms: null, comparison: null, allViolations: false, quality: null,
+  draw: { active: false, coords: [] }, point: null, readOnly: false,
+  walk: { pick: false, origin: null, key: '' }, // the planner's walk: where it starts, and the scenario version it shows runGeoms: null, comparison: null, allViolations: false, quality: null,
   warnings: new Map(), // change id → the warnings the API gave when it was added (this session)
 };
 
@@ -46,7 +47,10 @@ const KINDS = {
   add_green_space: { geom: 'polygon', props: ['gkind', 'public'] },
   remove_green_space: { target: 'green_spaces', props: [] },
   set_broadband: { geom: 'polygon', props: ['technology', 'max_down_mbps'] },
+  add_footpath: { geom: 'line', props: ['name'] },
+  close_street: { target: 'streets', props: [] },
 };
+const isDrawn = (spec) => spec && (spec.geom === 'polygon' || spec.geom === 'line');
 // Property inputs: the API name, the input type, and for selects the options and their labels.
 const PROPS = {
   use: { name: 'use', type: 'select', options: BUILDING_USES, label: (v) => t(`val.use.${v}`) },
@@ -92,11 +96,14 @@ function buildChangeForm() {
     $('#target').value = '';
   }
   formKind = kind;
-  $('#geom-polygon').hidden = spec.geom !== 'polygon';
+  $('#geom-polygon').hidden = !isDrawn(spec);
+  $('#draw-line-hint').hidden = spec.geom !== 'line';
+  $('#geom-polygon .draw-hint').hidden = spec.geom === 'line';
   $('#geom-point').hidden = spec.geom !== 'point';
   $('#target-row').hidden = !spec.target;
   $('#target-hint').textContent = spec.either ? t('tool.rezone.hint') : t('tool.target.hint');
-  if (spec.geom !== 'polygon') stopDrawing();
+  if (!isDrawn(spec)) stopDrawing();
+  renderDraw();
   const box = $('#prop-fields');
   box.replaceChildren();
   for (const key of spec.props) {
@@ -142,6 +149,16 @@ function plannerWords(err, kind) {
   if (err.status === 409 || err.status === 412 || err.status === 428) return t('pl.err.conflict');
   if (err.code === 'not_number') return t('pl.err.number');
   if (err.code === 'bad_coords') return t('pl.err.coords');
+  if (f.startsWith('geometry') && /touches no street/.test(m)) {
+    const far = /nearest is ([\d.]+) m/.exec(m);
+    const end = t(/'s start/.test(m) ? 'pw.end.start' : 'pw.end.end');
+    return far ? t('pw.err.end.far', { end, m: fmt(Number(far[1]), 0) }) : t('pw.err.end', { end });
+  }
+  if (f.startsWith('geometry') && /two positions apart/.test(m)) return t('pw.err.short');
+  if (f === 'target' && kind === 'close_street') {
+    if (/closed by an earlier change/.test(m)) return t('pw.err.street.closed');
+    if (/no street/.test(m)) return t('pw.err.street.none');
+  }
   if (f.startsWith('geometry')) {
     const point = KINDS[kind]?.geom === 'point';
     if (/needs a geometry|missing/.test(m)) return t(point ? 'pl.err.point.missing' : 'pl.err.shape.missing');
@@ -215,8 +232,9 @@ let map;
 function drawData() {
   const c = state.draw.coords;
   const feats = c.map((p) => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: p } }));
-  if (c.length >= 3) feats.push({ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[...c, c[0]]] } });
-  else if (c.length === 2) feats.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: c } });
+  const line = KINDS[$('#change-kind').value]?.geom === 'line';
+  if (c.length >= 3 && !line) feats.push({ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[...c, c[0]]] } });
+  else if (c.length >= 2) feats.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: c } });
   if (state.point) feats.push({ type: 'Feature', properties: { point: true }, geometry: { type: 'Point', coordinates: state.point } });
   return { type: 'FeatureCollection', features: feats };
 }
@@ -228,7 +246,8 @@ function syncCoordsText() {
 }
 function updateDrawStatus(done = false) {
   const n = state.draw.coords.length;
-  $('#draw-status').textContent = done ? t('tool.draw.done', { n }) : (n || state.draw.active ? t('tool.draw.count', { n }) : '');
+  const line = KINDS[$('#change-kind').value]?.geom === 'line';
+  $('#draw-status').textContent = done ? t(line ? 'pw.line.done' : 'tool.draw.done', { n }) : (n || state.draw.active ? t('tool.draw.count', { n }) : '');
   $('#draw-start').setAttribute('aria-pressed', String(state.draw.active));
 }
 function startDrawing() {
@@ -252,7 +271,7 @@ function finishDrawing() {
   const c = state.draw.coords;
   state.draw.coords = c.filter((p, i) => i === 0 || Math.abs(p[0] - c[i - 1][0]) > 1e-9 || Math.abs(p[1] - c[i - 1][1]) > 1e-9);
   syncCoordsText();
-  updateDrawStatus(state.draw.coords.length >= 3);
+  updateDrawStatus(state.draw.coords.length >= (KINDS[$('#change-kind').value]?.geom === 'line' ? 2 : 3));
   renderDraw();
 }
 
@@ -289,6 +308,11 @@ function readChange() {
       change.geometry = { type: 'Polygon', coordinates: [ring] };
     }
     if (spec.either && change.geometry) delete change.target;
+  }
+  if (spec.geom === 'line') {
+    const { pts, error } = parseCoords($('#coords').value);
+    if (error !== undefined) return { clientError: { field: 'geometry', code: 'bad_coords', message: error } };
+    if (pts.length) change.geometry = { type: 'LineString', coordinates: pts };
   }
   if (spec.geom === 'point') {
     const lon = $('#pt-lon').value.trim();
@@ -459,6 +483,7 @@ const LAYER_OF_KIND = {
   add_building: 'buildings', modify_building: 'buildings', demolish_building: 'buildings', rezone: 'zoning',
   add_facility: 'facilities', modify_facility: 'facilities', remove_facility: 'facilities',
   add_green_space: 'green_spaces', remove_green_space: 'green_spaces', set_broadband: 'broadband',
+  add_footpath: 'streets', close_street: 'streets',
 };
 const ADDED_ID_BASE = 2 ** 50;
 const known = new Map(); // "layer/id" → {geometry, properties}, or null when the city has none
@@ -583,9 +608,14 @@ async function loadLastRun(id) {
   }
 }
 
-async function openScenario(id, { keepRun = false } = {}) {
-  const [sc, ch] = await Promise.all([api(`/api/scenarios/${id}`), api(`/api/scenarios/${id}/changes`)]);
+async function openScenario(id, { keepRun = false, fit = true } = {}) {
+  const [sc, ch] = await Promise.all([api(`/api/scenarios/${encodeURIComponent(id)}`), api(`/api/scenarios/${encodeURIComponent(id)}/changes`)]);
   const switched = state.current?.id !== id;
+  // Without a token the page shows a published scenario to read, not to change.
+  state.readOnly = !getToken();
+  $('#change-form').hidden = state.readOnly;
+  $('#run').hidden = state.readOnly;
+  if (switched) clearWalk();
   state.current = sc;
   state.changes = list(ch, 'changes');
   const i = state.scenarios.findIndex((x) => x.id === sc.id);
@@ -597,12 +627,14 @@ async function openScenario(id, { keepRun = false } = {}) {
   renderCurrent();
   renderScenarios();
   showVariant();
+  writeHash();
+  if (!switched && state.walk.origin) walkFrom(state.walk.origin); // the walk follows the scenario's changes
   // The targets' names, then the scenario's place on the map and its last run.
   await Promise.all(state.changes.filter((c) => c.target).map((c) => lookUp(LAYER_OF_KIND[c.kind], c.target)));
   if (state.current?.id !== id) return;
   renderCurrent();
   if (switched) {
-    await fitToChanges();
+    if (fit) await fitToChanges();
     if (!state.run) await loadLastRun(id);
   }
 }
@@ -612,8 +644,11 @@ function closeScenario() {
   state.changes = [];
   state.run = null;
   $('#current').hidden = true;
+  clearWalk();
+  linkedScenario = '';
   renderDashboard();
   showVariant();
+  writeHash();
 }
 
 function renderCurrent() {
@@ -647,7 +682,7 @@ function renderCurrent() {
         await openScenario(sc.id, { keepRun: true });
       } catch (err) { status(t('err.generic', { msg: err instanceof ApiError ? plannerWords(err, c.kind) : t('err.network') }), true); }
     });
-    li.append(el('span', { className: 'change-actions' }, show, b));
+    li.append(el('span', { className: 'change-actions' }, show, state.readOnly ? null : b));
     ol.append(li);
   });
 }
@@ -1178,6 +1213,10 @@ function addPlannerLayers() {
   map.addSource('pl-highlight', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: 'pl-highlight', type: 'line', source: 'pl-highlight', paint: { 'line-color': '#facc15', 'line-width': 5 } });
   map.addLayer({ id: 'pl-highlight-pt', type: 'circle', source: 'pl-highlight', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 12, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#facc15', 'circle-stroke-width': 4 } });
+  map.addSource('pl-walk', { type: 'geojson', data: walkData(state.walk.result?.scen, state.walk.origin) });
+  map.addLayer({ id: 'pl-walk-hull', type: 'fill', source: 'pl-walk', filter: ['==', ['get', 'kind'], 'hull'], paint: { 'fill-color': '#7c3aed', 'fill-opacity': 0.1 } });
+  map.addLayer({ id: 'pl-walk-reach', type: 'line', source: 'pl-walk', filter: ['==', ['get', 'kind'], 'reach'], paint: { 'line-color': '#6d28d9', 'line-width': 4, 'line-opacity': 0.85 } });
+  map.addLayer({ id: 'pl-walk-origin', type: 'circle', source: 'pl-walk', filter: ['==', ['get', 'kind'], 'origin'], paint: { 'circle-radius': 7, 'circle-color': '#6d28d9', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } });
   map.addSource('pl-draw', { type: 'geojson', data: drawData() });
   map.addLayer({ id: 'pl-draw-fill', type: 'fill', source: 'pl-draw', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#0a58a8', 'fill-opacity': 0.25 } });
   map.addLayer({ id: 'pl-draw-line', type: 'line', source: 'pl-draw', filter: ['any', ['==', ['geometry-type'], 'Polygon'], ['==', ['geometry-type'], 'LineString']], paint: { 'line-color': '#0a58a8', 'line-width': 2.5 } });
@@ -1204,12 +1243,15 @@ const TARGET_LAYERS = {
   facilities: { base: ['ct-facilities'], variant: ['cv-facilities'] },
   green_spaces: { base: ['ct-green'], variant: ['cv-green'] },
   zoning: { base: ['ct-zoning'], variant: ['cv-zoning'] },
+  streets: { base: ['streets-line', 'paths-line', 'streets-casing'], variant: ['streets-line', 'paths-line', 'streets-casing'] },
 };
 
 function pickTarget(point) {
   const spec = KINDS[$('#change-kind').value];
-  const layerIds = TARGET_LAYERS[spec.target][state.current ? 'variant' : 'base'];
-  const f = featuresAt(map, point, layerIds).find((x) => x.properties.change !== 'demolished');
+  const layerIds = TARGET_LAYERS[spec.target][state.current ? 'variant' : 'base'].filter((id) => map.getLayer(id));
+  // A street is a thin line: look a few pixels around the point.
+  const around = spec.target === 'streets' ? map.queryRenderedFeatures([[point.x - 6, point.y - 6], [point.x + 6, point.y + 6]], { layers: layerIds }) : [];
+  const f = [...around, ...featuresAt(map, point, layerIds)].find((x) => x.properties.change !== 'demolished' && x.id !== undefined);
   if (!f || f.id === undefined) {
     status(t('tool.target.none', { layer: t(`layer.${spec.target}`) }));
     return;
@@ -1229,14 +1271,139 @@ function setPoint(lng, lat) {
 }
 
 function onMapClick(e) {
-  const spec = state.current ? KINDS[$('#change-kind').value] : null;
-  if (spec && spec.geom === 'polygon' && state.draw.active) { addVertex(e.lngLat); return; }
+  if (state.walk.pick && state.current) { walkFrom([e.lngLat.lng, e.lngLat.lat]); return; }
+  const spec = state.current && !state.readOnly ? KINDS[$('#change-kind').value] : null;
+  if (isDrawn(spec) && state.draw.active) { addVertex(e.lngLat); return; }
   if (spec && spec.geom === 'point') { setPoint(e.lngLat.lng, e.lngLat.lat); return; }
   if (spec && spec.target) { pickTarget(e.point); return; }
   const f = featuresAt(map, e.point)[0] || featuresAt(map, e.point, ['cv-buildings', 'cv-facilities', 'cv-green', 'cv-zoning'].filter((id) => map.getLayoutProperty(id, 'visibility') === 'visible'))[0];
   if (!f) return;
   new maplibregl.Popup({ maxWidth: '300px', focusAfterOpen: false, className: 'ct-popup' })
     .setLngLat(e.lngLat).setDOMContent(featureInfo(f.sourceLayer, f.id, f.properties)).addTo(map);
+}
+
+// --- The scenario's walk: how far a walker gets in so many minutes ------------------------------------------
+// The scenario's isochrone (GET /api/scenarios/{id}/isochrone, its footpaths, closed streets
+// and facilities) drawn on the map, the nearest school, clinic and pharmacy with their walks,
+// each beside the city's today (GET /api/isochrone, up to the longest walk it answers).
+const WALK_KINDS = ['school', 'clinic', 'pharmacy'];
+const WALK_TODAY_MINUTES = 30;
+
+function walkMinutes() { return Number(document.querySelector('input[name="pw-min"]:checked')?.value || 10); }
+
+function setWalkPick(on) {
+  state.walk.pick = on;
+  $('#pw-pick').setAttribute('aria-pressed', String(on));
+  if (on) status(t('pw.pick.on'));
+}
+
+function nearestByKind(fc) {
+  const out = {};
+  for (const f of fc?.features || []) {
+    const k = f.properties?.kind;
+    if (WALK_KINDS.includes(k) && typeof f.properties.walk_m === 'number' && !(k in out)) out[k] = f.properties.walk_m;
+  }
+  return out;
+}
+
+function walkData(fc, origin) {
+  const feats = (fc?.features || []).filter((f) => ['reach', 'hull'].includes(f.properties?.kind));
+  if (origin) feats.push({ type: 'Feature', properties: { kind: 'origin' }, geometry: { type: 'Point', coordinates: origin } });
+  return { type: 'FeatureCollection', features: feats };
+}
+
+async function walkFrom(origin) {
+  const sc = state.current;
+  if (!sc) return;
+  setWalkPick(false);
+  state.walk.origin = origin;
+  const minutes = walkMinutes();
+  const key = `${sc.id}/${sc.version}/${minutes}/${origin.map((x) => x.toFixed(6)).join(',')}`;
+  state.walk.key = key;
+  const out = $('#pw-result');
+  out.dataset.state = 'loading';
+  out.replaceChildren(el('p', { className: 'muted small', textContent: t('walk.loading') }));
+  const q = (m) => `lon=${origin[0].toFixed(6)}&lat=${origin[1].toFixed(6)}&minutes=${m}`;
+  try {
+    const [scen, today] = await Promise.all([
+      api(`/api/scenarios/${encodeURIComponent(sc.id)}/isochrone?${q(minutes)}`),
+      api(`/api/isochrone?${q(WALK_TODAY_MINUTES)}`),
+    ]);
+    if (state.walk.key !== key) return; // a newer walk was asked for meanwhile
+    state.walk.result = { scen, today, minutes, origin };
+    if (map?.getSource('pl-walk')) map.getSource('pl-walk').setData(walkData(scen, origin));
+    renderWalk();
+    out.dataset.state = 'done';
+    $('#map').dataset.walk = key;
+  } catch (err) {
+    if (state.walk.key !== key) return;
+    state.walk.result = null;
+    out.dataset.state = 'error';
+    out.replaceChildren(el('p', { className: 'field-error', textContent: err instanceof ApiError && err.field === 'lon' ? t('walk.outside') : t('walk.error') }));
+  }
+}
+
+function renderWalk() {
+  const r = state.walk.result;
+  const out = $('#pw-result');
+  if (!r) return;
+  const got = nearestByKind(r.scen);
+  const was = nearestByKind(r.today);
+  const ul = el('ul', { className: 'pw-list' });
+  for (const k of WALK_KINDS) {
+    const kind = t(`val.kind.${k}`);
+    const today = k in was ? t('pw.today', { dist: fmtDistance(was[k]) }) : t('pw.today.none', { min: WALK_TODAY_MINUTES });
+    const li = el('li', { textContent: k in got ? t('pw.item', { kind, dist: fmtDistance(got[k]), today }) : t('pw.item.none', { kind, min: r.minutes, today }) });
+    li.dataset.kind = k;
+    if (k in got) li.dataset.walk = String(got[k]);
+    if (k in was) li.dataset.today = String(was[k]);
+    ul.append(li);
+  }
+  out.replaceChildren(el('p', { className: 'small', textContent: t('pw.head', { min: r.minutes }) }), ul);
+}
+
+function clearWalk() {
+  state.walk = { pick: false, origin: null, key: '', result: null };
+  $('#pw-pick').setAttribute('aria-pressed', 'false');
+  $('#pw-result').replaceChildren();
+  delete $('#pw-result').dataset.state;
+  delete $('#map').dataset.walk;
+  if (map?.getSource('pl-walk')) map.getSource('pl-walk').setData(walkData(null, null));
+}
+
+// --- The permalink: the URL's hash holds the open scenario and the map's view ---------------------------------
+// #scenario=<id>&map=<zoom>/<lat>/<lon>; opening it reopens the scenario (a planner's with a
+// token; without one, a published scenario to read).
+let linkedScenario = ''; // a linked scenario not opened yet (the public's link to a team scenario, before signing in)
+function writeHash() {
+  const parts = [];
+  const sid = state.current?.id || linkedScenario;
+  if (sid) parts.push(`scenario=${encodeURIComponent(sid)}`);
+  if (map) {
+    const c = map.getCenter();
+    parts.push(`map=${map.getZoom().toFixed(2)}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`);
+  }
+  const hash = parts.length ? `#${parts.join('&')}` : '';
+  if (hash !== location.hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+  $('#permalink').href = location.href;
+}
+
+function readHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  const [z, lat, lon] = (p.get('map') || '').split('/').map(Number);
+  const view = [z, lat, lon].every(Number.isFinite) && p.get('map') ? { zoom: z, center: [lon, lat] } : null;
+  return { scenario: p.get('scenario') || '', view };
+}
+
+// openLinked opens the scenario a link names, saying so when it cannot be read.
+async function openLinked(id, fit) {
+  linkedScenario = id;
+  try {
+    await openScenario(id, { fit });
+    linkedScenario = '';
+  } catch (err) {
+    status(err instanceof ApiError && err.status === 404 ? t(getToken() ? 'pw.link.missing' : 'pw.link.signin') : t('err.generic', { msg: err.message }), true);
+  }
 }
 
 // --- Sign in and start -------------------------------------------------------------------------------
@@ -1273,6 +1440,8 @@ $('#login').addEventListener('submit', async (e) => {
   $('#token-error').textContent = '';
   if (await tryToken(tok)) {
     $('#token').value = '';
+    if (state.current) await openScenario(state.current.id, { keepRun: true, fit: false }).catch(() => {});
+    else if (linkedScenario) await openLinked(linkedScenario, !readHash().view);
     $('#sc-name').focus();
   } else $('#token').focus();
 });
@@ -1301,6 +1470,14 @@ $('#coords').addEventListener('change', () => {
 });
 $('#point-centre').addEventListener('click', () => { if (map) { const c = map.getCenter(); setPoint(c.lng, c.lat); } });
 $('#target-centre').addEventListener('click', () => { if (map) pickTarget(map.project(map.getCenter())); });
+$('#pw-centre').addEventListener('click', () => { if (map) { const c = map.getCenter(); walkFrom([c.lng, c.lat]); } });
+$('#pw-pick').addEventListener('click', () => setWalkPick(!state.walk.pick));
+$('#pw-clear').addEventListener('click', () => { clearWalk(); status(''); });
+for (const r of document.querySelectorAll('input[name="pw-min"]')) r.addEventListener('change', () => { if (state.walk.origin) walkFrom(state.walk.origin); });
+window.addEventListener('hashchange', () => {
+  const { scenario } = readHash();
+  if (scenario && scenario !== state.current?.id) openLinked(scenario, true);
+});
 
 kindSelect();
 buildChangeForm();
@@ -1313,32 +1490,39 @@ onLangChange(() => {
   renderComparison();
   renderQuality();
   if (state.lastWarnings) showWarnings(state.lastWarnings.warnings, state.lastWarnings.kind);
+  renderWalk();
 });
 
 loadQuality();
+const linked = readHash();
 const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) await tryToken(saved);
 else $('#login').hidden = false;
+if (linked.scenario) await openLinked(linked.scenario, !linked.view);
 
 map = await createCityMap($('#map'), {
   transformRequest: (url) => (url.startsWith(`${location.origin}/api/`) && getToken()
     ? { url, headers: { Authorization: `Bearer ${getToken()}` } }
     : { url }),
+  view: linked.view || undefined,
 });
 addPlannerLayers();
 showVariant();
-if (state.current) fitToChanges();
+if (state.current && !linked.view) fitToChanges();
+writeHash();
+map.on('moveend', writeHash);
 map.on('click', onMapClick);
 map.on('dblclick', (e) => {
   if (state.draw.active) { e.preventDefault(); finishDrawing(); }
 });
 map.getCanvas().addEventListener('keydown', (e) => {
   if (e.key !== 'Enter') return;
-  const spec = state.current ? KINDS[$('#change-kind').value] : null;
+  if (state.walk.pick && state.current) { e.preventDefault(); const w = map.getCenter(); walkFrom([w.lng, w.lat]); return; }
+  const spec = state.current && !state.readOnly ? KINDS[$('#change-kind').value] : null;
   if (!spec) return;
   e.preventDefault();
   const c = map.getCenter();
-  if (spec.geom === 'polygon' && state.draw.active) addVertex(c);
+  if (isDrawn(spec) && state.draw.active) addVertex(c);
   else if (spec.geom === 'point') setPoint(c.lng, c.lat);
   else if (spec.target) pickTarget(map.project(c));
 });
