@@ -60,10 +60,9 @@ func walksOf(t *testing.T, a answer) map[string]float64 {
 
 func near(got, want float64) bool { return got > want-0.15 && got < want+0.15 }
 
-// Over the data directory's store only: the PostGIS store's scenario_changes.kind check
-// (migration 0002) does not list add_footpath and close_street yet.
+// In both stores: the scenario's footpaths and closed streets are kept by each.
 func TestScenarioIsochroneWalksTheScenarioNetwork(t *testing.T) {
-	for _, st := range scenarioStores[:1] {
+	for _, st := range scenarioStores {
 		t.Run(st.name, func(t *testing.T) {
 			f, pt := riverTownFixture(t, st.wrap(t))
 			start := pt(100, 0) // on the south street: no stub
