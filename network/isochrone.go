@@ -2,7 +2,6 @@ package network
 
 import (
 	"math"
-	"sort"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -31,18 +30,23 @@ func (g *Graph) Isochrone(source Attachment, limit float64) *Isochrone {
 	if source.Stub > limit {
 		return iso
 	}
-	d := g.Distances([]Attachment{source}, limit)
+	s := g.getScratch()
+	d := &Distances{g: g, dist: s.dist, source: s.source}
+	d.run([]Attachment{source}, limit, &s.heap)
+	defer putScratch(s, d)
 	iso.Nodes = d.Reached()
 	if source.Stub > 0 {
 		iso.Lines = append(iso.Lines, orb.LineString{source.Point, source.At})
 	}
-	seen := map[EdgeID]bool{}
 	add := func(e EdgeID) {
-		if seen[e] {
+		w, bit := e/64, uint64(1)<<(uint(e)%64)
+		if s.seen[w]&bit != 0 {
 			return
 		}
-		seen[e] = true
-		for _, piece := range d.reach(e) {
+		s.seen[w] |= bit
+		s.edges = append(s.edges, e)
+		s.iv = d.reach(e, s.iv[:0])
+		for _, piece := range s.iv {
 			iso.Length += piece[1] - piece[0]
 			iso.Lines = append(iso.Lines, g.lonLatPart(e, piece[0], piece[1]))
 		}
@@ -53,16 +57,16 @@ func (g *Graph) Isochrone(source Attachment, limit float64) *Isochrone {
 	for _, n := range iso.Nodes {
 		g.Edges(n, func(e EdgeID) bool { add(e); return true })
 	}
-	iso.Hull = hull(iso.Lines)
+	iso.Hull, s.flat = hull(iso.Lines, s.flat[:0])
 	return iso
 }
 
-// reach returns the stretches of edge e, in metres along it from its From node, within the
-// radius: from each end reached, and around the sources attached to it; merged, in order.
-func (d *Distances) reach(e EdgeID) [][2]float64 {
+// reach appends to iv (empty, its capacity reused) the stretches of edge e, in metres along
+// it from its From node, within the radius: from each end reached, and around the sources
+// attached to it; merged, in order.
+func (d *Distances) reach(e EdgeID, iv [][2]float64) [][2]float64 {
 	ed := d.g.Edge(e)
 	l := ed.Length
-	var iv [][2]float64
 	if du := d.dist[ed.From]; d.within(du) {
 		iv = append(iv, [2]float64{0, math.Min(l, d.radius-du)})
 	}
@@ -74,8 +78,14 @@ func (d *Distances) reach(e EdgeID) [][2]float64 {
 			iv = append(iv, [2]float64{math.Max(0, s.along-r), math.Min(l, s.along+r)})
 		}
 	}
-	sort.Slice(iv, func(i, j int) bool { return iv[i][0] < iv[j][0] })
-	var out [][2]float64
+	// By start (a handful of stretches: insertion sort, which does not allocate); stretches
+	// starting together merge alike in either order.
+	for i := 1; i < len(iv); i++ {
+		for j := i; j > 0 && iv[j][0] < iv[j-1][0]; j-- {
+			iv[j], iv[j-1] = iv[j-1], iv[j]
+		}
+	}
+	out := iv[:0]
 	for _, v := range iv {
 		if n := len(out); n > 0 && v[0] <= out[n-1][1] {
 			out[n-1][1] = math.Max(out[n-1][1], v[1])
@@ -112,19 +122,18 @@ func (g *Graph) lonLatPart(e EdgeID, lo, hi float64) orb.LineString {
 
 // hull returns the convex hull of the lines' points, or nil when they span no area. Lon/lat
 // and the local metric projection differ by an affine map, which keeps convex hulls.
-func hull(lines orb.MultiLineString) orb.Polygon {
-	var flat []float64
+func hull(lines orb.MultiLineString, flat []float64) (orb.Polygon, []float64) {
 	for _, l := range lines {
 		for _, p := range l {
 			flat = append(flat, p[0], p[1])
 		}
 	}
 	if len(flat) < 6 {
-		return nil
+		return nil, flat
 	}
 	poly, ok := xy.ConvexHullFlat(geom.XY, flat).(*geom.Polygon)
 	if !ok || poly.NumLinearRings() == 0 {
-		return nil
+		return nil, flat
 	}
 	ring := poly.LinearRing(0)
 	out := make(orb.Ring, ring.NumCoords())
@@ -132,7 +141,7 @@ func hull(lines orb.MultiLineString) orb.Polygon {
 		c := ring.Coord(i)
 		out[i] = orb.Point{c[0], c[1]}
 	}
-	return orb.Polygon{out}
+	return orb.Polygon{out}, flat
 }
 
 // FeatureCollection returns the isochrone as GeoJSON: a "reach" feature with Lines and, when
