@@ -121,7 +121,8 @@ func (g *Graph) lonLatPart(e EdgeID, lo, hi float64) orb.LineString {
 }
 
 // hull returns the convex hull of the lines' points, or nil when they span no area. Lon/lat
-// and the local metric projection differ by an affine map, which keeps convex hulls.
+// and the local metric projection differ by an affine map, which keeps convex hulls. flat is a
+// buffer to reuse (emptied); hull returns it grown.
 func hull(lines orb.MultiLineString, flat []float64) (orb.Polygon, []float64) {
 	for _, l := range lines {
 		for _, p := range l {
@@ -131,7 +132,7 @@ func hull(lines orb.MultiLineString, flat []float64) (orb.Polygon, []float64) {
 	if len(flat) < 6 {
 		return nil, flat
 	}
-	poly, ok := xy.ConvexHullFlat(geom.XY, flat).(*geom.Polygon)
+	poly, ok := xy.ConvexHullFlat(geom.XY, hullCandidates(flat)).(*geom.Polygon)
 	if !ok || poly.NumLinearRings() == 0 {
 		return nil, flat
 	}
@@ -142,6 +143,81 @@ func hull(lines orb.MultiLineString, flat []float64) (orb.Polygon, []float64) {
 		out[i] = orb.Point{c[0], c[1]}
 	}
 	return orb.Polygon{out}, flat
+}
+
+// hullCandidates drops from flat, in place and keeping the order, the points that
+// xy.ConvexHullFlat would drop itself before its scan, so that it gives the same hull without
+// first putting every point in a sorted tree (which it does and then discards). Over 50
+// points, it keeps only the extreme points of 8 directions (the "octagon": least x, x - y, ...)
+// and the points outside the octagon's ring, the reduction it makes; it reduces the points
+// kept again and finds the same octagon, hence the same points in the same sorted order. What
+// it keeps is padded with copies of a point kept to over 50 points, so that it takes that same
+// path. The octagon is found as it finds it: the first point of each extreme, in order.
+func hullCandidates(flat []float64) []float64 {
+	const reduceOver = 50 // points: xy.ConvexHullFlat reduces only above this
+	if len(flat)/2 <= reduceOver {
+		return flat
+	}
+	var oct [16]float64
+	for j := 0; j < 16; j += 2 {
+		oct[j], oct[j+1] = flat[0], flat[1]
+	}
+	for i := 2; i < len(flat); i += 2 {
+		x, y := flat[i], flat[i+1]
+		if x < oct[0] {
+			oct[0], oct[1] = x, y
+		}
+		if x-y < oct[2]-oct[3] {
+			oct[2], oct[3] = x, y
+		}
+		if y > oct[5] {
+			oct[4], oct[5] = x, y
+		}
+		if x+y > oct[6]+oct[7] {
+			oct[6], oct[7] = x, y
+		}
+		if x > oct[8] {
+			oct[8], oct[9] = x, y
+		}
+		if x-y > oct[10]-oct[11] {
+			oct[10], oct[11] = x, y
+		}
+		if y < oct[13] {
+			oct[12], oct[13] = x, y
+		}
+		if x+y < oct[14]+oct[15] {
+			oct[14], oct[15] = x, y
+		}
+	}
+	var rb [16]float64
+	ring := append(rb[:0], oct[0], oct[1])
+	for j := 2; j < 16; j += 2 {
+		if oct[j] != oct[j-2] || oct[j+1] != oct[j-1] {
+			ring = append(ring, oct[j], oct[j+1])
+		}
+	}
+	if len(ring) < 6 {
+		return flat // no octagon: it takes every point
+	}
+	isOct := func(x, y float64) bool {
+		for j := 0; j < 16; j += 2 {
+			if x == oct[j] && y == oct[j+1] {
+				return true
+			}
+		}
+		return false
+	}
+	out := flat[:0]
+	for i := 0; i < len(flat); i += 2 {
+		x, y := flat[i], flat[i+1]
+		if isOct(x, y) || !xy.IsPointInRing(geom.XY, geom.Coord(flat[i:i+2]), ring) {
+			out = append(out, x, y)
+		}
+	}
+	for len(out)/2 <= reduceOver {
+		out = append(out, out[0], out[1])
+	}
+	return out
 }
 
 // FeatureCollection returns the isochrone as GeoJSON: a "reach" feature with Lines and, when

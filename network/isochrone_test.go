@@ -3,8 +3,12 @@ package network
 import (
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
+
+	"github.com/twpayne/go-geom"
+	"github.com/twpayne/go-geom/xy"
 )
 
 // Isochrones reuse their working memory from one call to the next (scratchPool). Each of a
@@ -60,5 +64,68 @@ func TestIsochronesInARowEqualFreshOnes(t *testing.T) {
 			t.Errorf("isochrone %d (%s, %.0f m from %v) after %d others: %d lines, %.3f m over %d nodes; fresh: %d lines, %.3f m over %d nodes",
 				i, c.name, c.limit, c.a.Point, i, len(got.Lines), got.Length, len(got.Nodes), len(want[i].Lines), want[i].Length, len(want[i].Nodes))
 		}
+	}
+}
+
+// hullCandidates keeps what xy.ConvexHullFlat needs to give the very hull of all the points:
+// the same coordinates in the same order, on clouds drawn at random, on integer grids (many
+// points alike, extremes shared by several points, points in a row on the hull) and on the
+// points of isochrones of a grid town.
+func TestHullCandidatesGiveTheSameHull(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	clouds := map[string]func(n int) []float64{
+		"points at random": func(n int) []float64 {
+			flat := make([]float64, 0, 2*n)
+			for range n {
+				flat = append(flat, 7.4+rng.Float64()*0.01, 43.7+rng.Float64()*0.01)
+			}
+			return flat
+		},
+		"points of a 6 × 6 integer grid": func(n int) []float64 {
+			flat := make([]float64, 0, 2*n)
+			for range n {
+				flat = append(flat, float64(rng.IntN(6)), float64(rng.IntN(6)))
+			}
+			return flat
+		},
+		"points on two diagonals": func(n int) []float64 {
+			flat := make([]float64, 0, 2*n)
+			for range n {
+				v := float64(rng.IntN(20))
+				flat = append(flat, v, v*float64(rng.IntN(2)))
+			}
+			return flat
+		},
+	}
+	g, err := Build(testProj, newGridTown(rng, 20, 20, 100, 0.1).lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clouds["points of isochrones"] = func(n int) []float64 {
+		a, _ := g.Attach(m(rng.Float64()*2000, rng.Float64()*2000), 0)
+		var flat []float64
+		for _, l := range g.Isochrone(a, float64(n)).Lines {
+			for _, p := range l {
+				flat = append(flat, p[0], p[1])
+			}
+		}
+		return flat
+	}
+	for name, cloud := range clouds {
+		t.Run(name, func(t *testing.T) {
+			for _, n := range []int{3, 20, 50, 51, 52, 60, 100, 400, 1500} {
+				for range 20 {
+					flat := cloud(n)
+					if len(flat) < 6 {
+						continue
+					}
+					want := xy.ConvexHullFlat(geom.XY, slices.Clone(flat))
+					got := xy.ConvexHullFlat(geom.XY, hullCandidates(slices.Clone(flat)))
+					if reflect.TypeOf(got) != reflect.TypeOf(want) || !slices.Equal(got.FlatCoords(), want.FlatCoords()) {
+						t.Fatalf("%d points: hull %T %v, want %T %v", len(flat)/2, got, got.FlatCoords(), want, want.FlatCoords())
+					}
+				}
+			}
+		})
 	}
 }
