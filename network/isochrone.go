@@ -33,7 +33,6 @@ func (g *Graph) Isochrone(source Attachment, limit float64) *Isochrone {
 	s := g.getScratch()
 	d := &Distances{g: g, dist: s.dist, source: s.source}
 	d.run([]Attachment{source}, limit, &s.heap)
-	defer putScratch(s, d)
 	iso.Nodes = d.Reached()
 	if source.Stub > 0 {
 		iso.Lines = append(iso.Lines, orb.LineString{source.Point, source.At})
@@ -58,6 +57,7 @@ func (g *Graph) Isochrone(source Attachment, limit float64) *Isochrone {
 		g.Edges(n, func(e EdgeID) bool { add(e); return true })
 	}
 	iso.Hull, s.flat = hull(iso.Lines, s.flat[:0])
+	putScratch(s, d) // not deferred: a walk cut short by a panic would leave it dirty
 	return iso
 }
 
