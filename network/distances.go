@@ -30,18 +30,26 @@ type seed struct {
 // 30 m. The attachments must come from g.
 func (g *Graph) Distances(sources []Attachment, radius float64) *Distances {
 	d := &Distances{
-		g:       g,
-		radius:  radius,
-		dist:    make([]float64, g.NumNodes()),
-		source:  make([]int32, g.NumNodes()),
-		onEdge:  map[EdgeID][]seed{},
-		sources: sources,
+		g:      g,
+		dist:   make([]float64, g.NumNodes()),
+		source: make([]int32, g.NumNodes()),
 	}
-	d.sorted.Do(func() {}) // reached is made in order below
 	for i := range d.dist {
 		d.dist[i] = math.Inf(1)
 	}
 	var h nodeHeap
+	d.run(sources, radius, &h)
+	return d
+}
+
+// run fills d, whose g, dist (+Inf at every node) and source are set, with the distances from
+// sources up to radius, using h as the heap.
+func (d *Distances) run(sources []Attachment, radius float64, h *nodeHeap) {
+	g := d.g
+	d.radius, d.sources = radius, sources
+	d.onEdge = map[EdgeID][]seed{}
+	d.sorted.Do(func() {}) // reached is made in order below
+	h.d, h.n = h.d[:0], h.n[:0]
 	relax := func(n NodeID, dist float64, src int32) {
 		if dist < d.dist[n] && dist <= radius {
 			d.dist[n], d.source[n] = dist, src
@@ -71,7 +79,54 @@ func (g *Graph) Distances(sources []Attachment, radius float64) *Distances {
 			return true
 		})
 	}
-	return d
+}
+
+// scratch is the working memory of one walk that does not outlive it (Isochrone): per node
+// distances and sources, per edge ID a bitset, a heap and small buffers. Between uses dist is
+// +Inf and seen is zero at every index, so that a walk touches only what it reaches instead
+// of clearing arrays the size of the whole network.
+type scratch struct {
+	dist   []float64
+	source []int32
+	seen   []uint64
+	edges  []EdgeID // the edges marked in seen
+	heap   nodeHeap
+	iv     [][2]float64
+	flat   []float64
+}
+
+var scratchPool = sync.Pool{New: newScratch}
+
+func newScratch() any { return new(scratch) }
+
+// getScratch returns a scratch for g: dist, source and seen cover all its nodes and edge IDs.
+// Give it back with putScratch once nothing refers to it.
+func (g *Graph) getScratch() *scratch {
+	s := scratchPool.Get().(*scratch)
+	for len(s.dist) < g.NumNodes() {
+		s.dist = append(s.dist, math.Inf(1))
+	}
+	if n := g.NumNodes(); len(s.source) < n {
+		s.source = make([]int32, n)
+	}
+	if w := (g.NumEdgeIDs() + 63) / 64; len(s.seen) < w {
+		s.seen = append(s.seen, make([]uint64, w-len(s.seen))...)
+	}
+	return s
+}
+
+// putScratch restores the scratch's invariants, d's reached nodes being the only ones whose
+// distance d set (every node given a distance is pushed, hence popped and reached), and
+// returns it to the pool.
+func putScratch(s *scratch, d *Distances) {
+	for _, n := range d.reached {
+		s.dist[n] = math.Inf(1)
+	}
+	for _, e := range s.edges {
+		s.seen[e/64] = 0
+	}
+	s.edges = s.edges[:0]
+	scratchPool.Put(s)
 }
 
 // Radius is the bound the distances were computed to.

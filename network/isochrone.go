@@ -2,7 +2,6 @@ package network
 
 import (
 	"math"
-	"sort"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -31,18 +30,22 @@ func (g *Graph) Isochrone(source Attachment, limit float64) *Isochrone {
 	if source.Stub > limit {
 		return iso
 	}
-	d := g.Distances([]Attachment{source}, limit)
+	s := g.getScratch()
+	d := &Distances{g: g, dist: s.dist, source: s.source}
+	d.run([]Attachment{source}, limit, &s.heap)
 	iso.Nodes = d.Reached()
 	if source.Stub > 0 {
 		iso.Lines = append(iso.Lines, orb.LineString{source.Point, source.At})
 	}
-	seen := map[EdgeID]bool{}
 	add := func(e EdgeID) {
-		if seen[e] {
+		w, bit := e/64, uint64(1)<<(uint(e)%64)
+		if s.seen[w]&bit != 0 {
 			return
 		}
-		seen[e] = true
-		for _, piece := range d.reach(e) {
+		s.seen[w] |= bit
+		s.edges = append(s.edges, e)
+		s.iv = d.reach(e, s.iv[:0])
+		for _, piece := range s.iv {
 			iso.Length += piece[1] - piece[0]
 			iso.Lines = append(iso.Lines, g.lonLatPart(e, piece[0], piece[1]))
 		}
@@ -53,16 +56,17 @@ func (g *Graph) Isochrone(source Attachment, limit float64) *Isochrone {
 	for _, n := range iso.Nodes {
 		g.Edges(n, func(e EdgeID) bool { add(e); return true })
 	}
-	iso.Hull = hull(iso.Lines)
+	iso.Hull, s.flat = hull(iso.Lines, s.flat[:0])
+	putScratch(s, d) // not deferred: a walk cut short by a panic would leave it dirty
 	return iso
 }
 
-// reach returns the stretches of edge e, in metres along it from its From node, within the
-// radius: from each end reached, and around the sources attached to it; merged, in order.
-func (d *Distances) reach(e EdgeID) [][2]float64 {
+// reach appends to iv (empty, its capacity reused) the stretches of edge e, in metres along
+// it from its From node, within the radius: from each end reached, and around the sources
+// attached to it; merged, in order.
+func (d *Distances) reach(e EdgeID, iv [][2]float64) [][2]float64 {
 	ed := d.g.Edge(e)
 	l := ed.Length
-	var iv [][2]float64
 	if du := d.dist[ed.From]; d.within(du) {
 		iv = append(iv, [2]float64{0, math.Min(l, d.radius-du)})
 	}
@@ -74,8 +78,14 @@ func (d *Distances) reach(e EdgeID) [][2]float64 {
 			iv = append(iv, [2]float64{math.Max(0, s.along-r), math.Min(l, s.along+r)})
 		}
 	}
-	sort.Slice(iv, func(i, j int) bool { return iv[i][0] < iv[j][0] })
-	var out [][2]float64
+	// By start (a handful of stretches: insertion sort, which does not allocate); stretches
+	// starting together merge alike in either order.
+	for i := 1; i < len(iv); i++ {
+		for j := i; j > 0 && iv[j][0] < iv[j-1][0]; j-- {
+			iv[j], iv[j-1] = iv[j-1], iv[j]
+		}
+	}
+	out := iv[:0]
 	for _, v := range iv {
 		if n := len(out); n > 0 && v[0] <= out[n-1][1] {
 			out[n-1][1] = math.Max(out[n-1][1], v[1])
@@ -111,20 +121,20 @@ func (g *Graph) lonLatPart(e EdgeID, lo, hi float64) orb.LineString {
 }
 
 // hull returns the convex hull of the lines' points, or nil when they span no area. Lon/lat
-// and the local metric projection differ by an affine map, which keeps convex hulls.
-func hull(lines orb.MultiLineString) orb.Polygon {
-	var flat []float64
+// and the local metric projection differ by an affine map, which keeps convex hulls. flat is a
+// buffer to reuse (emptied); hull returns it grown.
+func hull(lines orb.MultiLineString, flat []float64) (orb.Polygon, []float64) {
 	for _, l := range lines {
 		for _, p := range l {
 			flat = append(flat, p[0], p[1])
 		}
 	}
 	if len(flat) < 6 {
-		return nil
+		return nil, flat
 	}
-	poly, ok := xy.ConvexHullFlat(geom.XY, flat).(*geom.Polygon)
+	poly, ok := xy.ConvexHullFlat(geom.XY, hullCandidates(flat)).(*geom.Polygon)
 	if !ok || poly.NumLinearRings() == 0 {
-		return nil
+		return nil, flat
 	}
 	ring := poly.LinearRing(0)
 	out := make(orb.Ring, ring.NumCoords())
@@ -132,7 +142,82 @@ func hull(lines orb.MultiLineString) orb.Polygon {
 		c := ring.Coord(i)
 		out[i] = orb.Point{c[0], c[1]}
 	}
-	return orb.Polygon{out}
+	return orb.Polygon{out}, flat
+}
+
+// hullCandidates drops from flat, in place and keeping the order, the points that
+// xy.ConvexHullFlat would drop itself before its scan, so that it gives the same hull without
+// first putting every point in a sorted tree (which it does and then discards). Over 50
+// points, it keeps only the extreme points of 8 directions (the "octagon": least x, x - y, ...)
+// and the points outside the octagon's ring, the reduction it makes; it reduces the points
+// kept again and finds the same octagon, hence the same points in the same sorted order. What
+// it keeps is padded with copies of a point kept to over 50 points, so that it takes that same
+// path. The octagon is found as it finds it: the first point of each extreme, in order.
+func hullCandidates(flat []float64) []float64 {
+	const reduceOver = 50 // points: xy.ConvexHullFlat reduces only above this
+	if len(flat)/2 <= reduceOver {
+		return flat
+	}
+	var oct [16]float64
+	for j := 0; j < 16; j += 2 {
+		oct[j], oct[j+1] = flat[0], flat[1]
+	}
+	for i := 2; i < len(flat); i += 2 {
+		x, y := flat[i], flat[i+1]
+		if x < oct[0] {
+			oct[0], oct[1] = x, y
+		}
+		if x-y < oct[2]-oct[3] {
+			oct[2], oct[3] = x, y
+		}
+		if y > oct[5] {
+			oct[4], oct[5] = x, y
+		}
+		if x+y > oct[6]+oct[7] {
+			oct[6], oct[7] = x, y
+		}
+		if x > oct[8] {
+			oct[8], oct[9] = x, y
+		}
+		if x-y > oct[10]-oct[11] {
+			oct[10], oct[11] = x, y
+		}
+		if y < oct[13] {
+			oct[12], oct[13] = x, y
+		}
+		if x+y < oct[14]+oct[15] {
+			oct[14], oct[15] = x, y
+		}
+	}
+	var rb [16]float64
+	ring := append(rb[:0], oct[0], oct[1])
+	for j := 2; j < 16; j += 2 {
+		if oct[j] != oct[j-2] || oct[j+1] != oct[j-1] {
+			ring = append(ring, oct[j], oct[j+1])
+		}
+	}
+	if len(ring) < 6 {
+		return flat // no octagon: it takes every point
+	}
+	isOct := func(x, y float64) bool {
+		for j := 0; j < 16; j += 2 {
+			if x == oct[j] && y == oct[j+1] {
+				return true
+			}
+		}
+		return false
+	}
+	out := flat[:0]
+	for i := 0; i < len(flat); i += 2 {
+		x, y := flat[i], flat[i+1]
+		if isOct(x, y) || !xy.IsPointInRing(geom.XY, geom.Coord(flat[i:i+2]), ring) {
+			out = append(out, x, y)
+		}
+	}
+	for len(out)/2 <= reduceOver {
+		out = append(out, out[0], out[1])
+	}
+	return out
 }
 
 // FeatureCollection returns the isochrone as GeoJSON: a "reach" feature with Lines and, when
