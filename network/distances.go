@@ -56,16 +56,7 @@ func (d *Distances) run(sources []Attachment, radius float64, h *nodeHeap) {
 			h.push(dist, n)
 		}
 	}
-	for i, a := range sources {
-		if a.Edge == NoEdge {
-			relax(a.Node, a.Stub, int32(i))
-			continue
-		}
-		e := g.Edge(a.Edge)
-		relax(e.From, a.Stub+a.Along, int32(i))
-		relax(e.To, a.Stub+e.Length-a.Along, int32(i))
-		d.onEdge[a.Edge] = append(d.onEdge[a.Edge], seed{along: a.Along, stub: a.Stub, source: int32(i)})
-	}
+	seedFrom(g, sources, d.onEdge, relax)
 	for h.len() > 0 {
 		du, u := h.pop()
 		if du > d.dist[u] {
@@ -233,4 +224,20 @@ func (h *nodeHeap) pop() (float64, NodeID) {
 func (h *nodeHeap) swap(i, j int) {
 	h.d[i], h.d[j] = h.d[j], h.d[i]
 	h.n[i], h.n[j] = h.n[j], h.n[i]
+}
+
+// seedFrom starts a search from sources: the nodes at each end of a source's edge are relaxed
+// with its stub plus the walk along the edge to them (a source on a node, with its stub), and
+// the sources standing on an edge are recorded in onEdge for walks that stay on that edge.
+func seedFrom(g *Graph, sources []Attachment, onEdge map[EdgeID][]seed, relax func(n NodeID, dist float64, src int32)) {
+	for i, a := range sources {
+		if a.Edge == NoEdge {
+			relax(a.Node, a.Stub, int32(i))
+			continue
+		}
+		e := g.Edge(a.Edge)
+		relax(e.From, a.Stub+a.Along, int32(i))
+		relax(e.To, a.Stub+e.Length-a.Along, int32(i))
+		onEdge[a.Edge] = append(onEdge[a.Edge], seed{along: a.Along, stub: a.Stub, source: int32(i)})
+	}
 }

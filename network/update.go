@@ -157,16 +157,7 @@ func (g *Graph) update(d *Distances, sources, gone, added []Attachment, index fu
 			h.push(dist, n)
 		}
 	}
-	for i, a := range sources {
-		if a.Edge == NoEdge {
-			relax(a.Node, a.Stub, int32(i))
-			continue
-		}
-		e := g.Edge(a.Edge)
-		relax(e.From, a.Stub+a.Along, int32(i))
-		relax(e.To, a.Stub+e.Length-a.Along, int32(i))
-		nd.onEdge[a.Edge] = append(nd.onEdge[a.Edge], seed{along: a.Along, stub: a.Stub, source: int32(i)})
-	}
+	seedFrom(g, sources, nd.onEdge, relax)
 	// The border: a region node next to a node outside it starts from that node's distance.
 	for n, in := range region {
 		if !in {
