@@ -161,24 +161,7 @@ func TestMonacoWalksAgreeWithPgRouting(t *testing.T) {
 		}
 		return out
 	}
-	rows, err = conn.Query(ctx, `SELECT start_pid, end_pid, agg_cost FROM pgr_withPointsCost(
-		'SELECT id, source, target, cost, cost AS reverse_cost FROM edges',
-		'SELECT pid, edge_id, fraction FROM points', $1::bigint[], $2::bigint[], directed => false)`, ids(buildings), ids(facilities))
-	if err != nil {
-		t.Fatalf("pgr_withPointsCost: %v", err)
-	}
-	ref := map[[2]int64]float64{}
-	for rows.Next() {
-		var s, d int64
-		var c float64
-		if err := rows.Scan(&s, &d, &c); err != nil {
-			t.Fatal(err)
-		}
-		ref[[2]int64{-s, -d}] = c + stub[-s] + stub[-d]
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("pgr_withPointsCost: %v", err)
-	}
+	ref := network.WithPointsCosts(ctx, t, conn, network.EdgesSQL, ids(buildings), ids(facilities), stub)
 
 	worst, compared, unreachable := 0.0, 0, 0
 	for _, b := range buildings {

@@ -15,8 +15,8 @@ import (
 	"github.com/citytwin/citytwin/internal/pgtest"
 )
 
-// edgesSQL is the edge query every pgRouting function below runs on: undirected, cost both ways.
-const edgesSQL = "SELECT id, source, target, cost, cost AS reverse_cost FROM edges"
+// EdgesSQL is the edge query every pgRouting function below runs on: undirected, cost both ways.
+const EdgesSQL = "SELECT id, source, target, cost, cost AS reverse_cost FROM edges"
 
 // metricSQL is the SQL of the lon/lat geometry col in testProj's local metres, computed by
 // PostGIS: (lon - lon0, lat - lat0) scaled by the metres in a degree of each.
@@ -143,7 +143,7 @@ func TestAgreesWithPgRouting(t *testing.T) {
 		if _, err := conn.Exec(ctx, "CREATE TABLE pairs AS SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS p(source, target)", src, dst); err != nil {
 			t.Fatalf("pairs: %v", err)
 		}
-		rows, err := conn.Query(ctx, "SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost($1, 'SELECT source, target FROM pairs', directed => false)", edgesSQL)
+		rows, err := conn.Query(ctx, "SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost($1, 'SELECT source, target FROM pairs', directed => false)", EdgesSQL)
 		if err != nil {
 			t.Fatalf("pgr_dijkstraCost: %v", err)
 		}
@@ -282,23 +282,7 @@ func TestAgreesWithPgRouting(t *testing.T) {
 			}
 			return out
 		}
-		rows, err = conn.Query(ctx, "SELECT start_pid, end_pid, agg_cost FROM pgr_withPointsCost($1, 'SELECT pid, edge_id, fraction FROM points', $2::bigint[], $3::bigint[], directed => false)",
-			edgesSQL, neg(src), neg(dst))
-		if err != nil {
-			t.Fatalf("pgr_withPointsCost: %v", err)
-		}
-		ref := map[[2]int64]float64{}
-		for rows.Next() {
-			var s, d int64
-			var c float64
-			if err := rows.Scan(&s, &d, &c); err != nil {
-				t.Fatal(err)
-			}
-			ref[[2]int64{-s, -d}] = c + stub[-s] + stub[-d]
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("pgr_withPointsCost: %v", err)
-		}
+		ref := WithPointsCosts(ctx, t, conn, EdgesSQL, neg(src), neg(dst), stub)
 		worst, compared := 0.0, 0
 		for _, s := range src {
 			a, _ := g.Attach(pts[s], 0)
@@ -328,7 +312,7 @@ func TestAgreesWithPgRouting(t *testing.T) {
 			s := NodeID(rng.IntN(g.NumNodes()))
 			limit := 300 + rng.Float64()*1200
 			iso := g.Isochrone(g.AtNode(s), limit)
-			rows, err := conn.Query(ctx, "SELECT node, agg_cost FROM pgr_drivingDistance($1, $2::bigint, $3::float8, directed => false)", edgesSQL, vid[s], limit)
+			rows, err := conn.Query(ctx, "SELECT node, agg_cost FROM pgr_drivingDistance($1, $2::bigint, $3::float8, directed => false)", EdgesSQL, vid[s], limit)
 			if err != nil {
 				t.Fatalf("pgr_drivingDistance: %v", err)
 			}
@@ -351,7 +335,7 @@ func TestAgreesWithPgRouting(t *testing.T) {
 			ids = append(ids, vid[s])
 			sources = append(sources, g.AtNode(s))
 		}
-		rows, err := conn.Query(ctx, "SELECT node, min(agg_cost) FROM pgr_drivingDistance($1, $2::bigint[], $3::float8, directed => false) GROUP BY node", edgesSQL, ids, limit)
+		rows, err := conn.Query(ctx, "SELECT node, min(agg_cost) FROM pgr_drivingDistance($1, $2::bigint[], $3::float8, directed => false) GROUP BY node", EdgesSQL, ids, limit)
 		if err != nil {
 			t.Fatalf("pgr_drivingDistance: %v", err)
 		}
@@ -359,4 +343,30 @@ func TestAgreesWithPgRouting(t *testing.T) {
 		compareReach(t, mine.Reached(), mine, limit, rows)
 		t.Logf("%d of %d nodes within %g m of the %d sources", len(mine.Reached()), g.NumNodes(), limit, len(sources))
 	})
+}
+
+// WithPointsCosts asks pgRouting's pgr_withPointsCost for the walks between the points from
+// and to (pgRouting's negative point ids, rows of a table "points": pid, edge_id, fraction)
+// over the undirected edges of EdgesSQL, and adds each end's stub (keyed by the positive
+// id) as CityTwin walks it. Keys are the positive ids. Exported for the external tests.
+func WithPointsCosts(ctx context.Context, t *testing.T, conn *pgx.Conn, EdgesSQL string, from, to []int64, stub map[int64]float64) map[[2]int64]float64 {
+	t.Helper()
+	rows, err := conn.Query(ctx, "SELECT start_pid, end_pid, agg_cost FROM pgr_withPointsCost($1, 'SELECT pid, edge_id, fraction FROM points', $2::bigint[], $3::bigint[], directed => false)",
+		EdgesSQL, from, to)
+	if err != nil {
+		t.Fatalf("pgr_withPointsCost: %v", err)
+	}
+	ref := map[[2]int64]float64{}
+	for rows.Next() {
+		var s, d int64
+		var c float64
+		if err := rows.Scan(&s, &d, &c); err != nil {
+			t.Fatal(err)
+		}
+		ref[[2]int64{-s, -d}] = c + stub[-s] + stub[-d]
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("pgr_withPointsCost: %v", err)
+	}
+	return ref
 }
