@@ -165,31 +165,7 @@ func BenchmarkIncrementalRun(b *testing.B) {
 		{"rezone", ChangeInput{Kind: Rezone, Geometry: sq(-200, -200, 400), Properties: map[string]any{"max_height_m": 9.0}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			with := prepared(b, c, base, tc.in)
-			sc := Scenario{ID: NewID(), Version: 1}
-			if _, err := e.Run(context.Background(), c, sc, base, RunOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			recomputed := 0
-			i := 0
-			cpu0 := cpuSeconds()
-			for b.Loop() {
-				list := with
-				if i%2 == 1 {
-					list = base
-				}
-				i++
-				r, err := e.Run(context.Background(), c, sc, list, RunOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if !r.Incremental {
-					b.Fatal("not incremental")
-				}
-				recomputed += r.Recomputed
-			}
-			b.ReportMetric(float64(recomputed)/float64(i), "buildings/run")
-			b.ReportMetric((cpuSeconds()-cpu0)/float64(i), "cpu-s/op")
+			benchIncrementalRuns(b, e, c, base, prepared(b, c, base, tc.in))
 		})
 	}
 }
@@ -271,4 +247,33 @@ func BenchmarkMemoryPerScenario(b *testing.B) {
 		runtime.KeepAlive(variants)
 		runtime.KeepAlive(c)
 	}
+}
+
+// benchIncrementalRuns times incremental runs of one scenario whose changes alternate between
+// base and with (base plus one change), so that each run differs from the last by that one
+// change; it reports the buildings each run read again and the CPU seconds a run takes.
+func benchIncrementalRuns(b *testing.B, e *Engine, c *spatial.City, base, with []Change) {
+	sc := Scenario{ID: NewID(), Version: 1}
+	if _, err := e.Run(context.Background(), c, sc, base, RunOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	recomputed, i := 0, 0
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		list := with
+		if i%2 == 1 {
+			list = base
+		}
+		i++
+		r, err := e.Run(context.Background(), c, sc, list, RunOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !r.Incremental {
+			b.Fatal("not incremental")
+		}
+		recomputed += r.Recomputed
+	}
+	b.ReportMetric(float64(recomputed)/float64(i), "buildings/run")
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(i), "cpu-s/op")
 }

@@ -188,30 +188,7 @@ func BenchmarkNetworkIncrementalRun(b *testing.B) {
 		{"add_footbridge", ChangeInput{Kind: AddFootpath, Geometry: geoJSON(footbridge(b, c, bl.net))}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			with := prepared(b, c, base, tc.in)
-			sc := Scenario{ID: NewID(), Version: 1}
-			if _, err := e.Run(context.Background(), c, sc, base, RunOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			recomputed, i := 0, 0
-			cpu0 := cpuSeconds()
-			for b.Loop() {
-				list := with
-				if i%2 == 1 {
-					list = base
-				}
-				i++
-				r, err := e.Run(context.Background(), c, sc, list, RunOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if !r.Incremental {
-					b.Fatal("not incremental")
-				}
-				recomputed += r.Recomputed
-			}
-			b.ReportMetric(float64(recomputed)/float64(i), "buildings/run")
-			b.ReportMetric((cpuSeconds()-cpu0)/float64(i), "cpu-s/op")
+			benchIncrementalRuns(b, e, c, base, prepared(b, c, base, tc.in))
 		})
 	}
 }
