@@ -38,17 +38,7 @@ func (d *discard) Write(b []byte) (int, error) { d.n += int64(len(b)); return le
 // 5 ms, with the collector run at GOGC=5 so that the peak is memory held, not garbage waiting;
 // SQLite's own pages are outside the Go heap).
 func BenchmarkGeoPackageDownloadOfAGeneratedCity(b *testing.B) {
-	parcels := 266_000
-	if v, err := strconv.Atoi(os.Getenv("CITYTWIN_BENCH_CITY_PARCELS")); err == nil && v > 0 {
-		parcels = v
-	}
-	var fs []layers.Feature
-	if err := synthcity.Generate(synthcity.Options{Parcels: parcels, Seed: 1}, func(f layers.Feature) error {
-		fs = append(fs, f)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	fs := generatedCity(b, benchParcels(266_000, "CITYTWIN_BENCH_CITY_PARCELS"))
 	for _, source := range demoSources {
 		b.Run(source, func(b *testing.B) {
 			h, c := benchServer(b, source, fs)
@@ -96,6 +86,27 @@ func BenchmarkGeoPackageDownloadOfAGeneratedCity(b *testing.B) {
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
 	}
+}
+
+// benchParcels is the size of a benchmark's generated city: the environment variable env
+// when it holds a positive number, else def.
+func benchParcels(def int, env string) int {
+	if v, err := strconv.Atoi(os.Getenv(env)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// generatedCity is the generated city of so many parcels (seed 1), as features.
+func generatedCity(b *testing.B, parcels int) []layers.Feature {
+	var fs []layers.Feature
+	if err := synthcity.Generate(synthcity.Options{Parcels: parcels, Seed: 1}, func(f layers.Feature) error {
+		fs = append(fs, f)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return fs
 }
 
 // benchServer serves the features fs from the model in memory, or from a fresh PostGIS schema

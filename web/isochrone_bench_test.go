@@ -17,8 +17,6 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citytwin/citytwin/citymodel"
-	"github.com/citytwin/citytwin/data/synthcity"
-	"github.com/citytwin/citytwin/layers"
 	"github.com/citytwin/citytwin/scenarios"
 	"github.com/citytwin/citytwin/spatial"
 )
@@ -32,13 +30,7 @@ import (
 // from the same place, "net-"), so that the handler's share shows; the mean size of an
 // answer; and the places refused (no street within 500 m).
 func BenchmarkIsochroneHTTP15min(b *testing.B) {
-	var fs []layers.Feature
-	if err := synthcity.Generate(synthcity.Options{Parcels: 270_000, Seed: 1}, func(f layers.Feature) error {
-		fs = append(fs, f)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	fs := generatedCity(b, 270_000)
 	c, err := spatial.NewCity(fs)
 	if err != nil {
 		b.Fatal(err)

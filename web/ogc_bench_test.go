@@ -6,15 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/citytwin/citytwin/data/synthcity"
-	"github.com/citytwin/citytwin/layers"
 )
 
 // BenchmarkOGCItemsPagesOf1000 asks for the buildings of a generated city
@@ -24,17 +19,7 @@ import (
 // the pages served per second of wall time (req/s), the 99th percentile of a page's time
 // (p99-ms) and the mean size of a page's GeoJSON (page-KiB; gzip is not asked for).
 func BenchmarkOGCItemsPagesOf1000(b *testing.B) {
-	parcels := 20_000
-	if v, err := strconv.Atoi(os.Getenv("CITYTWIN_BENCH_ITEMS_PARCELS")); err == nil && v > 0 {
-		parcels = v
-	}
-	var fs []layers.Feature
-	if err := synthcity.Generate(synthcity.Options{Parcels: parcels, Seed: 1}, func(f layers.Feature) error {
-		fs = append(fs, f)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	fs := generatedCity(b, benchParcels(20_000, "CITYTWIN_BENCH_ITEMS_PARCELS"))
 	for _, source := range demoSources {
 		b.Run(source, func(b *testing.B) {
 			h, c := benchServer(b, source, fs)
