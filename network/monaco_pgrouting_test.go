@@ -2,7 +2,6 @@ package network_test
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/citytwin/citytwin/data"
-	"github.com/citytwin/citytwin/internal/pgtest"
 	"github.com/citytwin/citytwin/network"
 	"github.com/citytwin/citytwin/scenarios"
 	"github.com/citytwin/citytwin/spatial"
@@ -44,27 +42,16 @@ func TestMonacoWalksAgreeWithPgRouting(t *testing.T) {
 	if err != nil || g == nil {
 		t.Fatalf("the demo city's network: %v", err)
 	}
-	proj := city.Proj
-	// metric is the SQL of a lon/lat geometry in the city's local metres, by PostGIS:
-	// (lon - lon0, lat - lat0) scaled by the metres in a degree of each.
-	dlon, dlat := proj.MetresToDegrees(1)
-	metric := func(col string) string {
-		return fmt.Sprintf("ST_Scale(ST_Translate(%s, %.17g, %.17g), %.17g, %.17g)", col, -proj.Origin[0], -proj.Origin[1], 1/dlon, 1/dlat)
-	}
+	// metric is the SQL of a lon/lat geometry in the city's local metres, by PostGIS.
+	metric := func(col string) string { return network.MetricSQL(city.Proj, col) }
 
-	dbURL, _ := pgtest.Schema(t, "monaco_network")
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
+	conn := network.PgRoutingConn(t, "monaco_network")
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := conn.Exec(ctx, q, args...); err != nil {
 			t.Fatalf("%.80s: %v", q, err)
 		}
 	}
-	exec("CREATE EXTENSION IF NOT EXISTS pgrouting SCHEMA public")
 	exec("CREATE TABLE streets (id bigint PRIMARY KEY, geom geometry(Geometry, 4326) NOT NULL)")
 	var batch pgx.Batch
 	for _, f := range city.Streets {
@@ -108,7 +95,7 @@ func TestMonacoWalksAgreeWithPgRouting(t *testing.T) {
 		}
 		return out
 	}
-	buildings := pick(city.Layer("buildings").Items(), nBuildings, 1, func(it *spatial.Item) orb.Point { return proj.ToWGS84(it.Centroid) })
+	buildings := pick(city.Layer("buildings").Items(), nBuildings, 1, func(it *spatial.Item) orb.Point { return city.Proj.ToWGS84(it.Centroid) })
 	facilities := pick(city.Layer("facilities").Items(), nFacilities, 100000, func(it *spatial.Item) orb.Point { return it.Feature.Geometry.(orb.Point) })
 	for _, pl := range append(append([]place(nil), buildings...), facilities...) {
 		exec("INSERT INTO pts VALUES ($1, ST_SetSRID(ST_MakePoint($2, $3), 4326))", pl.pid, pl.p[0], pl.p[1])

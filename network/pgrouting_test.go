@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/citytwin/citytwin/internal/pgtest"
+	"github.com/citytwin/citytwin/spatial"
 )
 
 // EdgesSQL is the edge query every pgRouting function below runs on: undirected, cost both ways.
@@ -20,20 +21,22 @@ const EdgesSQL = "SELECT id, source, target, cost, cost AS reverse_cost FROM edg
 
 // metricSQL is the SQL of the lon/lat geometry col in testProj's local metres, computed by
 // PostGIS: (lon - lon0, lat - lat0) scaled by the metres in a degree of each.
-func metricSQL(col string) string {
-	dlon, dlat := testProj.MetresToDegrees(1)
-	return fmt.Sprintf("ST_Scale(ST_Translate(%s, %.17g, %.17g), %.17g, %.17g)", col, -testProj.Origin[0], -testProj.Origin[1], 1/dlon, 1/dlat)
+func metricSQL(col string) string { return MetricSQL(testProj, col) }
+
+// MetricSQL is the SQL of the lon/lat geometry col in proj's local metres, computed by
+// PostGIS: (lon - lon0, lat - lat0) scaled by the metres in a degree of each. Exported for
+// the external tests.
+func MetricSQL(proj spatial.Projection, col string) string {
+	dlon, dlat := proj.MetresToDegrees(1)
+	return fmt.Sprintf("ST_Scale(ST_Translate(%s, %.17g, %.17g), %.17g, %.17g)", col, -proj.Origin[0], -proj.Origin[1], 1/dlon, 1/dlat)
 }
 
-// pgTown loads a generated town's lines into PostGIS and builds pgRouting's own graph of them,
-// independently of Build: every segment of every line an edge (ST_DumpSegments), vertices
-// where segment ends coincide (pgr_extractVertices), costs measured by PostGIS in the same
-// local projection (ST_Translate and ST_Scale of lon/lat, ST_Length). It returns the
-// connection and pgRouting's vertex ID of each node of g (matched by exact coordinates).
-func pgTown(t *testing.T, g *Graph, town gridTown) (*pgx.Conn, map[NodeID]int64) {
+// PgRoutingConn connects to a schema of the test's own with pgRouting available, closed when
+// the test ends. Exported for the external tests.
+func PgRoutingConn(t *testing.T, schema string) *pgx.Conn {
 	t.Helper()
 	ctx := context.Background()
-	dbURL, _ := pgtest.Schema(t, "network")
+	dbURL, _ := pgtest.Schema(t, schema)
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
@@ -44,6 +47,18 @@ func pgTown(t *testing.T, g *Graph, town gridTown) (*pgx.Conn, map[NodeID]int64)
 	if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pgrouting SCHEMA public"); err != nil {
 		t.Fatalf("create extension pgrouting: %v", err)
 	}
+	return conn
+}
+
+// pgTown loads a generated town's lines into PostGIS and builds pgRouting's own graph of them,
+// independently of Build: every segment of every line an edge (ST_DumpSegments), vertices
+// where segment ends coincide (pgr_extractVertices), costs measured by PostGIS in the same
+// local projection (ST_Translate and ST_Scale of lon/lat, ST_Length). It returns the
+// connection and pgRouting's vertex ID of each node of g (matched by exact coordinates).
+func pgTown(t *testing.T, g *Graph, town gridTown) (*pgx.Conn, map[NodeID]int64) {
+	t.Helper()
+	ctx := context.Background()
+	conn := PgRoutingConn(t, "network")
 	if _, err := conn.Exec(ctx, "CREATE TABLE lines (id bigint PRIMARY KEY, geom geometry(LineString, 4326) NOT NULL)"); err != nil {
 		t.Fatalf("create lines: %v", err)
 	}
